@@ -1,0 +1,87 @@
+//! Process configuration: every flag is also an `AIRLOCK_*` environment variable. The only reader of
+//! process settings; everything else receives a `Config`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database URL: `sqlite://FILE` (embedded default) or `postgres://…`.
+    #[arg(
+        long,
+        env = "AIRLOCK_DATABASE_URL",
+        default_value = "sqlite://airlock.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// Base URL under which path issuers are published (`{public_url}/{project}/{environment}`).
+    #[arg(
+        long,
+        env = "AIRLOCK_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub public_url: String,
+    /// Address the HTTP server listens on.
+    #[arg(
+        long,
+        env = "AIRLOCK_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: String,
+    /// Key-encryption key file (32 bytes, created with mode 0600 if missing).
+    #[arg(
+        long,
+        env = "AIRLOCK_KEK_FILE",
+        default_value = "keys/kek",
+        global = true
+    )]
+    pub kek_file: PathBuf,
+    /// Maximum database connections of this node.
+    #[arg(
+        long,
+        env = "AIRLOCK_DB_POOL_SIZE",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_pool_size: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("AIRLOCK_PUBLIC_URL must be an absolute http(s) URL without query or fragment")]
+    PublicUrl,
+}
+
+impl Config {
+    /// A configuration for tests and embedding, with the given database and public URL.
+    pub fn new(
+        database_url: impl Into<String>,
+        public_url: impl Into<String>,
+        kek_file: PathBuf,
+    ) -> Self {
+        Config {
+            database_url: database_url.into(),
+            public_url: public_url.into(),
+            listen: "127.0.0.1:0".into(),
+            kek_file,
+            db_pool_size: 8,
+        }
+    }
+
+    pub fn validate(mut self) -> Result<Self, ConfigError> {
+        let parsed = url::Url::parse(&self.public_url).map_err(|_| ConfigError::PublicUrl)?;
+        let usable = matches!(parsed.scheme(), "http" | "https")
+            && parsed.host().is_some()
+            && parsed.query().is_none()
+            && parsed.fragment().is_none()
+            && parsed.username().is_empty();
+        if !usable {
+            return Err(ConfigError::PublicUrl);
+        }
+        self.public_url = self.public_url.trim_end_matches('/').to_string();
+        Ok(self)
+    }
+}

@@ -1,0 +1,6 @@
+//! Cryptography: key encryption at rest, JOSE signing and verification, random secrets, passwords.
+
+pub mod jose;
+pub mod kek;
+pub mod password;
+pub mod secrets;

@@ -1,0 +1,74 @@
+//! Random secrets (codes, tokens, client secrets) and their SHA-256 digests.
+//!
+//! Everything here is high-entropy (256 bits), so a fast digest is the right storage form; argon2 is
+//! reserved for human passwords.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use rand::rngs::OsRng;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::model::EnvKind;
+
+/// 32 random bytes, base64url: 43 characters, 256 bits.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A shorter random identifier (128 bits, hex) for ids that are not secrets.
+pub fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A secret whose prefix shows the kind of environment it opens, like `acs_test_…` or `acs_live_…`.
+pub fn prefixed_secret(prefix: &str, kind: EnvKind) -> String {
+    format!("{prefix}_{}_{}", kind.as_str(), random_token())
+}
+
+/// SHA-256, hex.
+pub fn digest(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compares a presented secret with a stored digest in constant time.
+pub fn matches_digest(presented: &str, stored_digest: &str) -> bool {
+    digest(presented)
+        .as_bytes()
+        .ct_eq(stored_digest.as_bytes())
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_and_distinct() {
+        let a = random_token();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, random_token());
+    }
+
+    #[test]
+    fn prefix_shows_kind() {
+        assert!(prefixed_secret("acs", EnvKind::Test).starts_with("acs_test_"));
+        assert!(prefixed_secret("acs", EnvKind::Live).starts_with("acs_live_"));
+    }
+
+    #[test]
+    fn digest_matching() {
+        let secret = random_token();
+        let stored = digest(&secret);
+        assert!(matches_digest(&secret, &stored));
+        assert!(!matches_digest("nope", &stored));
+    }
+}

@@ -1,0 +1,61 @@
+//! HTTP adapters only: extract, call one service function, shape the response.
+//!
+//! Route table: per-environment routes live under `/{project}/{environment}` (the issuer path), where
+//! `current_env` resolves the environment once; the admin API under `/admin/v1`; probes at the root.
+
+mod admin;
+mod cookies;
+mod current_env;
+mod error;
+mod form;
+mod headers;
+mod oidc;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+
+use crate::service::Airlock;
+
+pub use current_env::CurrentEnvironment;
+
+/// Shared application state: the service core, built once.
+pub type AppState = Arc<Airlock>;
+
+/// Request bodies above this size are refused with 413 before any parsing.
+const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let per_environment = oidc::routes().layer(middleware::from_fn_with_state(
+        state.clone(),
+        current_env::resolve,
+    ));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            crate::service::quickstart::CALLBACK_PATH,
+            get(pages::quickstart_callback),
+        )
+        .nest("/admin/v1", admin::routes())
+        .nest("/{project}/{environment}", per_environment)
+        .fallback(error::not_found)
+        .layer(middleware::from_fn(headers::security_headers))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until the process is stopped.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
+}

@@ -1,0 +1,39 @@
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::http::AppState;
+use crate::http::current_env::CurrentEnvironment;
+use crate::http::error::HttpError;
+use crate::oidc::discovery;
+
+fn public_json(body: String, max_age: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(max_age));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+/// `GET {issuer}/.well-known/openid-configuration`
+pub async fn discovery(current: CurrentEnvironment) -> Response {
+    public_json(
+        discovery::metadata(&current.issuer).to_string(),
+        "public, max-age=300",
+    )
+}
+
+/// `GET {issuer}/jwks`: this environment's public keys, and only them.
+pub async fn jwks(State(state): State<AppState>, current: CurrentEnvironment) -> Response {
+    match state.keys(&current.environment, crate::clock::now()).await {
+        Ok(keys) => public_json(keys.jwks.clone(), "public, max-age=60"),
+        Err(error) => HttpError::json(error).into_response(),
+    }
+}

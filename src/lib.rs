@@ -1,0 +1,27 @@
+//! Airlock: an OpenID Connect provider where every environment of a project is its own trust zone.
+//!
+//! Where a request goes: `http` (axum adapters: routes, extractors, pages) resolves the environment once at
+//! the edge and calls one `service` use case; services sequence I/O through `store` (the only SQL) and decide
+//! through `oidc` (pure protocol logic, `now` passed in) and `crypto`. The CLI (`cli`) calls the same services.
+//!
+//! Dependency rules: `model` depends on nothing; `oidc` and `crypto` never touch axum, sqlx or the clock;
+//! only `store` holds SQL; only `clock` reads the wall clock; only `config` reads process settings.
+
+/// Command-line interface: clap subcommands mapped onto service calls.
+pub mod cli;
+/// The only reader of the wall clock.
+pub mod clock;
+/// Process configuration: flags that are also `AIRLOCK_*` variables.
+pub mod config;
+/// Key encryption, JOSE signing, random secrets, password hashing.
+pub mod crypto;
+/// HTTP adapters: router, environment extractor, OAuth wire errors, pages.
+pub mod http;
+/// Plain data shared by every layer.
+pub mod model;
+/// The protocol, pure: parameter parsing, request validation, PKCE, grants, claims, discovery.
+pub mod oidc;
+/// Use cases shared by HTTP and CLI: they own transactions and time.
+pub mod service;
+/// sqlx repositories; every per-environment query goes through `EnvStore`.
+pub mod store;

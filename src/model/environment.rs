@@ -1,0 +1,115 @@
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// Whether an environment holds test data (`test`) or real users (`live`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvKind {
+    Test,
+    Live,
+}
+
+impl EnvKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnvKind::Test => "test",
+            EnvKind::Live => "live",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "test" => Some(EnvKind::Test),
+            "live" => Some(EnvKind::Live),
+            _ => None,
+        }
+    }
+}
+
+/// Token and session lifetimes of one environment, in seconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EnvPolicy {
+    pub access_token_ttl: i64,
+    pub id_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub code_ttl: i64,
+    pub session_ttl: i64,
+}
+
+impl Default for EnvPolicy {
+    fn default() -> Self {
+        EnvPolicy {
+            access_token_ttl: 600,
+            id_token_ttl: 600,
+            refresh_token_ttl: 30 * 24 * 3600,
+            code_ttl: 60,
+            session_ttl: 24 * 3600,
+        }
+    }
+}
+
+/// One trust zone: its own issuer, keys, clients, users and sessions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Environment {
+    pub id: String,
+    pub project_id: String,
+    pub project: String,
+    pub name: String,
+    pub kind: EnvKind,
+    pub policy: EnvPolicy,
+    pub created_at: i64,
+}
+
+impl Environment {
+    /// `project/environment`, as admins write it.
+    pub fn slug(&self) -> String {
+        format!("{}/{}", self.project, self.name)
+    }
+}
+
+/// The issuer identifier an environment answers under, and where its endpoints live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer {
+    /// Exact `iss` value, no trailing slash.
+    url: String,
+    /// The path part of the issuer (`/acme/sandbox`), used as cookie path.
+    path: String,
+}
+
+impl Issuer {
+    /// The path-based issuer `{public_url}/{project}/{environment}`.
+    pub fn for_path(public_url: &str, environment: &Environment) -> Self {
+        let base = public_url.trim_end_matches('/');
+        let base_path = url::Url::parse(base)
+            .map(|url| url.path().trim_end_matches('/').to_string())
+            .unwrap_or_default();
+        let suffix = format!("/{}/{}", environment.project, environment.name);
+        Issuer {
+            url: format!("{base}{suffix}"),
+            path: format!("{base_path}{suffix}"),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// An endpoint URL below the issuer (`relative` starts with `/`).
+    pub fn endpoint(&self, relative: &str) -> String {
+        format!("{}{}", self.url, relative)
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.url.starts_with("https://")
+    }
+}

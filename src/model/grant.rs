@@ -1,0 +1,35 @@
+/// A browser sign-in at one environment.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: String,
+    pub auth_time: i64,
+    pub expires_at: i64,
+}
+
+/// What an authorization code was issued for; the code itself is only stored as a digest.
+#[derive(Debug, Clone)]
+pub struct AuthorizationCode {
+    pub grant_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: i64,
+    pub expires_at: i64,
+    pub consumed: bool,
+}
+
+/// One refresh token of a grant's rotation family.
+#[derive(Debug, Clone)]
+pub struct RefreshToken {
+    pub grant_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub auth_time: i64,
+    pub expires_at: i64,
+    pub rotated: bool,
+    pub grant_revoked: bool,
+}

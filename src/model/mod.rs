@@ -1,0 +1,20 @@
+//! Plain data shared by all layers; no I/O.
+
+mod client;
+mod environment;
+mod user;
+
+pub use client::{Client, SigningAlg};
+pub use environment::{EnvKind, EnvPolicy, Environment, Issuer, Project};
+pub use user::User;
+
+/// Names of projects and environments: lowercase letters, digits and dashes, starting with a letter.
+pub fn is_valid_slug(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && name.len() <= 63
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
+}
+
+mod grant;
+pub use grant::{AuthorizationCode, RefreshToken, Session};

@@ -1,0 +1,417 @@
+//! The authorization request (OIDC Core §3.1.2), checked in one visible order:
+//! 1. client and redirect URI (failures show a page, never redirect) → `VerifiedRedirect`;
+//! 2. everything else (failures redirect back with `error`) → `ValidatedAuthorization`;
+//! 3. then, with the browser's session and remembered consent, what happens next.
+
+use super::params::ParamBag;
+use super::pkce;
+use super::redirect::{ResponseMode, VerifiedRedirect};
+use super::scope::{self, Scope};
+use super::{ErrorCode, OAuthError};
+use crate::model::{Client, Session};
+
+/// Why no redirect back to the client is possible: shown to the person on an error page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageError {
+    MissingClientId,
+    UnknownClient,
+    MissingRedirectUri,
+    UnregisteredRedirectUri,
+    RepeatedParameter,
+    MalformedRequest,
+}
+
+impl PageError {
+    pub fn message(self) -> &'static str {
+        match self {
+            PageError::MissingClientId => "The request names no client (client_id is missing).",
+            PageError::UnknownClient => "The client is not registered in this environment.",
+            PageError::MissingRedirectUri => "The request has no redirect_uri.",
+            PageError::UnregisteredRedirectUri => {
+                "The redirect_uri is not registered for this client."
+            }
+            PageError::RepeatedParameter => "A parameter of the request was repeated.",
+            PageError::MalformedRequest => "The request is not valid form encoding.",
+        }
+    }
+}
+
+/// Step 1: the client id named by the request.
+pub fn client_id(params: &ParamBag) -> Result<&str, PageError> {
+    match params.get("client_id") {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(PageError::MissingClientId),
+        Err(_) => Err(PageError::RepeatedParameter),
+    }
+}
+
+/// Step 1, continued: the redirect URI must exactly match one registered for the (found) client.
+pub fn verify_redirect(
+    params: &ParamBag,
+    client: &Client,
+    issuer: &str,
+) -> Result<VerifiedRedirect, PageError> {
+    let requested = match params.get("redirect_uri") {
+        Ok(Some(uri)) => uri,
+        Ok(None) => return Err(PageError::MissingRedirectUri),
+        Err(_) => return Err(PageError::RepeatedParameter),
+    };
+    // A bad response_mode or state cannot prevent reporting the error: fall back to the query.
+    let mode = match params.get("response_mode") {
+        Ok(Some("form_post")) => ResponseMode::FormPost,
+        _ => ResponseMode::Query,
+    };
+    let state = params.get("state").ok().flatten();
+    VerifiedRedirect::verify(client, requested, mode, state, issuer)
+        .ok_or(PageError::UnregisteredRedirectUri)
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    pub none: bool,
+    pub login: bool,
+    pub consent: bool,
+}
+
+/// An authorization request whose every parameter has been checked.
+#[derive(Debug, Clone)]
+pub struct ValidatedAuthorization {
+    pub client_id: String,
+    pub redirect: VerifiedRedirect,
+    pub scope: Scope,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt: Prompt,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    pub id_token_hint: Option<String>,
+}
+
+/// Step 2: every other parameter. Errors carry the redirect they must be reported through.
+pub fn validate(
+    params: &ParamBag,
+    client: &Client,
+    redirect: VerifiedRedirect,
+) -> Result<ValidatedAuthorization, (VerifiedRedirect, OAuthError)> {
+    match check_parameters(params, client) {
+        Ok(parts) => Ok(ValidatedAuthorization {
+            client_id: client.client_id.clone(),
+            redirect,
+            scope: parts.scope,
+            nonce: parts.nonce,
+            code_challenge: parts.code_challenge,
+            prompt: parts.prompt,
+            max_age: parts.max_age,
+            login_hint: parts.login_hint,
+            id_token_hint: parts.id_token_hint,
+        }),
+        Err(error) => Err((redirect, error)),
+    }
+}
+
+struct Parts {
+    scope: Scope,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    prompt: Prompt,
+    max_age: Option<i64>,
+    login_hint: Option<String>,
+    id_token_hint: Option<String>,
+}
+
+fn check_parameters(params: &ParamBag, client: &Client) -> Result<Parts, OAuthError> {
+    for repeatable_never in ["state", "response_mode"] {
+        params.get(repeatable_never)?;
+    }
+    if let Some(mode) = params.get("response_mode")? {
+        if mode != "query" && mode != "form_post" {
+            return Err(OAuthError::invalid_request("unsupported response_mode"));
+        }
+    }
+    if params.get("request")?.is_some() {
+        return Err(OAuthError::new(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        ));
+    }
+    if params.get("request_uri")?.is_some() {
+        return Err(OAuthError::new(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        ));
+    }
+    match params.get("response_type")? {
+        None => return Err(OAuthError::invalid_request("response_type is required")),
+        Some("code") => {}
+        Some(_) => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            ));
+        }
+    }
+    let scope = Scope::parse_supported(params.get("scope")?)?;
+    let code_challenge = pkce::check_challenge(
+        params.get("code_challenge")?,
+        params.get("code_challenge_method")?,
+    )?;
+    if client.public && code_challenge.is_none() {
+        return Err(OAuthError::invalid_request(
+            "public clients must use PKCE with S256",
+        ));
+    }
+    let prompt = parse_prompt(params.get("prompt")?)?;
+    let max_age =
+        match params.get("max_age")? {
+            None => None,
+            Some(raw) => Some(raw.parse::<i64>().ok().filter(|age| *age >= 0).ok_or_else(
+                || OAuthError::invalid_request("max_age must be a non-negative integer"),
+            )?),
+        };
+    let owned = |value: Option<&str>| value.map(str::to_string);
+    Ok(Parts {
+        scope,
+        nonce: owned(params.get("nonce")?),
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint: owned(params.get("login_hint")?),
+        id_token_hint: owned(params.get("id_token_hint")?),
+    })
+}
+
+fn parse_prompt(raw: Option<&str>) -> Result<Prompt, OAuthError> {
+    let mut prompt = Prompt::default();
+    let mut count = 0;
+    for value in raw.unwrap_or("").split(' ').filter(|v| !v.is_empty()) {
+        count += 1;
+        match value {
+            "none" => prompt.none = true,
+            "login" | "select_account" => prompt.login = true,
+            "consent" => prompt.consent = true,
+            _ => return Err(OAuthError::invalid_request("unsupported prompt value")),
+        }
+    }
+    if prompt.none && count > 1 {
+        return Err(OAuthError::invalid_request(
+            "prompt=none cannot be combined with other values",
+        ));
+    }
+    Ok(prompt)
+}
+
+/// Step 3a: is the browser's session good enough, or must the person sign in?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authentication {
+    /// Continue as this user, authenticated at `auth_time`.
+    Authenticated {
+        user_id: String,
+        auth_time: i64,
+    },
+    ShowLogin,
+}
+
+/// `hint_subject` is the `sub` of a verified `id_token_hint`, if one was sent.
+pub fn authentication(
+    request: &ValidatedAuthorization,
+    session: Option<&Session>,
+    hint_subject: Option<&str>,
+    now: i64,
+) -> Result<Authentication, OAuthError> {
+    let usable = session.filter(|session| {
+        let fresh_enough = request
+            .max_age
+            .is_none_or(|max_age| now - session.auth_time <= max_age);
+        let matches_hint = hint_subject.is_none_or(|sub| sub == session.user_id);
+        !request.prompt.login && fresh_enough && matches_hint
+    });
+    match usable {
+        Some(session) => Ok(Authentication::Authenticated {
+            user_id: session.user_id.clone(),
+            auth_time: session.auth_time,
+        }),
+        None if request.prompt.none => Err(OAuthError::new(
+            ErrorCode::LoginRequired,
+            "the user must sign in",
+        )),
+        None => Ok(Authentication::ShowLogin),
+    }
+}
+
+/// Step 3b: may a code be issued now, or must the person consent first?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentStep {
+    Issue,
+    ShowConsent,
+}
+
+pub fn consent(
+    request: &ValidatedAuthorization,
+    client: &Client,
+    remembered: Option<&Scope>,
+) -> Result<ConsentStep, OAuthError> {
+    let covered = client.first_party || remembered.is_some_and(|s| request.scope.is_subset_of(s));
+    let must_ask = request.prompt.consent || !covered;
+    match (must_ask, request.prompt.none) {
+        (false, _) => Ok(ConsentStep::Issue),
+        (true, true) => Err(OAuthError::new(
+            ErrorCode::ConsentRequired,
+            "the user must consent",
+        )),
+        (true, false) => Ok(ConsentStep::ShowConsent),
+    }
+}
+
+/// Whether a grant from this request may carry a refresh token (OIDC Core §11).
+pub fn grants_offline_access(scope: &Scope) -> bool {
+    scope.contains(scope::OFFLINE_ACCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SigningAlg;
+
+    fn client(public: bool, first_party: bool) -> Client {
+        Client {
+            env_id: "e".into(),
+            client_id: "c1".into(),
+            name: "app".into(),
+            secret_digest: None,
+            public,
+            first_party,
+            redirect_uris: vec!["https://app.example/cb".into()],
+            id_token_signed_response_alg: SigningAlg::RS256,
+            created_at: 0,
+        }
+    }
+
+    fn request(query: &str, client: &Client) -> Result<ValidatedAuthorization, OAuthError> {
+        let params = ParamBag::parse(query.as_bytes()).unwrap();
+        let redirect = verify_redirect(&params, client, "https://op/p/e").unwrap();
+        validate(&params, client, redirect).map_err(|(_, e)| e)
+    }
+
+    const BASE: &str =
+        "client_id=c1&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=openid";
+
+    #[test]
+    fn unregistered_redirect_uri_is_a_page_error() {
+        let c = client(false, false);
+        let params =
+            ParamBag::parse(b"client_id=c1&redirect_uri=https%3A%2F%2Fevil.example%2F").unwrap();
+        assert_eq!(
+            verify_redirect(&params, &c, "i").unwrap_err(),
+            PageError::UnregisteredRedirectUri
+        );
+        let params = ParamBag::parse(b"client_id=c1&redirect_uri=a&redirect_uri=b").unwrap();
+        assert_eq!(
+            verify_redirect(&params, &c, "i").unwrap_err(),
+            PageError::RepeatedParameter
+        );
+    }
+
+    #[test]
+    fn public_clients_need_pkce() {
+        let c = client(true, false);
+        assert_eq!(
+            request(BASE, &c).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        let with_pkce = format!(
+            "{BASE}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+        );
+        assert!(request(&with_pkce, &c).is_ok());
+    }
+
+    #[test]
+    fn response_type_and_request_objects() {
+        let c = client(false, false);
+        let missing = BASE.replace("&response_type=code", "");
+        assert_eq!(
+            request(&missing, &c).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        let token = BASE.replace("response_type=code", "response_type=token");
+        assert_eq!(
+            request(&token, &c).unwrap_err().code,
+            ErrorCode::UnsupportedResponseType
+        );
+        let object = format!("{BASE}&request=eyJ");
+        assert_eq!(
+            request(&object, &c).unwrap_err().code,
+            ErrorCode::RequestNotSupported
+        );
+        let repeated = format!("{BASE}&nonce=a&nonce=b");
+        assert_eq!(
+            request(&repeated, &c).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn unknown_parameters_are_ignored() {
+        let c = client(false, false);
+        let extra =
+            format!("{BASE}&extra=foobar&display=page&ui_locales=se&acr_values=1+2&claims=%7B%7D");
+        assert!(request(&extra, &c).is_ok());
+    }
+
+    #[test]
+    fn prompt_none_without_session_is_login_required() {
+        let c = client(false, false);
+        let r = request(&format!("{BASE}&prompt=none"), &c).unwrap();
+        assert_eq!(
+            authentication(&r, None, None, 100).unwrap_err().code,
+            ErrorCode::LoginRequired
+        );
+    }
+
+    #[test]
+    fn max_age_and_prompt_login_force_a_new_login() {
+        let c = client(false, false);
+        let session = Session {
+            user_id: "u".into(),
+            auth_time: 100,
+            expires_at: 1000,
+        };
+        let r = request(&format!("{BASE}&max_age=1"), &c).unwrap();
+        assert_eq!(
+            authentication(&r, Some(&session), None, 102).unwrap(),
+            Authentication::ShowLogin
+        );
+        assert!(matches!(
+            authentication(&r, Some(&session), None, 101).unwrap(),
+            Authentication::Authenticated { auth_time: 100, .. }
+        ));
+        let r = request(&format!("{BASE}&prompt=login"), &c).unwrap();
+        assert_eq!(
+            authentication(&r, Some(&session), None, 101).unwrap(),
+            Authentication::ShowLogin
+        );
+        let r = request(BASE, &c).unwrap();
+        assert_eq!(
+            authentication(&r, Some(&session), Some("other"), 101).unwrap(),
+            Authentication::ShowLogin
+        );
+    }
+
+    #[test]
+    fn consent_rules() {
+        let third = client(false, false);
+        let first = client(false, true);
+        let r = request(BASE, &third).unwrap();
+        assert_eq!(consent(&r, &third, None).unwrap(), ConsentStep::ShowConsent);
+        assert_eq!(consent(&r, &first, None).unwrap(), ConsentStep::Issue);
+        let remembered = Scope::parse_supported(Some("openid email")).unwrap();
+        assert_eq!(
+            consent(&r, &third, Some(&remembered)).unwrap(),
+            ConsentStep::Issue
+        );
+        let r = request(&format!("{BASE}&prompt=none"), &third).unwrap();
+        assert_eq!(
+            consent(&r, &third, None).unwrap_err().code,
+            ErrorCode::ConsentRequired
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! The provider metadata document (OIDC Discovery 1.0 §3, RFC 8414 §2).
+
+use serde_json::{Value, json};
+
+use super::claims::SUPPORTED_CLAIMS;
+use super::endpoints::Endpoint;
+use super::scope;
+use crate::model::{Issuer, SigningAlg};
+
+pub fn metadata(issuer: &Issuer) -> Value {
+    let algs: Vec<&str> = SigningAlg::ALL.iter().map(|alg| alg.as_str()).collect();
+    json!({
+        "issuer": issuer.as_str(),
+        "authorization_endpoint": issuer.endpoint(Endpoint::Authorization.path()),
+        "token_endpoint": issuer.endpoint(Endpoint::Token.path()),
+        "userinfo_endpoint": issuer.endpoint(Endpoint::UserInfo.path()),
+        "jwks_uri": issuer.endpoint(Endpoint::Jwks.path()),
+        "scopes_supported": scope::SUPPORTED,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algs,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": SUPPORTED_CLAIMS,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
+    })
+}

@@ -1,0 +1,329 @@
+//! The browser side of the code flow: authorization request, sign-in and consent.
+//!
+//! The login and consent forms carry the original request as hidden fields and every POST re-validates
+//! it from scratch, so no half-finished interaction is stored server-side.
+
+use super::{Airlock, Error};
+use crate::crypto::{jose, password, secrets};
+use crate::model::{AuthorizationCode, Client, Environment, Session};
+use crate::oidc::authorize::{
+    self, Authentication, ConsentStep, PageError, ValidatedAuthorization,
+};
+use crate::oidc::claims::IdTokenClaims;
+use crate::oidc::params::ParamBag;
+use crate::oidc::redirect::AuthorizationResponse;
+use crate::oidc::scope::Scope;
+use crate::oidc::{ErrorCode, OAuthError};
+use crate::store::NewCode;
+
+/// Form fields of our own pages; never re-emitted from a client's request.
+pub const OWN_FIELD_PREFIX: &str = "airlock_";
+
+/// What the person is asked, and the request it continues.
+#[derive(Debug, Clone)]
+pub struct Interaction {
+    pub client_name: String,
+    pub scope: Vec<String>,
+    pub login_hint: Option<String>,
+    /// The authorization request, to be carried through the form as hidden fields.
+    pub request_fields: Vec<(String, String)>,
+    pub notice: Option<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+pub enum AuthorizeOutcome {
+    /// No trustworthy redirect: show a page.
+    ErrorPage(PageError),
+    /// Back to the client, with a code or an error.
+    Respond(AuthorizationResponse),
+    ShowLogin(Interaction),
+    ShowConsent(Interaction),
+}
+
+impl Airlock {
+    /// GET or POST to the authorization endpoint.
+    pub async fn authorize(
+        &self,
+        environment: &Environment,
+        params: &ParamBag,
+        session_token: Option<&str>,
+        now: i64,
+    ) -> Result<AuthorizeOutcome, Error> {
+        let (client, request) = match self.validate_authorization(environment, params).await? {
+            Ok(validated) => validated,
+            Err(outcome) => return Ok(outcome),
+        };
+        let session = self.session(environment, session_token, now).await?;
+        let hint_subject = match &request.id_token_hint {
+            None => None,
+            Some(hint) => match self.id_token_hint_subject(environment, hint, now).await? {
+                Some(subject) => Some(subject),
+                None => {
+                    let error = OAuthError::invalid_request("id_token_hint is not valid here");
+                    return Ok(AuthorizeOutcome::Respond(request.redirect.error(&error)));
+                }
+            },
+        };
+        match authorize::authentication(&request, session.as_ref(), hint_subject.as_deref(), now) {
+            Err(error) => Ok(AuthorizeOutcome::Respond(request.redirect.error(&error))),
+            Ok(Authentication::ShowLogin) => Ok(AuthorizeOutcome::ShowLogin(interaction(
+                &client, &request, params, None,
+            ))),
+            Ok(Authentication::Authenticated { user_id, auth_time }) => {
+                self.after_authentication(
+                    environment,
+                    &client,
+                    &request,
+                    params,
+                    &user_id,
+                    auth_time,
+                    now,
+                )
+                .await
+            }
+        }
+    }
+
+    /// POST of the login form. On success also returns the new session token for the cookie.
+    pub async fn login(
+        &self,
+        environment: &Environment,
+        params: &ParamBag,
+        email: &str,
+        password_plain: &str,
+        now: i64,
+    ) -> Result<(AuthorizeOutcome, Option<String>), Error> {
+        let (client, request) = match self.validate_authorization(environment, params).await? {
+            Ok(validated) => validated,
+            Err(outcome) => return Ok((outcome, None)),
+        };
+        let store = self.env_store(environment);
+        let email = email.trim().to_ascii_lowercase();
+        let user = if email.len() > 254 || password_plain.len() > 1024 {
+            None
+        } else {
+            store.find_user_by_email(&email).await?
+        };
+        let verified = password::verify(
+            password_plain.to_string(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await;
+        let Some(user) = user.filter(|_| verified) else {
+            let notice = Some("Wrong email or password.");
+            return Ok((
+                AuthorizeOutcome::ShowLogin(interaction(&client, &request, params, notice)),
+                None,
+            ));
+        };
+        let token = secrets::random_token();
+        let session = Session {
+            user_id: user.user_id.clone(),
+            auth_time: now,
+            expires_at: now + environment.policy.session_ttl,
+        };
+        store
+            .insert_session(&secrets::digest(&token), &session)
+            .await?;
+        let outcome = self
+            .after_authentication(
+                environment,
+                &client,
+                &request,
+                params,
+                &user.user_id,
+                now,
+                now,
+            )
+            .await?;
+        Ok((outcome, Some(token)))
+    }
+
+    /// POST of the consent form.
+    pub async fn consent(
+        &self,
+        environment: &Environment,
+        params: &ParamBag,
+        session_token: Option<&str>,
+        approved: bool,
+        now: i64,
+    ) -> Result<AuthorizeOutcome, Error> {
+        let (client, request) = match self.validate_authorization(environment, params).await? {
+            Ok(validated) => validated,
+            Err(outcome) => return Ok(outcome),
+        };
+        let Some(session) = self.session(environment, session_token, now).await? else {
+            return Ok(AuthorizeOutcome::ShowLogin(interaction(
+                &client,
+                &request,
+                params,
+                Some("Your sign-in expired. Please sign in again."),
+            )));
+        };
+        if !approved {
+            let error = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
+            return Ok(AuthorizeOutcome::Respond(request.redirect.error(&error)));
+        }
+        let store = self.env_store(environment);
+        // Consent accumulates: what was granted before stays granted.
+        let before = store
+            .find_consent(&session.user_id, &client.client_id)
+            .await?;
+        let union = format!("{} {}", before.unwrap_or_default(), request.scope);
+        let granted = Scope::parse_supported(Some(&union))?;
+        store
+            .upsert_consent(
+                &session.user_id,
+                &client.client_id,
+                &granted.to_string(),
+                now,
+            )
+            .await?;
+        self.issue_code(
+            environment,
+            &request,
+            &session.user_id,
+            session.auth_time,
+            now,
+        )
+        .await
+        .map(AuthorizeOutcome::Respond)
+    }
+
+    /// Steps 1 and 2 of the request checks. `Err` holds what to show instead.
+    async fn validate_authorization(
+        &self,
+        environment: &Environment,
+        params: &ParamBag,
+    ) -> Result<Result<(Client, ValidatedAuthorization), AuthorizeOutcome>, Error> {
+        let client_id = match authorize::client_id(params) {
+            Ok(id) => id,
+            Err(page) => return Ok(Err(AuthorizeOutcome::ErrorPage(page))),
+        };
+        let Some(client) = self.env_store(environment).find_client(client_id).await? else {
+            return Ok(Err(AuthorizeOutcome::ErrorPage(PageError::UnknownClient)));
+        };
+        let issuer = self.issuer(environment);
+        let redirect = match authorize::verify_redirect(params, &client, issuer.as_str()) {
+            Ok(redirect) => redirect,
+            Err(page) => return Ok(Err(AuthorizeOutcome::ErrorPage(page))),
+        };
+        match authorize::validate(params, &client, redirect) {
+            Ok(request) => Ok(Ok((client, request))),
+            Err((redirect, error)) => Ok(Err(AuthorizeOutcome::Respond(redirect.error(&error)))),
+        }
+    }
+
+    async fn session(
+        &self,
+        environment: &Environment,
+        token: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Session>, Error> {
+        match token {
+            None => Ok(None),
+            Some(token) => Ok(self
+                .env_store(environment)
+                .find_session(&secrets::digest(token), now)
+                .await?),
+        }
+    }
+
+    /// The subject of an ID token this environment issued (expired ones included, as a hint).
+    async fn id_token_hint_subject(
+        &self,
+        environment: &Environment,
+        hint: &str,
+        now: i64,
+    ) -> Result<Option<String>, Error> {
+        let keys = self.keys(environment, now).await?;
+        let Ok(parsed) = jose::parse_compact(hint) else {
+            return Ok(None);
+        };
+        let Ok(claims) = parsed.verify::<IdTokenClaims>(&keys.verifying) else {
+            return Ok(None);
+        };
+        let issuer = self.issuer(environment);
+        Ok((claims.iss == issuer.as_str()).then_some(claims.sub))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn after_authentication(
+        &self,
+        environment: &Environment,
+        client: &Client,
+        request: &ValidatedAuthorization,
+        params: &ParamBag,
+        user_id: &str,
+        auth_time: i64,
+        now: i64,
+    ) -> Result<AuthorizeOutcome, Error> {
+        let remembered = match self
+            .env_store(environment)
+            .find_consent(user_id, &client.client_id)
+            .await?
+        {
+            Some(scope) => Some(Scope::parse_supported(Some(&scope)).unwrap_or_default()),
+            None => None,
+        };
+        match authorize::consent(request, client, remembered.as_ref()) {
+            Err(error) => Ok(AuthorizeOutcome::Respond(request.redirect.error(&error))),
+            Ok(ConsentStep::ShowConsent) => Ok(AuthorizeOutcome::ShowConsent(interaction(
+                client, request, params, None,
+            ))),
+            Ok(ConsentStep::Issue) => self
+                .issue_code(environment, request, user_id, auth_time, now)
+                .await
+                .map(AuthorizeOutcome::Respond),
+        }
+    }
+
+    async fn issue_code(
+        &self,
+        environment: &Environment,
+        request: &ValidatedAuthorization,
+        user_id: &str,
+        auth_time: i64,
+        now: i64,
+    ) -> Result<AuthorizationResponse, Error> {
+        let code = secrets::random_token();
+        let new = NewCode {
+            digest: secrets::digest(&code),
+            code: AuthorizationCode {
+                grant_id: secrets::random_id(),
+                client_id: request.client_id.clone(),
+                user_id: user_id.to_string(),
+                redirect_uri: request.redirect.uri().to_string(),
+                scope: request.scope.to_string(),
+                nonce: request.nonce.clone(),
+                code_challenge: request.code_challenge.clone(),
+                auth_time,
+                expires_at: now + environment.policy.code_ttl,
+                consumed: false,
+            },
+        };
+        self.env_store(environment).insert_code(&new).await?;
+        Ok(request.redirect.success(&code))
+    }
+}
+
+fn interaction(
+    client: &Client,
+    request: &ValidatedAuthorization,
+    params: &ParamBag,
+    notice: Option<&'static str>,
+) -> Interaction {
+    Interaction {
+        client_name: client.name.clone(),
+        scope: request.scope.iter().map(str::to_string).collect(),
+        login_hint: request.login_hint.clone(),
+        request_fields: params
+            .pairs()
+            .filter(|(name, _)| !name.starts_with(OWN_FIELD_PREFIX))
+            // The id_token_hint was checked when the flow started; do not ask for the same user twice.
+            .filter(|(name, _)| *name != "id_token_hint")
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect(),
+        notice,
+    }
+}

@@ -1,0 +1,44 @@
+//! A per-node cache of environments by `project/name`, bounded in time so another node's changes are
+//! seen within `TTL_SECONDS`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::Error;
+use crate::model::Environment;
+use crate::store::Db;
+
+const TTL_SECONDS: i64 = 10;
+const MAX_ENTRIES: usize = 20_000;
+
+#[derive(Debug, Default)]
+pub struct EnvironmentCache {
+    entries: Mutex<HashMap<(String, String), (Environment, i64)>>,
+}
+
+impl EnvironmentCache {
+    pub async fn get(
+        &self,
+        db: &Db,
+        project: &str,
+        name: &str,
+        now: i64,
+    ) -> Result<Option<Environment>, Error> {
+        let key = (project.to_string(), name.to_string());
+        if let Ok(entries) = self.entries.lock() {
+            if let Some((environment, fetched_at)) = entries.get(&key) {
+                if now - fetched_at < TTL_SECONDS {
+                    return Ok(Some(environment.clone()));
+                }
+            }
+        }
+        let found = db.find_environment(project, name).await?;
+        if let (Some(environment), Ok(mut entries)) = (&found, self.entries.lock()) {
+            if entries.len() >= MAX_ENTRIES {
+                entries.retain(|_, (_, fetched_at)| now - *fetched_at < TTL_SECONDS);
+            }
+            entries.insert(key, (environment.clone(), now));
+        }
+        Ok(found)
+    }
+}

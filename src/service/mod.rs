@@ -1,0 +1,107 @@
+//! Use cases shared by the HTTP adapters and the CLI. Services sequence I/O: they read the clock's
+//! `now` from their caller, load through `EnvStore`, decide through `oidc`, persist and sign.
+
+pub mod admin;
+pub mod authorize;
+mod cache;
+mod keys;
+pub mod quickstart;
+pub mod token;
+pub mod userinfo;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::crypto::kek::Kek;
+use crate::model::Environment;
+use crate::oidc::OAuthError;
+use crate::store::{Db, EnvStore, StoreError};
+
+pub use cache::EnvironmentCache;
+pub use keys::{EnvKeys, KeyCache};
+
+/// Everything a use case needs, built once per process.
+#[derive(Debug)]
+pub struct Airlock {
+    pub config: Config,
+    pub db: Db,
+    kek: Kek,
+    environments: EnvironmentCache,
+    keys: KeyCache,
+}
+
+impl Airlock {
+    /// Connects to the database (migrating it) and loads or creates the KEK.
+    pub async fn start(config: Config) -> anyhow::Result<Arc<Self>> {
+        let kek = Kek::load_or_create(&config.kek_file)?;
+        let db = Db::connect(&config.database_url, config.db_pool_size).await?;
+        Ok(Arc::new(Airlock {
+            config,
+            db,
+            kek,
+            environments: EnvironmentCache::default(),
+            keys: KeyCache::default(),
+        }))
+    }
+
+    pub fn env_store<'a>(&'a self, environment: &'a Environment) -> EnvStore<'a> {
+        EnvStore::new(&self.db, &environment.id)
+    }
+
+    /// The environment `project/name`, through a short-lived per-node cache.
+    pub async fn environment(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<Option<Environment>, Error> {
+        self.environments
+            .get(&self.db, project, name, crate::clock::now())
+            .await
+    }
+
+    /// Resolves `PROJECT/ENV` as written by admins.
+    pub async fn environment_by_slug(&self, slug: &str) -> Result<Environment, Error> {
+        let (project, name) = slug
+            .split_once('/')
+            .ok_or_else(|| Error::Invalid("write the environment as PROJECT/ENV".into()))?;
+        self.db
+            .find_environment(project, name)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+}
+
+/// Errors of use cases. The HTTP layer maps them to the wire in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    Conflict,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict => Error::Conflict,
+            StoreError::Unavailable(detail) => Error::Unavailable(detail),
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::crypto::jose::JoseError> for Error {
+    fn from(error: crate::crypto::jose::JoseError) -> Self {
+        Error::Internal(error.to_string())
+    }
+}

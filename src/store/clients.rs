@@ -1,0 +1,88 @@
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{EnvStore, StoreError, flag};
+use crate::model::{Client, SigningAlg};
+
+fn client_from_row(row: &AnyRow) -> Result<Client, StoreError> {
+    let uris: String = row.try_get("redirect_uris")?;
+    let alg: String = row.try_get("id_token_alg")?;
+    Ok(Client {
+        env_id: row.try_get("env_id")?,
+        client_id: row.try_get("client_id")?,
+        name: row.try_get("name")?,
+        secret_digest: row.try_get("secret_digest")?,
+        public: row.try_get::<i64, _>("is_public")? != 0,
+        first_party: row.try_get::<i64, _>("first_party")? != 0,
+        redirect_uris: serde_json::from_str(&uris)
+            .map_err(|_| StoreError::Corrupt("redirect_uris".into()))?,
+        id_token_signed_response_alg: SigningAlg::parse(&alg)
+            .ok_or_else(|| StoreError::Corrupt(format!("alg {alg}")))?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl EnvStore<'_> {
+    pub async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        let uris = serde_json::to_string(&client.redirect_uris)
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO clients (env_id, client_id, name, secret_digest, is_public, first_party, \
+             redirect_uris, id_token_alg, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(self.env_id)
+        .bind(&client.client_id)
+        .bind(&client.name)
+        .bind(&client.secret_digest)
+        .bind(flag(client.public))
+        .bind(flag(client.first_party))
+        .bind(uris)
+        .bind(client.id_token_signed_response_alg.as_str())
+        .bind(client.created_at)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let row = sqlx::query(
+            "SELECT env_id, client_id, name, secret_digest, is_public, first_party, redirect_uris, \
+             id_token_alg, created_at FROM clients WHERE env_id = $1 AND client_id = $2",
+        )
+        .bind(self.env_id)
+        .bind(client_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.as_ref().map(client_from_row).transpose()
+    }
+
+    pub async fn find_client_by_name(&self, name: &str) -> Result<Option<Client>, StoreError> {
+        let row = sqlx::query(
+            "SELECT env_id, client_id, name, secret_digest, is_public, first_party, redirect_uris, \
+             id_token_alg, created_at FROM clients WHERE env_id = $1 AND name = $2 \
+             ORDER BY created_at LIMIT 1",
+        )
+        .bind(self.env_id)
+        .bind(name)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.as_ref().map(client_from_row).transpose()
+    }
+
+    /// Replaces a confidential client's secret digest; false if there is no such confidential client.
+    pub async fn update_client_secret(
+        &self,
+        client_id: &str,
+        digest: &str,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE clients SET secret_digest = $3 WHERE env_id = $1 AND client_id = $2 AND is_public = 0",
+        )
+        .bind(self.env_id)
+        .bind(client_id)
+        .bind(digest)
+        .execute(self.db.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}

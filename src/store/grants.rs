@@ -1,0 +1,208 @@
+//! Authorization codes, grants and refresh-token families. Single use is enforced by conditional
+//! updates (`… WHERE consumed_at IS NULL`), so two nodes can never both redeem the same code or rotate
+//! the same refresh token.
+
+use sqlx::Row;
+
+use super::{EnvStore, StoreError};
+use crate::model::{AuthorizationCode, RefreshToken};
+
+/// A code about to be stored: only its digest is kept.
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    pub digest: String,
+    pub code: AuthorizationCode,
+}
+
+impl EnvStore<'_> {
+    pub async fn insert_code(&self, new: &NewCode) -> Result<(), StoreError> {
+        let code = &new.code;
+        sqlx::query(
+            "INSERT INTO authorization_codes (env_id, code_digest, grant_id, client_id, user_id, redirect_uri, \
+             scope, nonce, code_challenge, auth_time, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(self.env_id)
+        .bind(&new.digest)
+        .bind(&code.grant_id)
+        .bind(&code.client_id)
+        .bind(&code.user_id)
+        .bind(&code.redirect_uri)
+        .bind(&code.scope)
+        .bind(&code.nonce)
+        .bind(&code.code_challenge)
+        .bind(code.auth_time)
+        .bind(code.expires_at)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_code(&self, digest: &str) -> Result<Option<AuthorizationCode>, StoreError> {
+        let row = sqlx::query(
+            "SELECT grant_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, \
+             expires_at, consumed_at FROM authorization_codes WHERE env_id = $1 AND code_digest = $2",
+        )
+        .bind(self.env_id)
+        .bind(digest)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.map(|row| {
+            Ok(AuthorizationCode {
+                grant_id: row.try_get("grant_id")?,
+                client_id: row.try_get("client_id")?,
+                user_id: row.try_get("user_id")?,
+                redirect_uri: row.try_get("redirect_uri")?,
+                scope: row.try_get("scope")?,
+                nonce: row.try_get("nonce")?,
+                code_challenge: row.try_get("code_challenge")?,
+                auth_time: row.try_get("auth_time")?,
+                expires_at: row.try_get("expires_at")?,
+                consumed: row.try_get::<Option<i64>, _>("consumed_at")?.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Consumes the code and opens its grant (with the first refresh token, if any) in one transaction.
+    /// Returns false when the code was already consumed: the caller lost a race or replayed it.
+    pub async fn redeem_code(
+        &self,
+        digest: &str,
+        code: &AuthorizationCode,
+        refresh: Option<(&str, &RefreshToken)>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.db.pool().begin().await?;
+        let consumed = sqlx::query(
+            "UPDATE authorization_codes SET consumed_at = $3 \
+             WHERE env_id = $1 AND code_digest = $2 AND consumed_at IS NULL",
+        )
+        .bind(self.env_id)
+        .bind(digest)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if consumed.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO grants (env_id, grant_id, client_id, user_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(self.env_id)
+        .bind(&code.grant_id)
+        .bind(&code.client_id)
+        .bind(&code.user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if let Some((refresh_digest, token)) = refresh {
+            insert_refresh(&mut tx, self.env_id, refresh_digest, token).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Revokes a grant: its access tokens stop working at userinfo and its refresh family dies.
+    pub async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE grants SET revoked_at = $3 WHERE env_id = $1 AND grant_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(self.env_id)
+        .bind(grant_id)
+        .bind(now)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn grant_is_active(&self, grant_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS active FROM grants WHERE env_id = $1 AND grant_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(self.env_id)
+        .bind(grant_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+
+    pub async fn find_refresh(&self, digest: &str) -> Result<Option<RefreshToken>, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.grant_id, r.client_id, r.user_id, r.scope, r.auth_time, r.expires_at, r.rotated_at, \
+             g.revoked_at FROM refresh_tokens r \
+             JOIN grants g ON g.env_id = r.env_id AND g.grant_id = r.grant_id \
+             WHERE r.env_id = $1 AND r.token_digest = $2",
+        )
+        .bind(self.env_id)
+        .bind(digest)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.map(|row| {
+            Ok(RefreshToken {
+                grant_id: row.try_get("grant_id")?,
+                client_id: row.try_get("client_id")?,
+                user_id: row.try_get("user_id")?,
+                scope: row.try_get("scope")?,
+                auth_time: row.try_get("auth_time")?,
+                expires_at: row.try_get("expires_at")?,
+                rotated: row.try_get::<Option<i64>, _>("rotated_at")?.is_some(),
+                grant_revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Marks `old_digest` rotated and stores its successor, atomically. False when another request
+    /// rotated it first or the grant was revoked meanwhile.
+    pub async fn rotate_refresh(
+        &self,
+        old_digest: &str,
+        new_digest: &str,
+        successor: &RefreshToken,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.db.pool().begin().await?;
+        let rotated = sqlx::query(
+            "UPDATE refresh_tokens SET rotated_at = $3 \
+             WHERE env_id = $1 AND token_digest = $2 AND rotated_at IS NULL \
+             AND grant_id IN (SELECT grant_id FROM grants WHERE env_id = $1 AND revoked_at IS NULL)",
+        )
+        .bind(self.env_id)
+        .bind(old_digest)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if rotated.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_refresh(&mut tx, self.env_id, new_digest, successor).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+async fn insert_refresh(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    env_id: &str,
+    digest: &str,
+    token: &RefreshToken,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (env_id, token_digest, grant_id, client_id, user_id, scope, auth_time, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(env_id)
+    .bind(digest)
+    .bind(&token.grant_id)
+    .bind(&token.client_id)
+    .bind(&token.user_id)
+    .bind(&token.scope)
+    .bind(token.auth_time)
+    .bind(token.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

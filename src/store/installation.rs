@@ -1,0 +1,169 @@
+//! Rows that belong to the installation rather than to one environment: projects, environments and
+//! admin tokens.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::keys::{StoredKey, insert_key};
+use super::{Db, StoreError};
+use crate::model::{EnvKind, EnvPolicy, Environment, Project};
+
+/// An admin API credential, known by its digest.
+#[derive(Debug, Clone)]
+pub struct AdminTokenRecord {
+    pub token_id: String,
+    /// `None` for an installation-wide token.
+    pub env_id: Option<String>,
+    pub name: String,
+}
+
+const ENVIRONMENT_COLUMNS: &str = "e.id, e.project_id, p.name AS project_name, e.name, e.kind, \
+     e.access_token_ttl, e.id_token_ttl, e.refresh_token_ttl, e.code_ttl, e.session_ttl, e.created_at";
+
+fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    Ok(Environment {
+        id: row.try_get("id")?,
+        project_id: row.try_get("project_id")?,
+        project: row.try_get("project_name")?,
+        name: row.try_get("name")?,
+        kind: EnvKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?,
+        policy: EnvPolicy {
+            access_token_ttl: row.try_get("access_token_ttl")?,
+            id_token_ttl: row.try_get("id_token_ttl")?,
+            refresh_token_ttl: row.try_get("refresh_token_ttl")?,
+            code_ttl: row.try_get("code_ttl")?,
+            session_ttl: row.try_get("session_ttl")?,
+        },
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Db {
+    pub async fn insert_project(&self, project: &Project) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO projects (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&project.id)
+            .bind(&project.name)
+            .bind(project.created_at)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn find_project(&self, name: &str) -> Result<Option<Project>, StoreError> {
+        let row = sqlx::query("SELECT id, name, created_at FROM projects WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| {
+            Ok(Project {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Creates an environment and its first signing keys in one transaction.
+    pub async fn insert_environment(
+        &self,
+        environment: &Environment,
+        keys: &[StoredKey],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO environments (id, project_id, name, kind, access_token_ttl, id_token_ttl, \
+             refresh_token_ttl, code_ttl, session_ttl, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&environment.id)
+        .bind(&environment.project_id)
+        .bind(&environment.name)
+        .bind(environment.kind.as_str())
+        .bind(environment.policy.access_token_ttl)
+        .bind(environment.policy.id_token_ttl)
+        .bind(environment.policy.refresh_token_ttl)
+        .bind(environment.policy.code_ttl)
+        .bind(environment.policy.session_ttl)
+        .bind(environment.created_at)
+        .execute(&mut *tx)
+        .await?;
+        for key in keys {
+            insert_key(&mut tx, &environment.id, key).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn find_environment(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<Option<Environment>, StoreError> {
+        let sql = format!(
+            "SELECT {ENVIRONMENT_COLUMNS} FROM environments e JOIN projects p ON p.id = e.project_id \
+             WHERE p.name = $1 AND e.name = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(project)
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(environment_from_row).transpose()
+    }
+
+    pub async fn find_environment_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<Environment>, StoreError> {
+        let sql = format!(
+            "SELECT {ENVIRONMENT_COLUMNS} FROM environments e JOIN projects p ON p.id = e.project_id \
+             WHERE e.id = $1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(environment_from_row).transpose()
+    }
+
+    pub async fn insert_admin_token(
+        &self,
+        record: &AdminTokenRecord,
+        digest: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO admin_tokens (token_id, token_digest, env_id, name, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&record.token_id)
+        .bind(digest)
+        .bind(&record.env_id)
+        .bind(&record.name)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_admin_token(
+        &self,
+        digest: &str,
+    ) -> Result<Option<AdminTokenRecord>, StoreError> {
+        let row =
+            sqlx::query("SELECT token_id, env_id, name FROM admin_tokens WHERE token_digest = $1")
+                .bind(digest)
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|row| {
+            Ok(AdminTokenRecord {
+                token_id: row.try_get("token_id")?,
+                env_id: row.try_get("env_id")?,
+                name: row.try_get("name")?,
+            })
+        })
+        .transpose()
+    }
+}

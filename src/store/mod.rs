@@ -1,0 +1,34 @@
+//! Storage through sqlx: the only module that contains SQL. Per-environment data is reachable only
+//! through `EnvStore`, a database handle bound to one environment id.
+
+mod clients;
+mod db;
+mod error;
+mod grants;
+mod installation;
+mod keys;
+mod sessions;
+mod users;
+
+pub use db::{Backend, Db};
+pub use error::StoreError;
+pub use grants::NewCode;
+pub use installation::AdminTokenRecord;
+pub use keys::StoredKey;
+
+/// The door to one environment's data: every query it runs is keyed by `env_id`.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvStore<'a> {
+    db: &'a Db,
+    env_id: &'a str,
+}
+
+impl<'a> EnvStore<'a> {
+    pub fn new(db: &'a Db, env_id: &'a str) -> Self {
+        EnvStore { db, env_id }
+    }
+}
+
+fn flag(value: bool) -> i64 {
+    i64::from(value)
+}

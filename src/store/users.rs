@@ -1,0 +1,61 @@
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{EnvStore, StoreError, flag};
+use crate::model::User;
+
+const USER_COLUMNS: &str =
+    "env_id, user_id, email, email_verified, name, password_hash, created_at, updated_at";
+
+fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    Ok(User {
+        env_id: row.try_get("env_id")?,
+        user_id: row.try_get("user_id")?,
+        email: row.try_get("email")?,
+        email_verified: row.try_get::<i64, _>("email_verified")? != 0,
+        name: row.try_get("name")?,
+        password_hash: row.try_get("password_hash")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl EnvStore<'_> {
+    pub async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO users (env_id, user_id, email, email_verified, name, password_hash, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(self.env_id)
+        .bind(&user.user_id)
+        .bind(&user.email)
+        .bind(flag(user.email_verified))
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(user.created_at)
+        .bind(user.updated_at)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND user_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(self.env_id)
+            .bind(user_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND email = $2");
+        let row = sqlx::query(&sql)
+            .bind(self.env_id)
+            .bind(email)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+}
