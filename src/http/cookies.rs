@@ -14,10 +14,12 @@ pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
     for value in headers.get_all(header::COOKIE) {
         let Ok(value) = value.to_str() else { continue };
         for pair in value.split(';') {
-            if let Some((key, val)) = pair.trim().split_once('=') {
-                if key == name && !val.is_empty() && val.len() <= 256 {
-                    found = Some(val.to_string());
-                }
+            if let Some((key, val)) = pair.trim().split_once('=')
+                && key == name
+                && !val.is_empty()
+                && val.len() <= 256
+            {
+                found = Some(val.to_string());
             }
         }
     }

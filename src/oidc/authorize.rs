@@ -92,7 +92,7 @@ pub fn validate(
     params: &ParamBag,
     client: &Client,
     redirect: VerifiedRedirect,
-) -> Result<ValidatedAuthorization, (VerifiedRedirect, OAuthError)> {
+) -> Result<ValidatedAuthorization, Box<(VerifiedRedirect, OAuthError)>> {
     match check_parameters(params, client) {
         Ok(parts) => Ok(ValidatedAuthorization {
             client_id: client.client_id.clone(),
@@ -105,7 +105,7 @@ pub fn validate(
             login_hint: parts.login_hint,
             id_token_hint: parts.id_token_hint,
         }),
-        Err(error) => Err((redirect, error)),
+        Err(error) => Err(Box::new((redirect, error))),
     }
 }
 
@@ -123,10 +123,11 @@ fn check_parameters(params: &ParamBag, client: &Client) -> Result<Parts, OAuthEr
     for repeatable_never in ["state", "response_mode"] {
         params.get(repeatable_never)?;
     }
-    if let Some(mode) = params.get("response_mode")? {
-        if mode != "query" && mode != "form_post" {
-            return Err(OAuthError::invalid_request("unsupported response_mode"));
-        }
+    if let Some(mode) = params.get("response_mode")?
+        && mode != "query"
+        && mode != "form_post"
+    {
+        return Err(OAuthError::invalid_request("unsupported response_mode"));
     }
     if params.get("request")?.is_some() {
         return Err(OAuthError::new(
@@ -219,9 +220,10 @@ pub fn authentication(
     now: i64,
 ) -> Result<Authentication, OAuthError> {
     let usable = session.filter(|session| {
+        // max_age=0 is prompt=login (OIDC Core §3.1.2.1), whatever the clock's resolution.
         let fresh_enough = request
             .max_age
-            .is_none_or(|max_age| now - session.auth_time <= max_age);
+            .is_none_or(|max_age| max_age > 0 && now - session.auth_time <= max_age);
         let matches_hint = hint_subject.is_none_or(|sub| sub == session.user_id);
         !request.prompt.login && fresh_enough && matches_hint
     });
@@ -289,7 +291,7 @@ mod tests {
     fn request(query: &str, client: &Client) -> Result<ValidatedAuthorization, OAuthError> {
         let params = ParamBag::parse(query.as_bytes()).unwrap();
         let redirect = verify_redirect(&params, client, "https://op/p/e").unwrap();
-        validate(&params, client, redirect).map_err(|(_, e)| e)
+        validate(&params, client, redirect).map_err(|rejected| rejected.1)
     }
 
     const BASE: &str =
@@ -384,6 +386,11 @@ mod tests {
             authentication(&r, Some(&session), None, 101).unwrap(),
             Authentication::Authenticated { auth_time: 100, .. }
         ));
+        let r = request(&format!("{BASE}&max_age=0"), &c).unwrap();
+        assert_eq!(
+            authentication(&r, Some(&session), None, 100).unwrap(),
+            Authentication::ShowLogin
+        );
         let r = request(&format!("{BASE}&prompt=login"), &c).unwrap();
         assert_eq!(
             authentication(&r, Some(&session), None, 101).unwrap(),

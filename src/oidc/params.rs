@@ -3,6 +3,7 @@
 //! OAuth parameters must not repeat (RFC 6749 §3.1): a repeated one is remembered and refused when read.
 //! Bytes that are not UTF-8 after decoding make the whole input `invalid_request`.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use percent_encoding::percent_decode;
@@ -40,10 +41,13 @@ impl ParamBag {
     }
 
     fn insert(&mut self, name: String, value: String) {
-        if self.values.contains_key(&name) {
-            self.repeated.insert(name);
-        } else {
-            self.values.insert(name, value);
+        match self.values.entry(name) {
+            Entry::Occupied(seen) => {
+                self.repeated.insert(seen.key().clone());
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(value);
+            }
         }
     }
 

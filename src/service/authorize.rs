@@ -210,7 +210,10 @@ impl Airlock {
         };
         match authorize::validate(params, &client, redirect) {
             Ok(request) => Ok(Ok((client, request))),
-            Err((redirect, error)) => Ok(Err(AuthorizeOutcome::Respond(redirect.error(&error)))),
+            Err(rejected) => {
+                let (redirect, error) = *rejected;
+                Ok(Err(AuthorizeOutcome::Respond(redirect.error(&error))))
+            }
         }
     }
 
@@ -258,14 +261,11 @@ impl Airlock {
         auth_time: i64,
         now: i64,
     ) -> Result<AuthorizeOutcome, Error> {
-        let remembered = match self
+        let remembered = self
             .env_store(environment)
             .find_consent(user_id, &client.client_id)
             .await?
-        {
-            Some(scope) => Some(Scope::parse_supported(Some(&scope)).unwrap_or_default()),
-            None => None,
-        };
+            .map(|scope| Scope::parse_supported(Some(&scope)).unwrap_or_default());
         match authorize::consent(request, client, remembered.as_ref()) {
             Err(error) => Ok(AuthorizeOutcome::Respond(request.redirect.error(&error))),
             Ok(ConsentStep::ShowConsent) => Ok(AuthorizeOutcome::ShowConsent(interaction(

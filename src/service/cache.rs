@@ -25,12 +25,11 @@ impl EnvironmentCache {
         now: i64,
     ) -> Result<Option<Environment>, Error> {
         let key = (project.to_string(), name.to_string());
-        if let Ok(entries) = self.entries.lock() {
-            if let Some((environment, fetched_at)) = entries.get(&key) {
-                if now - fetched_at < TTL_SECONDS {
-                    return Ok(Some(environment.clone()));
-                }
-            }
+        if let Ok(entries) = self.entries.lock()
+            && let Some((environment, fetched_at)) = entries.get(&key)
+            && now - fetched_at < TTL_SECONDS
+        {
+            return Ok(Some(environment.clone()));
         }
         let found = db.find_environment(project, name).await?;
         if let (Some(environment), Ok(mut entries)) = (&found, self.entries.lock()) {

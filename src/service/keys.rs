@@ -83,12 +83,11 @@ impl Airlock {
 
     /// The environment's keys, from the node cache when fresh.
     pub async fn keys(&self, environment: &Environment, now: i64) -> Result<Arc<EnvKeys>, Error> {
-        if let Ok(entries) = self.keys.entries.lock() {
-            if let Some((keys, fetched_at)) = entries.get(&environment.id) {
-                if now - fetched_at < TTL_SECONDS {
-                    return Ok(keys.clone());
-                }
-            }
+        if let Ok(entries) = self.keys.entries.lock()
+            && let Some((keys, fetched_at)) = entries.get(&environment.id)
+            && now - fetched_at < TTL_SECONDS
+        {
+            return Ok(keys.clone());
         }
         let stored = self.env_store(environment).keys().await?;
         let loaded = Arc::new(load(&self.kek, &stored)?);

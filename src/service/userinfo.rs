@@ -31,12 +31,12 @@ impl Airlock {
                 .with_detail("iss or lifetime")
                 .into());
         }
-        if let Some(grant) = &claims.grant {
-            if !self.env_store(environment).grant_is_active(grant).await? {
-                return Err(OAuthError::invalid_token()
-                    .with_detail("grant revoked")
-                    .into());
-            }
+        if let Some(grant) = &claims.grant
+            && !self.env_store(environment).grant_is_active(grant).await?
+        {
+            return Err(OAuthError::invalid_token()
+                .with_detail("grant revoked")
+                .into());
         }
         Ok(claims)
     }

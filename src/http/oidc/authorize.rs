@@ -56,9 +56,8 @@ pub async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = match checked_form(&headers, &body) {
-        Ok(params) => params,
-        Err(response) => return response,
+    let Some(params) = checked_form(&headers, &body) else {
+        return forged_form();
     };
     let email = params.get("airlock_email").ok().flatten().unwrap_or("");
     let password = params.get("airlock_password").ok().flatten().unwrap_or("");
@@ -84,9 +83,8 @@ pub async fn consent(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = match checked_form(&headers, &body) {
-        Ok(params) => params,
-        Err(response) => return response,
+    let Some(params) = checked_form(&headers, &body) else {
+        return forged_form();
     };
     let approved = params.get("airlock_decision").ok().flatten() == Some("allow");
     let session = cookies::read(&headers, cookies::SESSION);
@@ -106,24 +104,20 @@ pub async fn consent(
 }
 
 /// A form POST of our own pages: well-encoded, and carrying the CSRF token of this browser's cookie.
-fn checked_form(headers: &HeaderMap, body: &Bytes) -> Result<ParamBag, Response> {
-    let params = form::form(headers, body).map_err(|_| page_error(PageError::MalformedRequest))?;
-    let cookie = cookies::read(headers, cookies::CSRF);
-    let field = params.get(CSRF_FIELD).ok().flatten();
-    let valid = match (cookie, field) {
-        (Some(cookie), Some(field)) => bool::from(cookie.as_bytes().ct_eq(field.as_bytes())),
-        _ => false,
-    };
-    if valid {
-        Ok(params)
-    } else {
-        Err(pages::error_page(
-            StatusCode::FORBIDDEN,
-            ErrorPage::plain(
-                "This form expired or did not come from this sign-in page. Start again from the application.",
-            ),
-        ))
-    }
+fn checked_form(headers: &HeaderMap, body: &Bytes) -> Option<ParamBag> {
+    let params = form::form(headers, body).ok()?;
+    let cookie = cookies::read(headers, cookies::CSRF)?;
+    let field = params.get(CSRF_FIELD).ok().flatten()?;
+    bool::from(cookie.as_bytes().ct_eq(field.as_bytes())).then_some(params)
+}
+
+fn forged_form() -> Response {
+    pages::error_page(
+        StatusCode::FORBIDDEN,
+        ErrorPage::plain(
+            "This form expired or did not come from this sign-in page. Start again from the application.",
+        ),
+    )
 }
 
 fn page_error(error: PageError) -> Response {

@@ -1,0 +1,196 @@
+use std::sync::Arc;
+
+use airlock::config::Config;
+use airlock::model::{EnvKind, Environment, SigningAlg};
+use airlock::service::Airlock;
+use airlock::service::admin::NewClient;
+use sqlx::Connection;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub airlock: Arc<Airlock>,
+    handle: JoinHandle<()>,
+    postgres: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+/// One seeded environment: its issuer, a confidential client, a public client and a user.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub environment: Environment,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub public_client_id: String,
+    pub redirect_uri: String,
+    pub email: String,
+    pub password: String,
+    pub sub: String,
+}
+
+pub const REDIRECT_URI: &str = "https://rp.example/callback";
+pub const PASSWORD: &str = "correct horse battery";
+
+fn unique_name() -> String {
+    format!("airlock_t_{}", airlock::crypto::secrets::random_id())
+}
+
+impl TestServer {
+    /// Starts a server on 127.0.0.1:0 with an empty database. `None` when PostgreSQL is not configured.
+    pub async fn start(backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (database_url, postgres) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("airlock.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let Ok(admin_url) = std::env::var("AIRLOCK_TEST_POSTGRES_URL") else {
+                    eprintln!(
+                        "SKIPPED (PostgreSQL): AIRLOCK_TEST_POSTGRES_URL is not set; this test ran on SQLite only"
+                    );
+                    return None;
+                };
+                let name = unique_name();
+                let mut conn = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("connect to AIRLOCK_TEST_POSTGRES_URL");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                conn.close().await.ok();
+                let mut url = url::Url::parse(&admin_url).expect("postgres url");
+                url.set_path(&format!("/{name}"));
+                (url.to_string(), Some((admin_url, name)))
+            }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let config = Config::new(database_url, base.clone(), dir.path().join("keys/kek"))
+            .validate()
+            .expect("config");
+        let airlock = Airlock::start(config).await.expect("airlock starts");
+        let serving = airlock.clone();
+        let handle = tokio::spawn(async move {
+            airlock::http::serve(serving, listener).await.ok();
+        });
+        Some(TestServer {
+            base,
+            airlock,
+            handle,
+            postgres,
+            _dir: dir,
+        })
+    }
+
+    /// Stops the server and drops a PostgreSQL test database.
+    pub async fn finish(self) {
+        self.handle.abort();
+        self.airlock.db.close().await;
+        if let Some((admin_url, name)) = self.postgres
+            && let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await
+        {
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await
+                .ok();
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        airlock::clock::now()
+    }
+
+    /// Creates `project` if needed, then the environment with its clients and one user.
+    pub async fn seed(&self, project: &str, name: &str, kind: EnvKind) -> Seeded {
+        self.seed_with(project, name, kind, SigningAlg::RS256, false)
+            .await
+    }
+
+    pub async fn seed_with(
+        &self,
+        project: &str,
+        name: &str,
+        kind: EnvKind,
+        alg: SigningAlg,
+        first_party: bool,
+    ) -> Seeded {
+        let now = self.now();
+        let a = &self.airlock;
+        if a.db.find_project(project).await.expect("db").is_none() {
+            a.create_project(project, now).await.expect("project");
+        }
+        let environment = a
+            .create_environment(project, name, kind, now)
+            .await
+            .expect("environment");
+        let confidential = a
+            .create_client(
+                &environment,
+                NewClient {
+                    name: "Test App".into(),
+                    redirect_uris: vec![REDIRECT_URI.into()],
+                    public: false,
+                    first_party,
+                    id_token_signed_response_alg: alg,
+                },
+                now,
+            )
+            .await
+            .expect("client");
+        let public = a
+            .create_client(
+                &environment,
+                NewClient {
+                    name: "Public App".into(),
+                    redirect_uris: vec![REDIRECT_URI.into()],
+                    public: true,
+                    first_party: true,
+                    id_token_signed_response_alg: SigningAlg::RS256,
+                },
+                now,
+            )
+            .await
+            .expect("public client");
+        let email = format!("user@{name}.{project}.example");
+        let user = a
+            .create_user(
+                &environment,
+                &email,
+                PASSWORD.into(),
+                Some("Test User".into()),
+                now,
+            )
+            .await
+            .expect("user");
+        Seeded {
+            issuer: format!("{}/{project}/{name}", self.base),
+            environment,
+            client_id: confidential.client.client_id,
+            client_secret: confidential.client_secret.expect("secret"),
+            public_client_id: public.client.client_id,
+            redirect_uri: REDIRECT_URI.into(),
+            email,
+            password: PASSWORD.into(),
+            sub: user.user_id,
+        }
+    }
+}
+
+/// A plain HTTP client that never follows redirects.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}

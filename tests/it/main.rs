@@ -1,0 +1,11 @@
+//! The one integration-test binary: real servers on ephemeral ports, real HTTP, real databases.
+
+mod harness;
+
+mod admin_api;
+mod bad_input;
+mod client_credentials;
+mod code_flow;
+mod isolation;
+mod refresh;
+mod sessions;
