@@ -47,6 +47,14 @@ pub struct Config {
         global = true
     )]
     pub db_pool_size: u32,
+    /// Seconds a rotated-in signing key is published in the JWKS before it starts signing.
+    #[arg(
+        long,
+        env = "AIRLOCK_KEY_PUBLISH_DELAY",
+        default_value_t = 600,
+        global = true
+    )]
+    pub key_publish_delay: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +76,7 @@ impl Config {
             listen: "127.0.0.1:0".into(),
             kek_file,
             db_pool_size: 8,
+            key_publish_delay: 600,
         }
     }
 

@@ -11,8 +11,9 @@ use serde_json::json;
 use crate::clock;
 use crate::config::Config;
 use crate::model::{EnvKind, SigningAlg};
-use crate::service::Airlock;
-use crate::service::admin::NewClient;
+use crate::service::admin::{ClientChanges, LimitChanges, NewClient, UserChanges};
+use crate::service::audit::{AuditView, zone_label};
+use crate::service::{Airlock, Caller};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,6 +53,45 @@ pub enum Command {
     User(UserCommand),
     #[command(subcommand, name = "admin-token")]
     AdminToken(AdminTokenCommand),
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Stage a new signing key: published now, signing after the publish delay.
+    Rotate {
+        /// PROJECT/ENV
+        slug: String,
+        #[arg(long, default_value = "RS256", value_parser = ["RS256", "ES256"])]
+        alg: String,
+        /// Seconds before the new key signs (default: AIRLOCK_KEY_PUBLISH_DELAY).
+        #[arg(long)]
+        publish_delay: Option<i64>,
+    },
+    /// Every key of an environment with its state and dates.
+    List { slug: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Entries of one environment's audit log, oldest first.
+    List {
+        /// PROJECT/ENV
+        slug: String,
+        /// Epoch seconds, or an age such as 30m, 12h, 7d.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this event type (for example signin.failed).
+        #[arg(long = "type")]
+        event: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+    },
+    /// Check the environment's hash chain; exits non-zero and says where if it was tampered with.
+    Verify { slug: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +111,19 @@ pub enum EnvCommand {
     },
     /// Show an environment's issuer and settings.
     Show { slug: String },
+    /// Show or change an environment's rate limits (0 turns a limit off).
+    Limits {
+        slug: String,
+        /// Token endpoint requests per client and minute, per node.
+        #[arg(long)]
+        token_requests_per_minute: Option<i64>,
+        /// Failed sign-ins per client IP and minute, per node.
+        #[arg(long)]
+        signin_failures_per_minute: Option<i64>,
+        /// Consecutive failed sign-ins that lock an account name.
+        #[arg(long)]
+        lockout_threshold: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +132,30 @@ pub enum ClientCommand {
     Create(ClientCreate),
     /// Issue a new client secret; the old one stops working at once.
     RotateSecret { slug: String, client_id: String },
+    /// The clients of an environment.
+    List { slug: String },
+    /// One client's registration.
+    Show { slug: String, client_id: String },
+    /// Change a client's registration; list options replace the whole list.
+    Update(ClientUpdate),
+    /// Delete a client and everything issued to it.
+    Delete { slug: String, client_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ClientUpdate {
+    slug: String,
+    client_id: String,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Option<Vec<String>>,
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Option<Vec<String>>,
+    #[arg(long)]
+    first_party: Option<bool>,
+    #[arg(long = "id-token-signed-response-alg", value_parser = ["RS256", "ES256"])]
+    alg: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +166,9 @@ pub struct ClientCreate {
     name: String,
     #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may return (exact match; repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
     /// A public client (no secret, PKCE required).
     #[arg(long)]
     public: bool,
@@ -104,6 +184,35 @@ pub struct ClientCreate {
 pub enum UserCommand {
     /// Create a user; prints its `sub`.
     Create(UserCreate),
+    /// The users of an environment.
+    List { slug: String },
+    /// Change a user's profile.
+    Update {
+        slug: String,
+        sub: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email_verified: Option<bool>,
+    },
+    /// Set a new password (ends the user's sessions).
+    SetPassword {
+        slug: String,
+        sub: String,
+        #[arg(
+            long,
+            conflicts_with = "password_stdin",
+            required_unless_present = "password_stdin"
+        )]
+        password: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Delete a user with their sessions and grants.
+    Delete { slug: String, sub: String },
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +277,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     let airlock = Airlock::start(config).await?;
     let now = clock::now();
+    let cli_caller = Caller::cli();
     match cli.command {
         Command::Serve => serve(airlock).await?,
         Command::Migrate => {
@@ -218,12 +328,15 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let request = NewClient {
                 name: args.name,
                 redirect_uris: args.redirect_uris,
+                post_logout_redirect_uris: args.post_logout_redirect_uris,
                 public: args.public,
                 first_party: args.first_party,
                 id_token_signed_response_alg: SigningAlg::parse(&args.alg)
                     .unwrap_or(SigningAlg::RS256),
             };
-            let issued = airlock.create_client(&environment, request, now).await?;
+            let issued = airlock
+                .create_client(&environment, request, &cli_caller, now)
+                .await?;
             print(json, &issued, || {
                 let mut text = format!("client_id: {}", issued.client.client_id);
                 if let Some(secret) = &issued.client_secret {
@@ -237,7 +350,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Client(ClientCommand::RotateSecret { slug, client_id }) => {
             let environment = airlock.environment_by_slug(&slug).await?;
             let secret = airlock
-                .rotate_client_secret(&environment, &client_id)
+                .rotate_client_secret(&environment, &client_id, &cli_caller, now)
                 .await?;
             let value = json!({ "client_id": client_id, "client_secret": secret });
             print(json, &value, || {
@@ -246,16 +359,16 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Create(args)) => {
             let environment = airlock.environment_by_slug(&args.slug).await?;
-            let password = match args.password {
-                Some(password) => password,
-                None => {
-                    let mut input = String::new();
-                    std::io::stdin().read_to_string(&mut input)?;
-                    input.trim_end_matches(['\r', '\n']).to_string()
-                }
-            };
+            let password = password_argument(args.password)?;
             let user = airlock
-                .create_user(&environment, &args.email, password, args.name, now)
+                .create_user(
+                    &environment,
+                    &args.email,
+                    password,
+                    args.name,
+                    &cli_caller,
+                    now,
+                )
                 .await?;
             let value = json!({ "sub": user.user_id, "email": user.email });
             print(json, &value, || format!("sub: {}", user.user_id));
@@ -275,8 +388,258 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 )
             });
         }
+        Command::Env(EnvCommand::Limits {
+            slug,
+            token_requests_per_minute,
+            signin_failures_per_minute,
+            lockout_threshold,
+        }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let changes = LimitChanges {
+                token_requests_per_minute,
+                signin_failures_per_minute,
+                lockout_threshold,
+            };
+            let limits = airlock
+                .set_limits(&environment, changes, &cli_caller, now)
+                .await?;
+            print(json, &limits, || {
+                format!(
+                    "token requests per client and minute: {}\nfailed sign-ins per IP and minute: {}\nlockout after failed sign-ins: {}\n(0 = no limit)",
+                    limits.token_requests_per_minute,
+                    limits.signin_failures_per_minute,
+                    limits.lockout_threshold
+                )
+            });
+        }
+        Command::Client(ClientCommand::List { slug }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let clients = airlock.list_clients(&environment).await?;
+            print(json, &clients, || {
+                clients
+                    .iter()
+                    .map(|c| format!("{}  {}", c.client_id, c.name))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Client(ClientCommand::Show { slug, client_id }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let client = airlock.find_client(&environment, &client_id).await?;
+            print(json, &client, || {
+                serde_json::to_string_pretty(&client).unwrap_or_default()
+            });
+        }
+        Command::Client(ClientCommand::Update(args)) => {
+            let environment = airlock.environment_by_slug(&args.slug).await?;
+            let changes = ClientChanges {
+                name: args.name,
+                redirect_uris: args.redirect_uris,
+                post_logout_redirect_uris: args.post_logout_redirect_uris,
+                first_party: args.first_party,
+                id_token_signed_response_alg: args.alg.as_deref().and_then(SigningAlg::parse),
+            };
+            let client = airlock
+                .update_client(&environment, &args.client_id, changes, &cli_caller, now)
+                .await?;
+            print(json, &client, || {
+                format!("client {} updated", client.client_id)
+            });
+        }
+        Command::Client(ClientCommand::Delete { slug, client_id }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            airlock
+                .delete_client(&environment, &client_id, &cli_caller, now)
+                .await?;
+            print(json, &json!({ "deleted": client_id }), || {
+                format!("client {client_id} deleted")
+            });
+        }
+        Command::User(UserCommand::List { slug }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let users = airlock.list_users(&environment).await?;
+            print(json, &users, || {
+                users
+                    .iter()
+                    .map(|u| format!("{}  {}", u.user_id, u.email))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::User(UserCommand::Update {
+            slug,
+            sub,
+            email,
+            name,
+            email_verified,
+        }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let changes = UserChanges {
+                email,
+                name,
+                email_verified,
+            };
+            let user = airlock
+                .update_user(&environment, &sub, changes, &cli_caller, now)
+                .await?;
+            print(json, &user, || format!("user {} updated", user.user_id));
+        }
+        Command::User(UserCommand::SetPassword {
+            slug,
+            sub,
+            password,
+            ..
+        }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let password = password_argument(password)?;
+            airlock
+                .set_user_password(&environment, &sub, password, &cli_caller, now)
+                .await?;
+            print(
+                json,
+                &json!({ "sub": sub, "password_changed": true }),
+                || format!("password of {sub} changed; their sessions ended"),
+            );
+        }
+        Command::User(UserCommand::Delete { slug, sub }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            airlock
+                .delete_user(&environment, &sub, &cli_caller, now)
+                .await?;
+            print(json, &json!({ "deleted": sub }), || {
+                format!("user {sub} deleted")
+            });
+        }
+        Command::Keys(KeysCommand::Rotate {
+            slug,
+            alg,
+            publish_delay,
+        }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let alg = SigningAlg::parse(&alg).unwrap_or(SigningAlg::RS256);
+            let key = airlock
+                .rotate_key(&environment, alg, publish_delay, &cli_caller, now)
+                .await?;
+            print(json, &key, || {
+                format!(
+                    "key {} ({}) staged: published now, signing from {}",
+                    key.kid, key.alg, key.schedule.activates_at
+                )
+            });
+        }
+        Command::Keys(KeysCommand::List { slug }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let keys = airlock.list_keys(&environment, now).await?;
+            print(json, &keys, || {
+                let mut text = format!(
+                    "{} · {}\n",
+                    environment.slug(),
+                    zone_label(environment.kind)
+                );
+                text.push_str("kid                               alg    state    activates_at  retires_at    unpublish_at");
+                for key in &keys {
+                    let date =
+                        |at: Option<i64>| at.map(|at| at.to_string()).unwrap_or_else(|| "-".into());
+                    text.push_str(&format!(
+                        "\n{:<33} {:<6} {:<8} {:<13} {:<13} {}",
+                        key.kid,
+                        key.alg,
+                        key.state.as_str(),
+                        key.schedule.activates_at,
+                        date(key.schedule.retires_at),
+                        date(key.schedule.unpublish_at)
+                    ));
+                }
+                text
+            });
+        }
+        Command::Audit(AuditCommand::List {
+            slug,
+            since,
+            event,
+            limit,
+        }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let since = since.as_deref().map(|s| parse_since(s, now)).transpose()?;
+            let entries = airlock
+                .audit_list(&environment, since, event, Some(limit))
+                .await?;
+            print(json, &entries, || audit_text(&entries));
+        }
+        Command::Audit(AuditCommand::Verify { slug }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let report = airlock.audit_verify(&environment).await?;
+            print(json, &report, || {
+                let zone = format!(
+                    "{}/{} · {}",
+                    report.project, report.environment, report.label
+                );
+                match &report.problem {
+                    None => format!("{zone}: audit chain intact ({} entries)", report.entries),
+                    Some(problem) => format!("{zone}: audit chain BROKEN: {problem}"),
+                }
+            });
+            if !report.intact {
+                anyhow::bail!("the audit log of {slug} has been tampered with");
+            }
+        }
     }
     Ok(())
+}
+
+/// The password from `--password`, or else from standard input.
+fn password_argument(password: Option<String>) -> anyhow::Result<String> {
+    match password {
+        Some(password) => Ok(password),
+        None => {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input)?;
+            Ok(input.trim_end_matches(['\r', '\n']).to_string())
+        }
+    }
+}
+
+/// `--since`: epoch seconds, or an age (`90s`, `30m`, `12h`, `7d`) before `now`.
+fn parse_since(value: &str, now: i64) -> anyhow::Result<i64> {
+    if let Ok(epoch) = value.parse::<i64>() {
+        return Ok(epoch);
+    }
+    let (number, unit) = value.split_at(value.len().saturating_sub(1));
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => anyhow::bail!("--since takes epoch seconds or an age such as 30m, 12h, 7d"),
+    };
+    let number: i64 = number.parse().map_err(|_| {
+        anyhow::anyhow!("--since takes epoch seconds or an age such as 30m, 12h, 7d")
+    })?;
+    Ok(now - number.saturating_mul(seconds))
+}
+
+fn audit_text(entries: &[AuditView]) -> String {
+    entries
+        .iter()
+        .map(|e| {
+            format!(
+                "[{}] #{} {} {}/{} {} {} actor={} client={} ip={} request={} {}",
+                e.label,
+                e.seq,
+                e.at,
+                e.project,
+                e.environment,
+                e.event,
+                e.outcome,
+                e.actor.as_deref().unwrap_or("-"),
+                e.client_id.as_deref().unwrap_or("-"),
+                e.ip.as_deref().unwrap_or("-"),
+                e.request_id.as_deref().unwrap_or("-"),
+                e.details
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 async fn serve(airlock: std::sync::Arc<Airlock>) -> anyhow::Result<()> {

@@ -1,7 +1,9 @@
 //! The admin API (`/admin/v1`): the CLI's operations over HTTP, behind a bearer admin token. A token
 //! bound to one environment sees only that environment; everything else is 404 to it.
 
+use axum::extract::Query;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::header;
@@ -14,10 +16,11 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::HttpError;
+use super::request_meta::RequestOrigin;
 use crate::clock;
 use crate::model::{EnvKind, Environment, SigningAlg};
-use crate::service::Error;
-use crate::service::admin::NewClient;
+use crate::service::admin::{ClientChanges, LimitChanges, NewClient, UserChanges};
+use crate::service::{Caller, Error, Event};
 use crate::store::AdminTokenRecord;
 
 pub fn routes() -> Router<AppState> {
@@ -29,8 +32,16 @@ pub fn routes() -> Router<AppState> {
             get(show_environment),
         )
         .route(
+            "/projects/{project}/environments/{environment}/limits",
+            get(show_limits).put(set_limits),
+        )
+        .route(
             "/projects/{project}/environments/{environment}/clients",
-            post(create_client),
+            post(create_client).get(list_clients),
+        )
+        .route(
+            "/projects/{project}/environments/{environment}/clients/{client_id}",
+            get(show_client).patch(update_client).delete(delete_client),
         )
         .route(
             "/projects/{project}/environments/{environment}/clients/{client_id}/rotate-secret",
@@ -38,12 +49,39 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/projects/{project}/environments/{environment}/users",
-            post(create_user),
+            post(create_user).get(list_users),
+        )
+        .route(
+            "/projects/{project}/environments/{environment}/users/{user_id}",
+            get(show_user).patch(update_user).delete(delete_user),
+        )
+        .route(
+            "/projects/{project}/environments/{environment}/users/{user_id}/password",
+            post(set_password),
+        )
+        .route(
+            "/projects/{project}/environments/{environment}/keys",
+            get(list_keys),
+        )
+        .route(
+            "/projects/{project}/environments/{environment}/keys/rotate",
+            post(rotate_key),
+        )
+        .route(
+            "/projects/{project}/environments/{environment}/audit",
+            get(list_audit),
+        )
+        .route(
+            "/projects/{project}/environments/{environment}/audit/verify",
+            get(verify_audit),
         )
 }
 
-/// The authenticated admin token of the request.
-pub struct Admin(AdminTokenRecord);
+/// The authenticated admin token of the request, and where the request came from.
+pub struct Admin {
+    token: AdminTokenRecord,
+    caller: Caller,
+}
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = Response;
@@ -65,8 +103,15 @@ impl FromRequestParts<AppState> for Admin {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim().to_string())
             .ok_or_else(unauthorized)?;
+        let Ok(RequestOrigin(origin)) = RequestOrigin::from_request_parts(parts, state).await;
         match state.authenticate_admin(&token).await {
-            Ok(Some(record)) => Ok(Admin(record)),
+            Ok(Some(record)) => Ok(Admin {
+                caller: Caller {
+                    actor: Some(record.token_id.clone()),
+                    origin,
+                },
+                token: record,
+            }),
             Ok(None) => Err(unauthorized()),
             Err(error) => Err(HttpError::admin(error).into_response()),
         }
@@ -75,7 +120,7 @@ impl FromRequestParts<AppState> for Admin {
 
 impl Admin {
     fn installation_wide(&self) -> Result<(), HttpError> {
-        match self.0.env_id {
+        match self.token.env_id {
             None => Ok(()),
             Some(_) => Err(HttpError::admin(Error::Forbidden(
                 "this admin token is bound to one environment".into(),
@@ -83,7 +128,8 @@ impl Admin {
         }
     }
 
-    /// The environment, if this token may see it; otherwise the same 404 as a missing one.
+    /// The environment, if this token may see it; otherwise the same 404 as a missing one. Each use
+    /// of a token on an environment is recorded in that environment's log.
     async fn environment(
         &self,
         state: &AppState,
@@ -96,10 +142,18 @@ impl Admin {
             .await
             .map_err(|e| HttpError::admin(Error::from(e)))?
             .ok_or_else(|| HttpError::admin(Error::NotFound))?;
-        match &self.0.env_id {
-            Some(bound) if *bound != environment.id => Err(HttpError::admin(Error::NotFound)),
-            _ => Ok(environment),
+        if let Some(bound) = &self.token.env_id
+            && *bound != environment.id
+        {
+            return Err(HttpError::admin(Error::NotFound));
         }
+        let event =
+            Event::success("admin_token.used").detail("token_id", self.token.token_id.clone());
+        state
+            .record_by(&environment, &self.caller, event, clock::now())
+            .await
+            .map_err(HttpError::admin)?;
+        Ok(environment)
     }
 }
 
@@ -164,11 +218,22 @@ async fn show_environment(
     Ok(Json(state.environment_view(&environment)).into_response())
 }
 
+fn parse_alg(alg: Option<&str>) -> Result<Option<SigningAlg>, HttpError> {
+    alg.map(|alg| {
+        SigningAlg::parse(alg)
+            .ok_or_else(|| HttpError::admin(Error::Invalid("alg is RS256 or ES256".into())))
+    })
+    .transpose()
+}
+
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ClientBody {
     name: String,
     #[serde(default)]
     redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
     public: bool,
     #[serde(default)]
@@ -184,26 +249,101 @@ async fn create_client(
 ) -> Result<Response, HttpError> {
     let environment = admin.environment(&state, &project, &name).await?;
     let request = body(payload)?;
-    let alg = match request.id_token_signed_response_alg.as_deref() {
-        None => SigningAlg::RS256,
-        Some(alg) => SigningAlg::parse(alg)
-            .ok_or_else(|| HttpError::admin(Error::Invalid("alg is RS256 or ES256".into())))?,
-    };
+    let alg = parse_alg(request.id_token_signed_response_alg.as_deref())?;
     let issued = state
         .create_client(
             &environment,
             NewClient {
                 name: request.name,
                 redirect_uris: request.redirect_uris,
+                post_logout_redirect_uris: request.post_logout_redirect_uris,
                 public: request.public,
                 first_party: request.first_party,
-                id_token_signed_response_alg: alg,
+                id_token_signed_response_alg: alg.unwrap_or(SigningAlg::RS256),
             },
+            &admin.caller,
             clock::now(),
         )
         .await
         .map_err(HttpError::admin)?;
     Ok(created(issued))
+}
+
+async fn list_clients(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name)): Path<(String, String)>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let clients = state
+        .list_clients(&environment)
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(Json(json!({ "clients": clients })).into_response())
+}
+
+async fn show_client(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name, client_id)): Path<(String, String, String)>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let client = state
+        .find_client(&environment, &client_id)
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(Json(client).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientPatch {
+    name: Option<String>,
+    redirect_uris: Option<Vec<String>>,
+    post_logout_redirect_uris: Option<Vec<String>>,
+    first_party: Option<bool>,
+    id_token_signed_response_alg: Option<String>,
+}
+
+async fn update_client(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name, client_id)): Path<(String, String, String)>,
+    payload: Result<Json<ClientPatch>, JsonRejection>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let patch = body(payload)?;
+    let changes = ClientChanges {
+        name: patch.name,
+        redirect_uris: patch.redirect_uris,
+        post_logout_redirect_uris: patch.post_logout_redirect_uris,
+        first_party: patch.first_party,
+        id_token_signed_response_alg: parse_alg(patch.id_token_signed_response_alg.as_deref())?,
+    };
+    let client = state
+        .update_client(
+            &environment,
+            &client_id,
+            changes,
+            &admin.caller,
+            clock::now(),
+        )
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(Json(client).into_response())
+}
+
+async fn delete_client(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name, client_id)): Path<(String, String, String)>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    state
+        .delete_client(&environment, &client_id, &admin.caller, clock::now())
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn rotate_secret(
@@ -213,17 +353,29 @@ async fn rotate_secret(
 ) -> Result<Response, HttpError> {
     let environment = admin.environment(&state, &project, &name).await?;
     let secret = state
-        .rotate_client_secret(&environment, &client_id)
+        .rotate_client_secret(&environment, &client_id, &admin.caller, clock::now())
         .await
         .map_err(HttpError::admin)?;
     Ok(Json(json!({ "client_id": client_id, "client_secret": secret })).into_response())
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct UserBody {
     email: String,
     password: String,
     name: Option<String>,
+}
+
+fn user_json(user: &crate::model::User) -> serde_json::Value {
+    json!({
+        "sub": user.user_id,
+        "email": user.email,
+        "email_verified": user.email_verified,
+        "name": user.name,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    })
 }
 
 async fn create_user(
@@ -240,11 +392,219 @@ async fn create_user(
             &request.email,
             request.password,
             request.name,
+            &admin.caller,
             clock::now(),
         )
         .await
         .map_err(HttpError::admin)?;
-    Ok(created(
-        json!({ "sub": user.user_id, "email": user.email, "name": user.name }),
-    ))
+    Ok(created(user_json(&user)))
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name)): Path<(String, String)>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let users = state
+        .list_users(&environment)
+        .await
+        .map_err(HttpError::admin)?;
+    let users: Vec<_> = users.iter().map(user_json).collect();
+    Ok(Json(json!({ "users": users })).into_response())
+}
+
+async fn show_user(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name, user_id)): Path<(String, String, String)>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let user = state
+        .find_user(&environment, &user_id)
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(Json(user_json(&user)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserPatch {
+    email: Option<String>,
+    name: Option<String>,
+    email_verified: Option<bool>,
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name, user_id)): Path<(String, String, String)>,
+    payload: Result<Json<UserPatch>, JsonRejection>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let patch = body(payload)?;
+    let changes = UserChanges {
+        email: patch.email,
+        name: patch.name,
+        email_verified: patch.email_verified,
+    };
+    let user = state
+        .update_user(&environment, &user_id, changes, &admin.caller, clock::now())
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(Json(user_json(&user)).into_response())
+}
+
+async fn delete_user(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name, user_id)): Path<(String, String, String)>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    state
+        .delete_user(&environment, &user_id, &admin.caller, clock::now())
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    password: String,
+}
+
+async fn set_password(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name, user_id)): Path<(String, String, String)>,
+    payload: Result<Json<PasswordBody>, JsonRejection>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let request = body(payload)?;
+    state
+        .set_user_password(
+            &environment,
+            &user_id,
+            request.password,
+            &admin.caller,
+            clock::now(),
+        )
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn show_limits(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name)): Path<(String, String)>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    Ok(Json(environment.limits).into_response())
+}
+
+async fn set_limits(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name)): Path<(String, String)>,
+    payload: Result<Json<LimitChanges>, JsonRejection>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let changes = body(payload)?;
+    let limits = state
+        .set_limits(&environment, changes, &admin.caller, clock::now())
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(Json(limits).into_response())
+}
+
+async fn list_keys(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name)): Path<(String, String)>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let keys = state
+        .list_keys(&environment, clock::now())
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(Json(json!({ "keys": keys })).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RotateBody {
+    alg: Option<String>,
+    publish_delay: Option<i64>,
+}
+
+async fn rotate_key(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name)): Path<(String, String)>,
+    payload: Result<Json<RotateBody>, JsonRejection>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let request = match payload {
+        Err(JsonRejection::MissingJsonContentType(_)) => RotateBody::default(),
+        other => body(other)?,
+    };
+    let alg = parse_alg(request.alg.as_deref())?.unwrap_or(SigningAlg::RS256);
+    let key = state
+        .rotate_key(
+            &environment,
+            alg,
+            request.publish_delay,
+            &admin.caller,
+            clock::now(),
+        )
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(created(key))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditParams {
+    since: Option<i64>,
+    #[serde(rename = "type")]
+    event: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list_audit(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name)): Path<(String, String)>,
+    query: Result<Query<AuditParams>, QueryRejection>,
+) -> Result<Response, HttpError> {
+    let Query(params) =
+        query.map_err(|rejection| HttpError::admin(Error::Invalid(rejection.body_text())))?;
+    let environment = admin.environment(&state, &project, &name).await?;
+    let entries = state
+        .audit_list(&environment, params.since, params.event, params.limit)
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(Json(json!({
+        "project": environment.project,
+        "environment": environment.name,
+        "kind": environment.kind,
+        "label": crate::service::audit::zone_label(environment.kind),
+        "entries": entries,
+    }))
+    .into_response())
+}
+
+async fn verify_audit(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name)): Path<(String, String)>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let report = state
+        .audit_verify(&environment)
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(Json(report).into_response())
 }

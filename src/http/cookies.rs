@@ -34,3 +34,12 @@ pub fn set(issuer: &Issuer, name: &str, value: &str) -> String {
         issuer.path()
     )
 }
+
+/// A `Set-Cookie` value that deletes cookie `name` of this issuer.
+pub fn clear(issuer: &Issuer, name: &str) -> String {
+    let secure = if issuer.is_https() { "; Secure" } else { "" };
+    format!(
+        "{name}=; Path={}; Max-Age=0; HttpOnly; SameSite=Lax{secure}",
+        issuer.path()
+    )
+}

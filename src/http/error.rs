@@ -102,6 +102,7 @@ impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let (status, message) = match &self.error {
             Error::OAuth(error) => return oauth_response(error, self.surface),
+            Error::RateLimited(retry_after) => return rate_limited(*retry_after, self.surface),
             Error::NotFound => (StatusCode::NOT_FOUND, "not found".to_string()),
             Error::Conflict => (StatusCode::CONFLICT, "already exists".to_string()),
             Error::Forbidden(message) => (StatusCode::FORBIDDEN, message.clone()),
@@ -140,6 +141,32 @@ impl IntoResponse for HttpError {
             }
         }
     }
+}
+
+/// 429 with `Retry-After`, in the language of the surface.
+fn rate_limited(retry_after: u64, surface: Surface) -> Response {
+    let description = "too many requests; retry later";
+    let mut response = match surface {
+        Surface::Page => pages::error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorPage::plain("Too many requests. Please wait and try again."),
+        ),
+        Surface::Admin => (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({ "error": description })),
+        )
+            .into_response(),
+        Surface::Json | Surface::Bearer => (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({ "error": "rate_limited", "error_description": description })),
+        )
+            .into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    no_store(&mut response);
+    response
 }
 
 /// Every unknown path, project, environment or resource.

@@ -11,6 +11,7 @@ mod form;
 mod headers;
 mod oidc;
 mod pages;
+mod request_meta;
 
 use std::sync::Arc;
 
@@ -48,11 +49,13 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(headers::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(request_meta::request_id))
         .with_state(state)
 }
 
 /// Serves `app` on `listener` until the process is stopped.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    state.spawn_key_sweeper();
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -63,6 +63,13 @@ impl ErrorPage {
 }
 
 #[derive(Template)]
+#[template(path = "signed_out.html")]
+pub struct SignedOutPage<'a> {
+    pub zone: &'a str,
+    pub kind: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "form_post.html")]
 pub struct FormPostPage<'a> {
     pub action: &'a str,

@@ -37,6 +37,8 @@ pub struct Client {
     pub public: bool,
     pub first_party: bool,
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser back (exact match).
+    pub post_logout_redirect_uris: Vec<String>,
     pub id_token_signed_response_alg: SigningAlg,
     pub created_at: i64,
 }

@@ -54,6 +54,28 @@ impl Default for EnvPolicy {
     }
 }
 
+/// Rate limits of one environment; its buckets are its own, so one zone's load never spends another's
+/// budget. 0 disables a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RateLimits {
+    /// Token endpoint requests per client and minute, per node.
+    pub token_requests_per_minute: i64,
+    /// Failed sign-ins per client IP and minute, per node.
+    pub signin_failures_per_minute: i64,
+    /// Consecutive failed sign-ins after which an account name is locked, for a growing delay.
+    pub lockout_threshold: i64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            token_requests_per_minute: 0,
+            signin_failures_per_minute: 30,
+            lockout_threshold: 5,
+        }
+    }
+}
+
 /// One trust zone: its own issuer, keys, clients, users and sessions.
 #[derive(Debug, Clone, Serialize)]
 pub struct Environment {
@@ -63,6 +85,7 @@ pub struct Environment {
     pub name: String,
     pub kind: EnvKind,
     pub policy: EnvPolicy,
+    pub limits: RateLimits,
     pub created_at: i64,
 }
 

@@ -1,11 +1,14 @@
 //! Plain data shared by all layers; no I/O.
 
+pub mod audit;
 mod client;
 mod environment;
+mod signing_key;
 mod user;
 
 pub use client::{Client, SigningAlg};
-pub use environment::{EnvKind, EnvPolicy, Environment, Issuer, Project};
+pub use environment::{EnvKind, EnvPolicy, Environment, Issuer, Project, RateLimits};
+pub use signing_key::{KeySchedule, KeyState, Rotation, rotation};
 pub use user::User;
 
 /// Names of projects and environments: lowercase letters, digits and dashes, starting with a letter.

@@ -283,6 +283,7 @@ mod tests {
             public,
             first_party,
             redirect_uris: vec!["https://app.example/cb".into()],
+            post_logout_redirect_uris: vec![],
             id_token_signed_response_alg: SigningAlg::RS256,
             created_at: 0,
         }

@@ -10,6 +10,9 @@ pub enum Endpoint {
     Consent,
     Token,
     UserInfo,
+    Introspection,
+    Revocation,
+    EndSession,
 }
 
 impl Endpoint {
@@ -22,6 +25,9 @@ impl Endpoint {
             Endpoint::Consent => "/consent",
             Endpoint::Token => "/token",
             Endpoint::UserInfo => "/userinfo",
+            Endpoint::Introspection => "/introspect",
+            Endpoint::Revocation => "/revoke",
+            Endpoint::EndSession => "/logout",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod endpoints;
 pub mod error;
 pub mod grants;
+pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod redirect;

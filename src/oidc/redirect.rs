@@ -165,6 +165,7 @@ mod tests {
             public: false,
             first_party: false,
             redirect_uris: uris.iter().map(|u| u.to_string()).collect(),
+            post_logout_redirect_uris: vec![],
             id_token_signed_response_alg: SigningAlg::RS256,
             created_at: 0,
         }

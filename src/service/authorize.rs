@@ -3,13 +3,14 @@
 //! The login and consent forms carry the original request as hidden fields and every POST re-validates
 //! it from scratch, so no half-finished interaction is stored server-side.
 
-use super::{Airlock, Error};
-use crate::crypto::{jose, password, secrets};
+use super::limits::{self, Limited};
+use super::{Airlock, Error, Event};
+use crate::crypto::{password, secrets};
+use crate::model::audit::Origin;
 use crate::model::{AuthorizationCode, Client, Environment, Session};
 use crate::oidc::authorize::{
     self, Authentication, ConsentStep, PageError, ValidatedAuthorization,
 };
-use crate::oidc::claims::IdTokenClaims;
 use crate::oidc::params::ParamBag;
 use crate::oidc::redirect::AuthorizationResponse;
 use crate::oidc::scope::Scope;
@@ -38,6 +39,11 @@ pub enum AuthorizeOutcome {
     Respond(AuthorizationResponse),
     ShowLogin(Interaction),
     ShowConsent(Interaction),
+    /// Too many failed sign-ins: the login page again, after `retry_after` seconds.
+    Throttled {
+        interaction: Interaction,
+        retry_after: u64,
+    },
 }
 
 impl Airlock {
@@ -47,6 +53,7 @@ impl Airlock {
         environment: &Environment,
         params: &ParamBag,
         session_token: Option<&str>,
+        origin: &Origin,
         now: i64,
     ) -> Result<AuthorizeOutcome, Error> {
         let (client, request) = match self.validate_authorization(environment, params).await? {
@@ -70,27 +77,27 @@ impl Airlock {
                 &client, &request, params, None,
             ))),
             Ok(Authentication::Authenticated { user_id, auth_time }) => {
-                self.after_authentication(
-                    environment,
-                    &client,
-                    &request,
-                    params,
-                    &user_id,
+                let user = AuthenticatedUser {
+                    user_id: &user_id,
                     auth_time,
-                    now,
-                )
-                .await
+                };
+                self.after_authentication(environment, &client, &request, params, user, origin, now)
+                    .await
             }
         }
     }
 
     /// POST of the login form. On success also returns the new session token for the cookie.
+    ///
+    /// Failed attempts are limited per client IP (this node's buckets) and per account name (shared
+    /// lockout, applied alike to names that exist and names that do not).
     pub async fn login(
         &self,
         environment: &Environment,
         params: &ParamBag,
         email: &str,
         password_plain: &str,
+        origin: &Origin,
         now: i64,
     ) -> Result<(AuthorizeOutcome, Option<String>), Error> {
         let (client, request) = match self.validate_authorization(environment, params).await? {
@@ -99,6 +106,39 @@ impl Airlock {
         };
         let store = self.env_store(environment);
         let email = email.trim().to_ascii_lowercase();
+        let account = secrets::digest(&email);
+        let ip = origin.ip.clone().unwrap_or_default();
+        let limits = environment.limits;
+        let failed = |reason: &'static str| {
+            Event::failure("signin.failed")
+                .client(client.client_id.clone())
+                .detail("reason", reason)
+                .detail("email", email.clone())
+        };
+        let throttled = |retry_after: u64| {
+            let notice = Some("Too many sign-in attempts. Please wait and try again.");
+            AuthorizeOutcome::Throttled {
+                interaction: interaction(&client, &request, params, notice),
+                retry_after,
+            }
+        };
+        if let Err(retry_after) = self.limiter.check(
+            &environment.id,
+            Limited::SigninFailures,
+            &ip,
+            limits.signin_failures_per_minute,
+        ) {
+            self.record(environment, origin, failed("ip_rate_limited"), now)
+                .await?;
+            return Ok((throttled(retry_after), None));
+        }
+        if let Some(record) = store.signin_failures(&account).await?
+            && record.locked_until > now
+        {
+            self.record(environment, origin, failed("account_locked"), now)
+                .await?;
+            return Ok((throttled((record.locked_until - now) as u64), None));
+        }
         let user = if email.len() > 254 || password_plain.len() > 1024 {
             None
         } else {
@@ -109,13 +149,37 @@ impl Airlock {
             user.as_ref().map(|u| u.password_hash.clone()),
         )
         .await;
+        let known_account = user.is_some();
         let Some(user) = user.filter(|_| verified) else {
+            let _ = self.limiter.take(
+                &environment.id,
+                Limited::SigninFailures,
+                &ip,
+                limits.signin_failures_per_minute,
+            );
+            let failures = store
+                .count_signin_failure(&account, now, now - limits::FAILURE_MEMORY_SECONDS)
+                .await?;
+            let lock = limits::lockout_until(failures, limits.lockout_threshold, now);
+            if let Some(until) = lock {
+                store.lock_account(&account, until).await?;
+            }
+            let reason = if known_account {
+                "wrong_password"
+            } else {
+                "unknown_account"
+            };
+            let event = failed(reason)
+                .detail("consecutive_failures", failures)
+                .detail("locked_until", lock);
+            self.record(environment, origin, event, now).await?;
             let notice = Some("Wrong email or password.");
             return Ok((
                 AuthorizeOutcome::ShowLogin(interaction(&client, &request, params, notice)),
                 None,
             ));
         };
+        store.clear_signin_failures(&account).await?;
         let token = secrets::random_token();
         let session = Session {
             user_id: user.user_id.clone(),
@@ -125,14 +189,22 @@ impl Airlock {
         store
             .insert_session(&secrets::digest(&token), &session)
             .await?;
+        let event = Event::success("signin.succeeded")
+            .actor(user.user_id.clone())
+            .client(client.client_id.clone());
+        self.record(environment, origin, event, now).await?;
+        let signed_in = AuthenticatedUser {
+            user_id: &user.user_id,
+            auth_time: now,
+        };
         let outcome = self
             .after_authentication(
                 environment,
                 &client,
                 &request,
                 params,
-                &user.user_id,
-                now,
+                signed_in,
+                origin,
                 now,
             )
             .await?;
@@ -146,6 +218,7 @@ impl Airlock {
         params: &ParamBag,
         session_token: Option<&str>,
         approved: bool,
+        origin: &Origin,
         now: i64,
     ) -> Result<AuthorizeOutcome, Error> {
         let (client, request) = match self.validate_authorization(environment, params).await? {
@@ -161,6 +234,11 @@ impl Airlock {
             )));
         };
         if !approved {
+            let event = Event::failure("consent.denied")
+                .actor(session.user_id.clone())
+                .client(client.client_id.clone())
+                .detail("scope", request.scope.to_string());
+            self.record(environment, origin, event, now).await?;
             let error = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
             return Ok(AuthorizeOutcome::Respond(request.redirect.error(&error)));
         }
@@ -179,15 +257,18 @@ impl Airlock {
                 now,
             )
             .await?;
-        self.issue_code(
-            environment,
-            &request,
-            &session.user_id,
-            session.auth_time,
-            now,
-        )
-        .await
-        .map(AuthorizeOutcome::Respond)
+        let event = Event::success("consent.granted")
+            .actor(session.user_id.clone())
+            .client(client.client_id.clone())
+            .detail("scope", granted.to_string());
+        self.record(environment, origin, event, now).await?;
+        let user = AuthenticatedUser {
+            user_id: &session.user_id,
+            auth_time: session.auth_time,
+        };
+        self.issue_code(environment, &request, user, origin, now)
+            .await
+            .map(AuthorizeOutcome::Respond)
     }
 
     /// Steps 1 and 2 of the request checks. `Err` holds what to show instead.
@@ -239,15 +320,10 @@ impl Airlock {
         hint: &str,
         now: i64,
     ) -> Result<Option<String>, Error> {
-        let keys = self.keys(environment, now).await?;
-        let Ok(parsed) = jose::parse_compact(hint) else {
-            return Ok(None);
-        };
-        let Ok(claims) = parsed.verify::<IdTokenClaims>(&keys.verifying) else {
-            return Ok(None);
-        };
-        let issuer = self.issuer(environment);
-        Ok((claims.iss == issuer.as_str()).then_some(claims.sub))
+        Ok(self
+            .verified_id_token_hint(environment, hint, now)
+            .await?
+            .map(|claims| claims.sub))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -257,13 +333,13 @@ impl Airlock {
         client: &Client,
         request: &ValidatedAuthorization,
         params: &ParamBag,
-        user_id: &str,
-        auth_time: i64,
+        user: AuthenticatedUser<'_>,
+        origin: &Origin,
         now: i64,
     ) -> Result<AuthorizeOutcome, Error> {
         let remembered = self
             .env_store(environment)
-            .find_consent(user_id, &client.client_id)
+            .find_consent(user.user_id, &client.client_id)
             .await?
             .map(|scope| Scope::parse_supported(Some(&scope)).unwrap_or_default());
         match authorize::consent(request, client, remembered.as_ref()) {
@@ -272,7 +348,7 @@ impl Airlock {
                 client, request, params, None,
             ))),
             Ok(ConsentStep::Issue) => self
-                .issue_code(environment, request, user_id, auth_time, now)
+                .issue_code(environment, request, user, origin, now)
                 .await
                 .map(AuthorizeOutcome::Respond),
         }
@@ -282,8 +358,8 @@ impl Airlock {
         &self,
         environment: &Environment,
         request: &ValidatedAuthorization,
-        user_id: &str,
-        auth_time: i64,
+        user: AuthenticatedUser<'_>,
+        origin: &Origin,
         now: i64,
     ) -> Result<AuthorizationResponse, Error> {
         let code = secrets::random_token();
@@ -292,19 +368,32 @@ impl Airlock {
             code: AuthorizationCode {
                 grant_id: secrets::random_id(),
                 client_id: request.client_id.clone(),
-                user_id: user_id.to_string(),
+                user_id: user.user_id.to_string(),
                 redirect_uri: request.redirect.uri().to_string(),
                 scope: request.scope.to_string(),
                 nonce: request.nonce.clone(),
                 code_challenge: request.code_challenge.clone(),
-                auth_time,
+                auth_time: user.auth_time,
                 expires_at: now + environment.policy.code_ttl,
                 consumed: false,
             },
         };
         self.env_store(environment).insert_code(&new).await?;
+        let event = Event::success("code.issued")
+            .actor(user.user_id)
+            .client(request.client_id.clone())
+            .detail("grant", new.code.grant_id.clone())
+            .detail("scope", new.code.scope.clone());
+        self.record(environment, origin, event, now).await?;
         Ok(request.redirect.success(&code))
     }
+}
+
+/// The person a code is issued for, and when they signed in.
+#[derive(Debug, Clone, Copy)]
+struct AuthenticatedUser<'a> {
+    user_id: &'a str,
+    auth_time: i64,
 }
 
 fn interaction(

@@ -40,4 +40,11 @@ impl EnvironmentCache {
         }
         Ok(found)
     }
+
+    /// Drops an entry this node just changed, so it reads the new row at once.
+    pub fn forget(&self, project: &str, name: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(&(project.to_string(), name.to_string()));
+        }
+    }
 }

@@ -2,9 +2,13 @@
 //! `now` from their caller, load through `EnvStore`, decide through `oidc`, persist and sign.
 
 pub mod admin;
+pub mod audit;
 pub mod authorize;
 mod cache;
-mod keys;
+pub mod keys;
+pub mod lifecycle;
+mod limits;
+pub mod logout;
 pub mod quickstart;
 pub mod token;
 pub mod userinfo;
@@ -17,8 +21,10 @@ use crate::model::Environment;
 use crate::oidc::OAuthError;
 use crate::store::{Db, EnvStore, StoreError};
 
+pub use audit::{AuditWriter, Caller, Event};
 pub use cache::EnvironmentCache;
 pub use keys::{EnvKeys, KeyCache};
+pub use limits::{Limited, RateLimiter};
 
 /// Everything a use case needs, built once per process.
 #[derive(Debug)]
@@ -28,6 +34,8 @@ pub struct Airlock {
     kek: Kek,
     environments: EnvironmentCache,
     keys: KeyCache,
+    audit: AuditWriter,
+    limiter: RateLimiter,
 }
 
 impl Airlock {
@@ -37,10 +45,12 @@ impl Airlock {
         let db = Db::connect(&config.database_url, config.db_pool_size).await?;
         Ok(Arc::new(Airlock {
             config,
+            audit: AuditWriter::start(db.clone()),
             db,
             kek,
             environments: EnvironmentCache::default(),
             keys: KeyCache::default(),
+            limiter: RateLimiter::default(),
         }))
     }
 
@@ -57,6 +67,11 @@ impl Airlock {
         self.environments
             .get(&self.db, project, name, crate::clock::now())
             .await
+    }
+
+    fn forget_environment(&self, environment: &Environment) {
+        self.environments
+            .forget(&environment.project, &environment.name);
     }
 
     /// Resolves `PROJECT/ENV` as written by admins.
@@ -84,6 +99,9 @@ pub enum Error {
     Forbidden(String),
     #[error("{0}")]
     Invalid(String),
+    /// A rate limit or lockout: retry after this many seconds.
+    #[error("rate limited")]
+    RateLimited(u64),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]

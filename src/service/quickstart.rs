@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::admin::NewClient;
-use super::{Airlock, Error};
+use super::{Airlock, Caller, Error};
 use crate::crypto::secrets;
 use crate::model::{EnvKind, Environment, SigningAlg};
 use crate::oidc::endpoints::Endpoint;
@@ -71,10 +71,12 @@ impl Airlock {
                         NewClient {
                             name: CLIENT_NAME.into(),
                             redirect_uris: vec![redirect_uri.clone()],
+                            post_logout_redirect_uris: Vec::new(),
                             public: false,
                             first_party: false,
                             id_token_signed_response_alg: SigningAlg::RS256,
                         },
+                        &Caller::cli(),
                         now,
                     )
                     .await?;
@@ -90,6 +92,7 @@ impl Airlock {
                     USER_EMAIL,
                     password.clone(),
                     Some("Alice Demo".into()),
+                    &Caller::cli(),
                     now,
                 )
                 .await?;

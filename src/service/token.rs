@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
-use super::{Airlock, EnvKeys, Error};
+use super::{Airlock, EnvKeys, Error, Event, Limited};
 use crate::crypto::secrets;
+use crate::model::audit::Origin;
 use crate::model::{Client, Environment, RefreshToken, User};
 use crate::oidc::claims::{self, AccessTokenClaims, IdTokenClaims};
 use crate::oidc::client_auth::{AuthMethod, PresentedClient};
@@ -42,8 +43,17 @@ impl Airlock {
         environment: &Environment,
         presented: PresentedClient,
         request: TokenRequest,
+        origin: &Origin,
         now: i64,
     ) -> Result<TokenResponse, Error> {
+        self.limiter
+            .take(
+                &environment.id,
+                Limited::TokenRequests,
+                &presented.client_id,
+                environment.limits.token_requests_per_minute,
+            )
+            .map_err(Error::RateLimited)?;
         let client = self.authenticate_client(environment, &presented).await?;
         match request {
             TokenRequest::AuthorizationCode {
@@ -57,6 +67,7 @@ impl Airlock {
                     &code,
                     redirect_uri.as_deref(),
                     code_verifier.as_deref(),
+                    origin,
                     now,
                 )
                 .await
@@ -65,18 +76,25 @@ impl Airlock {
                 refresh_token,
                 scope,
             } => {
-                self.refresh(environment, &client, &refresh_token, scope.as_deref(), now)
-                    .await
+                self.refresh(
+                    environment,
+                    &client,
+                    &refresh_token,
+                    scope.as_deref(),
+                    origin,
+                    now,
+                )
+                .await
             }
             TokenRequest::ClientCredentials { scope } => {
-                self.client_credentials(environment, &client, scope.as_deref(), now)
+                self.client_credentials(environment, &client, scope.as_deref(), origin, now)
                     .await
             }
         }
     }
 
     /// A missing client, a wrong secret and a client of another environment all end here the same way.
-    async fn authenticate_client(
+    pub(super) async fn authenticate_client(
         &self,
         environment: &Environment,
         presented: &PresentedClient,
@@ -104,6 +122,7 @@ impl Airlock {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn redeem_code(
         &self,
         environment: &Environment,
@@ -111,6 +130,7 @@ impl Airlock {
         code: &str,
         redirect_uri: Option<&str>,
         code_verifier: Option<&str>,
+        origin: &Origin,
         now: i64,
     ) -> Result<TokenResponse, Error> {
         let store = self.env_store(environment);
@@ -149,8 +169,19 @@ impl Airlock {
         if !won {
             // A replay, or a lost race with a concurrent redemption: revoke what the code produced.
             store.revoke_grant(&record.grant_id, now).await?;
+            let event = Event::failure("code.replayed")
+                .actor(record.user_id.clone())
+                .client(client.client_id.clone())
+                .detail("grant", record.grant_id.clone())
+                .detail("grant_revoked", true);
+            self.record(environment, origin, event, now).await?;
             return Err(invalid().with_detail("authorization code replayed").into());
         }
+        let event = Event::success("code.redeemed")
+            .actor(record.user_id.clone())
+            .client(client.client_id.clone())
+            .detail("grant", record.grant_id.clone());
+        self.record(environment, origin, event, now).await?;
         let user = store
             .find_user(&record.user_id)
             .await?
@@ -163,8 +194,18 @@ impl Airlock {
             auth_time: record.auth_time,
             nonce: record.nonce.as_deref(),
         };
-        self.mint(environment, &grant, refresh.map(|(token, _)| token), now)
-            .await
+        let tokens = self
+            .mint(environment, &grant, refresh.map(|(token, _)| token), now)
+            .await?;
+        let event = Event::success("token.issued")
+            .actor(record.user_id.clone())
+            .client(client.client_id.clone())
+            .detail("grant_type", "authorization_code")
+            .detail("grant", record.grant_id.clone())
+            .detail("scope", tokens.scope.clone())
+            .detail("refresh_token", tokens.refresh_token.is_some());
+        self.record(environment, origin, event, now).await?;
+        Ok(tokens)
     }
 
     async fn refresh(
@@ -173,6 +214,7 @@ impl Airlock {
         client: &Client,
         presented: &str,
         requested_scope: Option<&str>,
+        origin: &Origin,
         now: i64,
     ) -> Result<TokenResponse, Error> {
         let store = self.env_store(environment);
@@ -184,6 +226,8 @@ impl Airlock {
             RefreshCheck::Rotate(scope) => scope,
             RefreshCheck::Reused => {
                 store.revoke_grant(&record.grant_id, now).await?;
+                self.record(environment, origin, reuse_event(&record), now)
+                    .await?;
                 return Err(invalid().with_detail("rotated refresh token reused").into());
             }
         };
@@ -199,6 +243,8 @@ impl Airlock {
         if !rotated {
             // Someone else rotated it first: that is reuse of a rotated token.
             store.revoke_grant(&record.grant_id, now).await?;
+            self.record(environment, origin, reuse_event(&record), now)
+                .await?;
             return Err(invalid().with_detail("concurrent refresh").into());
         }
         let user = store
@@ -213,8 +259,16 @@ impl Airlock {
             auth_time: record.auth_time,
             nonce: None,
         };
-        self.mint(environment, &grant, Some(successor_token), now)
-            .await
+        let tokens = self
+            .mint(environment, &grant, Some(successor_token), now)
+            .await?;
+        let event = Event::success("token.refreshed")
+            .actor(record.user_id.clone())
+            .client(client.client_id.clone())
+            .detail("grant", record.grant_id.clone())
+            .detail("scope", tokens.scope.clone());
+        self.record(environment, origin, event, now).await?;
+        Ok(tokens)
     }
 
     async fn client_credentials(
@@ -222,6 +276,7 @@ impl Airlock {
         environment: &Environment,
         client: &Client,
         requested_scope: Option<&str>,
+        origin: &Origin,
         now: i64,
     ) -> Result<TokenResponse, Error> {
         if client.public {
@@ -254,8 +309,15 @@ impl Airlock {
             grant: None,
         };
         let signer = keys.signer(client.id_token_signed_response_alg)?;
+        let access_token = signer.sign("at+jwt", &claims)?;
+        let event = Event::success("token.issued")
+            .actor(client.client_id.clone())
+            .client(client.client_id.clone())
+            .detail("grant_type", "client_credentials")
+            .detail("jti", claims.jti.clone());
+        self.record(environment, origin, event, now).await?;
         Ok(TokenResponse {
-            access_token: signer.sign("at+jwt", &claims)?,
+            access_token,
             token_type: "Bearer",
             expires_in: environment.policy.access_token_ttl,
             scope: String::new(),
@@ -324,4 +386,12 @@ impl Airlock {
         let signer = keys.signer(grant.client.id_token_signed_response_alg)?;
         Ok(signer.sign("at+jwt", &claims)?)
     }
+}
+
+fn reuse_event(record: &RefreshToken) -> Event {
+    Event::failure("refresh.reuse_detected")
+        .actor(record.user_id.clone())
+        .client(record.client_id.clone())
+        .detail("grant", record.grant_id.clone())
+        .detail("grant_revoked", true)
 }

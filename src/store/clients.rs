@@ -6,6 +6,7 @@ use crate::model::{Client, SigningAlg};
 
 fn client_from_row(row: &AnyRow) -> Result<Client, StoreError> {
     let uris: String = row.try_get("redirect_uris")?;
+    let logout_uris: String = row.try_get("post_logout_redirect_uris")?;
     let alg: String = row.try_get("id_token_alg")?;
     Ok(Client {
         env_id: row.try_get("env_id")?,
@@ -16,19 +17,27 @@ fn client_from_row(row: &AnyRow) -> Result<Client, StoreError> {
         first_party: row.try_get::<i64, _>("first_party")? != 0,
         redirect_uris: serde_json::from_str(&uris)
             .map_err(|_| StoreError::Corrupt("redirect_uris".into()))?,
+        post_logout_redirect_uris: serde_json::from_str(&logout_uris)
+            .map_err(|_| StoreError::Corrupt("post_logout_redirect_uris".into()))?,
         id_token_signed_response_alg: SigningAlg::parse(&alg)
             .ok_or_else(|| StoreError::Corrupt(format!("alg {alg}")))?,
         created_at: row.try_get("created_at")?,
     })
 }
 
+const CLIENT_COLUMNS: &str = "env_id, client_id, name, secret_digest, is_public, first_party, redirect_uris, \
+     post_logout_redirect_uris, id_token_alg, created_at";
+
+fn uri_list(uris: &[String]) -> Result<String, StoreError> {
+    serde_json::to_string(uris).map_err(|e| StoreError::Other(e.to_string()))
+}
+
 impl EnvStore<'_> {
     pub async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
-        let uris = serde_json::to_string(&client.redirect_uris)
-            .map_err(|e| StoreError::Other(e.to_string()))?;
         sqlx::query(
             "INSERT INTO clients (env_id, client_id, name, secret_digest, is_public, first_party, \
-             redirect_uris, id_token_alg, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             redirect_uris, post_logout_redirect_uris, id_token_alg, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(self.env_id)
         .bind(&client.client_id)
@@ -36,7 +45,8 @@ impl EnvStore<'_> {
         .bind(&client.secret_digest)
         .bind(flag(client.public))
         .bind(flag(client.first_party))
-        .bind(uris)
+        .bind(uri_list(&client.redirect_uris)?)
+        .bind(uri_list(&client.post_logout_redirect_uris)?)
         .bind(client.id_token_signed_response_alg.as_str())
         .bind(client.created_at)
         .execute(self.db.pool())
@@ -45,27 +55,25 @@ impl EnvStore<'_> {
     }
 
     pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        let row = sqlx::query(
-            "SELECT env_id, client_id, name, secret_digest, is_public, first_party, redirect_uris, \
-             id_token_alg, created_at FROM clients WHERE env_id = $1 AND client_id = $2",
-        )
-        .bind(self.env_id)
-        .bind(client_id)
-        .fetch_optional(self.db.pool())
-        .await?;
+        let sql =
+            format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE env_id = $1 AND client_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(self.env_id)
+            .bind(client_id)
+            .fetch_optional(self.db.pool())
+            .await?;
         row.as_ref().map(client_from_row).transpose()
     }
 
     pub async fn find_client_by_name(&self, name: &str) -> Result<Option<Client>, StoreError> {
-        let row = sqlx::query(
-            "SELECT env_id, client_id, name, secret_digest, is_public, first_party, redirect_uris, \
-             id_token_alg, created_at FROM clients WHERE env_id = $1 AND name = $2 \
-             ORDER BY created_at LIMIT 1",
-        )
-        .bind(self.env_id)
-        .bind(name)
-        .fetch_optional(self.db.pool())
-        .await?;
+        let sql = format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients WHERE env_id = $1 AND name = $2 ORDER BY created_at LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(self.env_id)
+            .bind(name)
+            .fetch_optional(self.db.pool())
+            .await?;
         row.as_ref().map(client_from_row).transpose()
     }
 
@@ -84,5 +92,62 @@ impl EnvStore<'_> {
         .execute(self.db.pool())
         .await?;
         Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
+        let sql = format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients WHERE env_id = $1 ORDER BY created_at, client_id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(self.env_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter().map(client_from_row).collect()
+    }
+
+    /// Rewrites a client's settings (not its secret); false if there is no such client.
+    pub async fn update_client(&self, client: &Client) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE clients SET name = $3, first_party = $4, redirect_uris = $5, \
+             post_logout_redirect_uris = $6, id_token_alg = $7 WHERE env_id = $1 AND client_id = $2",
+        )
+        .bind(self.env_id)
+        .bind(&client.client_id)
+        .bind(&client.name)
+        .bind(flag(client.first_party))
+        .bind(uri_list(&client.redirect_uris)?)
+        .bind(uri_list(&client.post_logout_redirect_uris)?)
+        .bind(client.id_token_signed_response_alg.as_str())
+        .execute(self.db.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Deletes a client with everything issued to it, in one transaction; false if there is none.
+    pub async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.db.pool().begin().await?;
+        for sql in [
+            "DELETE FROM refresh_tokens WHERE env_id = $1 AND client_id = $2",
+            "DELETE FROM authorization_codes WHERE env_id = $1 AND client_id = $2",
+            "DELETE FROM consents WHERE env_id = $1 AND client_id = $2",
+            "DELETE FROM grants WHERE env_id = $1 AND client_id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(self.env_id)
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let deleted = sqlx::query("DELETE FROM clients WHERE env_id = $1 AND client_id = $2")
+            .bind(self.env_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }

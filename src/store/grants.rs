@@ -128,6 +128,48 @@ impl EnvStore<'_> {
         Ok(row.is_some())
     }
 
+    /// Revokes one JWT access token by its `jti` until it would have expired anyway.
+    pub async fn revoke_access_token(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO revoked_access_tokens (env_id, jti, expires_at, revoked_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (env_id, jti) DO NOTHING",
+        )
+        .bind(self.env_id)
+        .bind(jti)
+        .bind(expires_at)
+        .bind(now)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Whether an access token is still in force: not revoked itself, and its grant (if any) alive.
+    pub async fn access_token_is_live(
+        &self,
+        jti: &str,
+        grant_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let revoked = sqlx::query(
+            "SELECT 1 AS revoked FROM revoked_access_tokens WHERE env_id = $1 AND jti = $2",
+        )
+        .bind(self.env_id)
+        .bind(jti)
+        .fetch_optional(self.db.pool())
+        .await?;
+        if revoked.is_some() {
+            return Ok(false);
+        }
+        match grant_id {
+            None => Ok(true),
+            Some(grant_id) => self.grant_is_active(grant_id).await,
+        }
+    }
+
     pub async fn find_refresh(&self, digest: &str) -> Result<Option<RefreshToken>, StoreError> {
         let row = sqlx::query(
             "SELECT r.grant_id, r.client_id, r.user_id, r.scope, r.auth_time, r.expires_at, r.rotated_at, \

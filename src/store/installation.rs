@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::keys::{StoredKey, insert_key};
 use super::{Db, StoreError};
-use crate::model::{EnvKind, EnvPolicy, Environment, Project};
+use crate::model::{EnvKind, EnvPolicy, Environment, Project, RateLimits};
 
 /// An admin API credential, known by its digest.
 #[derive(Debug, Clone)]
@@ -18,7 +18,8 @@ pub struct AdminTokenRecord {
 }
 
 const ENVIRONMENT_COLUMNS: &str = "e.id, e.project_id, p.name AS project_name, e.name, e.kind, \
-     e.access_token_ttl, e.id_token_ttl, e.refresh_token_ttl, e.code_ttl, e.session_ttl, e.created_at";
+     e.access_token_ttl, e.id_token_ttl, e.refresh_token_ttl, e.code_ttl, e.session_ttl, e.created_at, \
+     e.token_requests_per_minute, e.signin_failures_per_minute, e.lockout_threshold";
 
 fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
     let kind: String = row.try_get("kind")?;
@@ -34,6 +35,11 @@ fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
             refresh_token_ttl: row.try_get("refresh_token_ttl")?,
             code_ttl: row.try_get("code_ttl")?,
             session_ttl: row.try_get("session_ttl")?,
+        },
+        limits: RateLimits {
+            token_requests_per_minute: row.try_get("token_requests_per_minute")?,
+            signin_failures_per_minute: row.try_get("signin_failures_per_minute")?,
+            lockout_threshold: row.try_get("lockout_threshold")?,
         },
         created_at: row.try_get("created_at")?,
     })
@@ -74,8 +80,9 @@ impl Db {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO environments (id, project_id, name, kind, access_token_ttl, id_token_ttl, \
-             refresh_token_ttl, code_ttl, session_ttl, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             refresh_token_ttl, code_ttl, session_ttl, created_at, token_requests_per_minute, \
+             signin_failures_per_minute, lockout_threshold) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&environment.id)
         .bind(&environment.project_id)
@@ -87,6 +94,9 @@ impl Db {
         .bind(environment.policy.code_ttl)
         .bind(environment.policy.session_ttl)
         .bind(environment.created_at)
+        .bind(environment.limits.token_requests_per_minute)
+        .bind(environment.limits.signin_failures_per_minute)
+        .bind(environment.limits.lockout_threshold)
         .execute(&mut *tx)
         .await?;
         for key in keys {
@@ -126,6 +136,24 @@ impl Db {
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(environment_from_row).transpose()
+    }
+
+    pub async fn update_environment_limits(
+        &self,
+        env_id: &str,
+        limits: &RateLimits,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE environments SET token_requests_per_minute = $2, signin_failures_per_minute = $3, \
+             lockout_threshold = $4 WHERE id = $1",
+        )
+        .bind(env_id)
+        .bind(limits.token_requests_per_minute)
+        .bind(limits.signin_failures_per_minute)
+        .bind(limits.lockout_threshold)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     pub async fn insert_admin_token(

@@ -1,8 +1,12 @@
-//! Signing keys of one environment. Private keys are stored sealed under the KEK.
+//! Signing keys of one environment. Private keys are stored sealed under the KEK; a key's state is
+//! decided by its schedule (see `model::KeySchedule`), the `state` column records the last transition
+//! that was audited.
 
+use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{EnvStore, StoreError};
+use super::{Db, EnvStore, StoreError};
+use crate::model::{KeySchedule, Rotation};
 
 #[derive(Debug, Clone)]
 pub struct StoredKey {
@@ -12,6 +16,23 @@ pub struct StoredKey {
     pub public_jwk: String,
     pub private_key_sealed: String,
     pub created_at: i64,
+    pub schedule: KeySchedule,
+}
+
+fn key_from_row(row: &AnyRow) -> Result<StoredKey, StoreError> {
+    Ok(StoredKey {
+        kid: row.try_get("kid")?,
+        alg: row.try_get("alg")?,
+        state: row.try_get("state")?,
+        public_jwk: row.try_get("public_jwk")?,
+        private_key_sealed: row.try_get("private_key_sealed")?,
+        created_at: row.try_get("created_at")?,
+        schedule: KeySchedule {
+            activates_at: row.try_get("activates_at")?,
+            retires_at: row.try_get("retires_at")?,
+            unpublish_at: row.try_get("unpublish_at")?,
+        },
+    })
 }
 
 pub(super) async fn insert_key(
@@ -20,8 +41,8 @@ pub(super) async fn insert_key(
     key: &StoredKey,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO signing_keys (kid, env_id, alg, state, public_jwk, private_key_sealed, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO signing_keys (kid, env_id, alg, state, public_jwk, private_key_sealed, created_at, \
+         activates_at, retires_at, unpublish_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&key.kid)
     .bind(env_id)
@@ -30,29 +51,107 @@ pub(super) async fn insert_key(
     .bind(&key.public_jwk)
     .bind(&key.private_key_sealed)
     .bind(key.created_at)
+    .bind(key.schedule.activates_at)
+    .bind(key.schedule.retires_at)
+    .bind(key.schedule.unpublish_at)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 impl EnvStore<'_> {
+    /// Every key of the environment still on record, oldest first.
     pub async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         let rows = sqlx::query(
-            "SELECT kid, alg, state, public_jwk, private_key_sealed, created_at FROM signing_keys \
-             WHERE env_id = $1 ORDER BY created_at, kid",
+            "SELECT kid, alg, state, public_jwk, private_key_sealed, created_at, activates_at, retires_at, \
+             unpublish_at FROM signing_keys WHERE env_id = $1 ORDER BY activates_at, created_at, kid",
         )
         .bind(self.env_id)
         .fetch_all(self.db.pool())
         .await?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    /// Stores `new_key` and schedules the retirement of every key of its algorithm that has none yet,
+    /// in one transaction. Returns the kids of the keys it replaces.
+    pub async fn rotate_key(
+        &self,
+        new_key: &StoredKey,
+        rotation: &Rotation,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.db.pool().begin().await?;
+        let replaced = sqlx::query(
+            "SELECT kid FROM signing_keys WHERE env_id = $1 AND alg = $2 AND retires_at IS NULL ORDER BY kid",
+        )
+        .bind(self.env_id)
+        .bind(&new_key.alg)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String, _>("kid"))
+        .collect::<Result<Vec<_>, _>>()?;
+        sqlx::query(
+            "UPDATE signing_keys SET retires_at = $3, unpublish_at = $4 \
+             WHERE env_id = $1 AND alg = $2 AND retires_at IS NULL",
+        )
+        .bind(self.env_id)
+        .bind(&new_key.alg)
+        .bind(rotation.retire_replaced_at)
+        .bind(rotation.unpublish_replaced_at)
+        .execute(&mut *tx)
+        .await?;
+        insert_key(&mut tx, self.env_id, new_key).await?;
+        tx.commit().await?;
+        Ok(replaced)
+    }
+
+    /// Records a state transition once: false when another node recorded it first.
+    pub async fn record_key_state(
+        &self,
+        kid: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE signing_keys SET state = $4 WHERE env_id = $1 AND kid = $2 AND state = $3",
+        )
+        .bind(self.env_id)
+        .bind(kid)
+        .bind(from)
+        .bind(to)
+        .execute(self.db.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+/// A key whose recorded state lags behind its schedule.
+#[derive(Debug, Clone)]
+pub struct DueKey {
+    pub env_id: String,
+    pub key: StoredKey,
+}
+
+impl Db {
+    /// Keys of any environment whose schedule has passed a transition the `state` column has not
+    /// recorded yet.
+    pub async fn keys_due_for_transition(&self, now: i64) -> Result<Vec<DueKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT env_id, kid, alg, state, public_jwk, private_key_sealed, created_at, activates_at, \
+             retires_at, unpublish_at FROM signing_keys \
+             WHERE (state = 'staged' AND activates_at <= $1) \
+             OR (state IN ('staged', 'active') AND retires_at <= $1) \
+             OR (state <> 'removed' AND unpublish_at <= $1) \
+             ORDER BY env_id, activates_at",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|row| {
-                Ok(StoredKey {
-                    kid: row.try_get("kid")?,
-                    alg: row.try_get("alg")?,
-                    state: row.try_get("state")?,
-                    public_jwk: row.try_get("public_jwk")?,
-                    private_key_sealed: row.try_get("private_key_sealed")?,
-                    created_at: row.try_get("created_at")?,
+                Ok(DueKey {
+                    env_id: row.try_get("env_id")?,
+                    key: key_from_row(row)?,
                 })
             })
             .collect()

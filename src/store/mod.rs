@@ -1,6 +1,7 @@
 //! Storage through sqlx: the only module that contains SQL. Per-environment data is reachable only
 //! through `EnvStore`, a database handle bound to one environment id.
 
+mod audit;
 mod clients;
 mod db;
 mod error;
@@ -8,13 +9,15 @@ mod grants;
 mod installation;
 mod keys;
 mod sessions;
+mod signin;
 mod users;
 
+pub use audit::AuditQuery;
 pub use db::{Backend, Db};
 pub use error::StoreError;
 pub use grants::NewCode;
 pub use installation::AdminTokenRecord;
-pub use keys::StoredKey;
+pub use keys::{DueKey, StoredKey};
 
 /// The door to one environment's data: every query it runs is keyed by `env_id`.
 #[derive(Debug, Clone, Copy)]

@@ -58,4 +58,72 @@ impl EnvStore<'_> {
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }
+
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 ORDER BY created_at, user_id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(self.env_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// Rewrites a user's profile and password hash; false if there is no such user.
+    pub async fn update_user(&self, user: &User) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE users SET email = $3, email_verified = $4, name = $5, password_hash = $6, updated_at = $7 \
+             WHERE env_id = $1 AND user_id = $2",
+        )
+        .bind(self.env_id)
+        .bind(&user.user_id)
+        .bind(&user.email)
+        .bind(flag(user.email_verified))
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(user.updated_at)
+        .execute(self.db.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Ends every session of a user (after a password change, for instance).
+    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE env_id = $1 AND user_id = $2")
+            .bind(self.env_id)
+            .bind(user_id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a user with their sessions, consents, codes and grants, in one transaction.
+    pub async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.db.pool().begin().await?;
+        for sql in [
+            "DELETE FROM sessions WHERE env_id = $1 AND user_id = $2",
+            "DELETE FROM consents WHERE env_id = $1 AND user_id = $2",
+            "DELETE FROM authorization_codes WHERE env_id = $1 AND user_id = $2",
+            "DELETE FROM refresh_tokens WHERE env_id = $1 AND user_id = $2",
+            "DELETE FROM grants WHERE env_id = $1 AND user_id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(self.env_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let deleted = sqlx::query("DELETE FROM users WHERE env_id = $1 AND user_id = $2")
+            .bind(self.env_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
 }

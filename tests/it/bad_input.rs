@@ -221,10 +221,12 @@ async fn live_environments_refuse_insecure_redirect_uris(server: &TestServer) {
                     airlock::service::admin::NewClient {
                         name: "x".into(),
                         redirect_uris: vec![uri],
+                        post_logout_redirect_uris: vec![],
                         public: false,
                         first_party: false,
                         id_token_signed_response_alg: airlock::model::SigningAlg::RS256,
                     },
+                    &airlock::service::Caller::cli(),
                     0,
                 )
                 .await

@@ -119,7 +119,12 @@ async fn rotated_secret_replaces_the_old_one(server: &TestServer) {
     let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
     let new_secret = server
         .airlock
-        .rotate_client_secret(&zone.environment, &zone.client_id)
+        .rotate_client_secret(
+            &zone.environment,
+            &zone.client_id,
+            &airlock::service::Caller::cli(),
+            server.now(),
+        )
         .await
         .expect("rotate");
     assert!(new_secret.starts_with("acs_test_"));

@@ -164,10 +164,12 @@ async fn rotation_and_reuse_detection(server: &TestServer) {
             airlock::service::admin::NewClient {
                 name: "Other".into(),
                 redirect_uris: vec![zone.redirect_uri.clone()],
+                post_logout_redirect_uris: vec![],
                 public: false,
                 first_party: true,
                 id_token_signed_response_alg: airlock::model::SigningAlg::RS256,
             },
+            &airlock::service::Caller::cli(),
             server.now(),
         )
         .await

@@ -14,6 +14,7 @@ use crate::http::error::HttpError;
 use crate::http::form;
 use crate::http::headers::no_store;
 use crate::http::pages::{self, ConsentPage, ErrorPage, FormPostPage, LoginPage};
+use crate::http::request_meta::RequestOrigin;
 use crate::oidc::authorize::PageError;
 use crate::oidc::endpoints::Endpoint;
 use crate::oidc::params::ParamBag;
@@ -26,6 +27,7 @@ const CSRF_FIELD: &str = "airlock_csrf";
 pub async fn authorize(
     State(state): State<AppState>,
     current: CurrentEnvironment,
+    RequestOrigin(origin): RequestOrigin,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -40,6 +42,7 @@ pub async fn authorize(
             &current.environment,
             &params,
             session.as_deref(),
+            &origin,
             crate::clock::now(),
         )
         .await
@@ -53,6 +56,7 @@ pub async fn authorize(
 pub async fn login(
     State(state): State<AppState>,
     current: CurrentEnvironment,
+    RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -67,6 +71,7 @@ pub async fn login(
             &params,
             email,
             password,
+            &origin,
             crate::clock::now(),
         )
         .await
@@ -80,6 +85,7 @@ pub async fn login(
 pub async fn consent(
     State(state): State<AppState>,
     current: CurrentEnvironment,
+    RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -94,6 +100,7 @@ pub async fn consent(
             &params,
             session.as_deref(),
             approved,
+            &origin,
             crate::clock::now(),
         )
         .await
@@ -151,6 +158,17 @@ fn respond(
         }
         AuthorizeOutcome::ShowConsent(interaction) => {
             return interactive(current, headers, &interaction, new_session, false);
+        }
+        AuthorizeOutcome::Throttled {
+            interaction,
+            retry_after,
+        } => {
+            let mut response = interactive(current, headers, &interaction, None, true);
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            return response;
         }
     };
     if let Some(token) = new_session {

@@ -3,6 +3,8 @@
 
 mod authorize;
 mod discovery;
+mod lifecycle;
+mod logout;
 mod token;
 mod userinfo;
 
@@ -26,5 +28,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             Endpoint::UserInfo.path(),
             get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route(Endpoint::Introspection.path(), post(lifecycle::introspect))
+        .route(Endpoint::Revocation.path(), post(lifecycle::revoke))
+        .route(
+            Endpoint::EndSession.path(),
+            get(logout::logout).post(logout::logout),
         )
 }

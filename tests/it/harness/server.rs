@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use airlock::config::Config;
 use airlock::model::{EnvKind, Environment, SigningAlg};
-use airlock::service::Airlock;
 use airlock::service::admin::NewClient;
+use airlock::service::{Airlock, Caller};
 use sqlx::Connection;
 use tokio::task::JoinHandle;
 
@@ -36,6 +36,8 @@ pub struct Seeded {
 }
 
 pub const REDIRECT_URI: &str = "https://rp.example/callback";
+/// Registered as the confidential client's post-logout redirect URI.
+pub const POST_LOGOUT_URI: &str = "https://rp.example/signed-out";
 pub const PASSWORD: &str = "correct horse battery";
 
 fn unique_name() -> String {
@@ -140,10 +142,12 @@ impl TestServer {
                 NewClient {
                     name: "Test App".into(),
                     redirect_uris: vec![REDIRECT_URI.into()],
+                    post_logout_redirect_uris: vec![POST_LOGOUT_URI.into()],
                     public: false,
                     first_party,
                     id_token_signed_response_alg: alg,
                 },
+                &Caller::cli(),
                 now,
             )
             .await
@@ -154,10 +158,12 @@ impl TestServer {
                 NewClient {
                     name: "Public App".into(),
                     redirect_uris: vec![REDIRECT_URI.into()],
+                    post_logout_redirect_uris: vec![],
                     public: true,
                     first_party: true,
                     id_token_signed_response_alg: SigningAlg::RS256,
                 },
+                &Caller::cli(),
                 now,
             )
             .await
@@ -169,6 +175,7 @@ impl TestServer {
                 &email,
                 PASSWORD.into(),
                 Some("Test User".into()),
+                &Caller::cli(),
                 now,
             )
             .await
