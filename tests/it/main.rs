@@ -7,5 +7,7 @@ mod bad_input;
 mod client_credentials;
 mod code_flow;
 mod isolation;
+mod lifecycle;
+mod logout;
 mod refresh;
 mod sessions;

@@ -2,6 +2,7 @@
 //! cookie jar, an `openidconnect` relying party, and seeding through the service layer.
 
 pub mod browser;
+pub mod flow;
 pub mod rp;
 pub mod server;
 

@@ -1,0 +1,112 @@
+//! A whole sign-in over raw HTTP, for tests that need a fresh set of tokens rather than the flow itself.
+
+use serde_json::Value;
+
+use super::Browser;
+use super::server::{Seeded, http};
+
+/// The token response of a completed code flow (scope `openid email profile offline_access`).
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub id_token: String,
+}
+
+pub fn urlencode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The authorization URL of the zone's confidential client, with extra query parameters.
+pub fn authorize_url(zone: &Seeded, extra: &[(&str, &str)]) -> String {
+    let mut url = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid%20email%20profile%20offline_access&state=st&nonce=nn",
+        zone.issuer,
+        zone.client_id,
+        urlencode(&zone.redirect_uri)
+    );
+    for (name, value) in extra {
+        url.push_str(&format!("&{name}={}", urlencode(value)));
+    }
+    url
+}
+
+/// Redeems a code with the confidential client.
+pub async fn redeem(zone: &Seeded, code: &str) -> Value {
+    http()
+        .post(format!("{}/token", zone.issuer))
+        .basic_auth(&zone.client_id, Some(&zone.client_secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", zone.redirect_uri.as_str()),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// Signs `browser` in at `zone` and redeems the code.
+pub async fn sign_in(zone: &Seeded, browser: &Browser) -> Tokens {
+    let back = browser
+        .sign_in(&authorize_url(zone, &[]), &zone.email, &zone.password)
+        .await;
+    let code = back.redirect_params()["code"].clone();
+    let body = redeem(zone, &code).await;
+    let field = |name: &str| {
+        body[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} in {body}"))
+            .to_string()
+    };
+    Tokens {
+        access_token: field("access_token"),
+        refresh_token: field("refresh_token"),
+        id_token: field("id_token"),
+    }
+}
+
+/// A form POST with Basic client authentication; status and JSON body (Null when empty).
+pub async fn client_post(
+    url: &str,
+    client_id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let response = http()
+        .post(url)
+        .basic_auth(client_id, Some(secret))
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Introspects `token` at `zone` as its confidential client.
+pub async fn introspect(zone: &Seeded, token: &str) -> (u16, Value) {
+    client_post(
+        &format!("{}/introspect", zone.issuer),
+        &zone.client_id,
+        &zone.client_secret,
+        &[("token", token)],
+    )
+    .await
+}
+
+/// Status of a userinfo call with `token`.
+pub async fn userinfo_status(zone: &Seeded, token: &str) -> u16 {
+    http()
+        .get(format!("{}/userinfo", zone.issuer))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("userinfo")
+        .status()
+        .as_u16()
+}
