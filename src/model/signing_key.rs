@@ -49,14 +49,15 @@ pub struct KeySchedule {
 
 impl KeySchedule {
     pub fn state_at(&self, now: i64) -> KeyState {
-        if now < self.activates_at {
-            KeyState::Staged
-        } else if self.retires_at.is_none_or(|at| now < at) {
-            KeyState::Active
-        } else if self.unpublish_at.is_none_or(|at| now < at) {
-            KeyState::Retired
-        } else {
+        if self.unpublish_at.is_some_and(|at| now >= at) {
             KeyState::Removed
+        } else if self.retires_at.is_some_and(|at| now >= at) {
+            // A staged key replaced before it ever signed goes straight to retired.
+            KeyState::Retired
+        } else if now < self.activates_at {
+            KeyState::Staged
+        } else {
+            KeyState::Active
         }
     }
 
@@ -115,6 +116,20 @@ mod tests {
         assert_eq!(new_key.next_transition(1_000), Some(1_300));
         assert_eq!(old.next_transition(1_300), Some(1_960));
         assert_eq!(old.next_transition(1_960), None);
+    }
+
+    #[test]
+    fn a_staged_key_replaced_before_it_signs_never_becomes_active() {
+        let first = rotation(1_000, 3_600, 600, 60);
+        let second = rotation(1_100, 0, 600, 60);
+        let staged = KeySchedule {
+            retires_at: Some(second.retire_replaced_at),
+            unpublish_at: Some(second.unpublish_replaced_at),
+            ..first.new_key
+        };
+        assert_eq!(staged.state_at(1_099), KeyState::Staged);
+        assert_eq!(staged.state_at(1_100), KeyState::Retired);
+        assert_eq!(staged.state_at(1_760), KeyState::Removed);
     }
 
     #[test]

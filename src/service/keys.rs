@@ -179,10 +179,12 @@ impl Airlock {
         let max_token_ttl = policy.access_token_ttl.max(policy.id_token_ttl);
         let rotation = crate::model::rotation(now, delay, max_token_ttl, CACHE_SECONDS);
         let kek = self.kek.clone();
-        let new_key =
+        let mut new_key =
             tokio::task::spawn_blocking(move || new_stored_key(&kek, alg, rotation.new_key, now))
                 .await
                 .map_err(|e| Error::Internal(e.to_string()))??;
+        // Recorded as staged even with no delay, so its activation is audited like any other.
+        new_key.state = KeyState::Staged.as_str().to_string();
         let replaced = self
             .env_store(environment)
             .rotate_key(&new_key, &rotation)

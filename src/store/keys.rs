@@ -72,8 +72,8 @@ impl EnvStore<'_> {
         rows.iter().map(key_from_row).collect()
     }
 
-    /// Stores `new_key` and schedules the retirement of every key of its algorithm that has none yet,
-    /// in one transaction. Returns the kids of the keys it replaces.
+    /// Stores `new_key` and schedules the retirement of every key of its algorithm not already retiring
+    /// sooner, in one transaction. Returns the kids of the keys it replaces.
     pub async fn rotate_key(
         &self,
         new_key: &StoredKey,
@@ -81,10 +81,12 @@ impl EnvStore<'_> {
     ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.db.pool().begin().await?;
         let replaced = sqlx::query(
-            "SELECT kid FROM signing_keys WHERE env_id = $1 AND alg = $2 AND retires_at IS NULL ORDER BY kid",
+            "SELECT kid FROM signing_keys WHERE env_id = $1 AND alg = $2 \
+             AND (retires_at IS NULL OR retires_at > $3) ORDER BY kid",
         )
         .bind(self.env_id)
         .bind(&new_key.alg)
+        .bind(rotation.retire_replaced_at)
         .fetch_all(&mut *tx)
         .await?
         .iter()
@@ -92,7 +94,7 @@ impl EnvStore<'_> {
         .collect::<Result<Vec<_>, _>>()?;
         sqlx::query(
             "UPDATE signing_keys SET retires_at = $3, unpublish_at = $4 \
-             WHERE env_id = $1 AND alg = $2 AND retires_at IS NULL",
+             WHERE env_id = $1 AND alg = $2 AND (retires_at IS NULL OR retires_at > $3)",
         )
         .bind(self.env_id)
         .bind(&new_key.alg)

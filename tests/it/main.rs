@@ -3,10 +3,12 @@
 mod harness;
 
 mod admin_api;
+mod audit;
 mod bad_input;
 mod client_credentials;
 mod code_flow;
 mod isolation;
+mod keys;
 mod lifecycle;
 mod logout;
 mod refresh;

@@ -15,6 +15,9 @@ pub enum Backend {
 
 pub struct TestServer {
     pub base: String,
+    /// The database and KEK the server uses, for the CLI and for tampering tests.
+    pub database_url: String,
+    pub kek_file: std::path::PathBuf,
     pub airlock: Arc<Airlock>,
     handle: JoinHandle<()>,
     postgres: Option<(String, String)>,
@@ -78,7 +81,8 @@ impl TestServer {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let config = Config::new(database_url, base.clone(), dir.path().join("keys/kek"))
+        let kek_file = dir.path().join("keys/kek");
+        let config = Config::new(database_url.clone(), base.clone(), kek_file.clone())
             .validate()
             .expect("config");
         let airlock = Airlock::start(config).await.expect("airlock starts");
@@ -88,6 +92,8 @@ impl TestServer {
         });
         Some(TestServer {
             base,
+            database_url,
+            kek_file,
             airlock,
             handle,
             postgres,
@@ -107,6 +113,31 @@ impl TestServer {
                 .await
                 .ok();
         }
+    }
+
+    /// An admin token bound to `environment`.
+    pub async fn admin_token(&self, environment: &Environment) -> String {
+        self.airlock
+            .create_admin_token(Some(environment), "test", self.now())
+            .await
+            .expect("admin token")
+            .admin_token
+    }
+
+    /// Runs the `airlock` binary against this server's database; exit success, stdout and stderr.
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_airlock"))
+            .args(args)
+            .env("AIRLOCK_DATABASE_URL", &self.database_url)
+            .env("AIRLOCK_KEK_FILE", &self.kek_file)
+            .env("AIRLOCK_PUBLIC_URL", &self.base)
+            .output()
+            .expect("run airlock");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
     }
 
     pub fn now(&self) -> i64 {
