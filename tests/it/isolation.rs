@@ -6,9 +6,10 @@ use openidconnect::core::CoreAuthenticationFlow;
 use openidconnect::{
     AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, Scope, TokenResponse,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::backend_test;
+use crate::harness::flow::{self, client_post, introspect};
 use crate::harness::rp::{self, Rp};
 use crate::harness::server::{Seeded, http};
 use crate::harness::{Browser, TestServer};
@@ -133,7 +134,13 @@ async fn userinfo(zone: &Seeded, access_token: &str) -> (u16, String) {
 }
 
 /// Presents every artefact of `from` to `to` and compares with an unknown artefact of the same shape.
-async fn assert_isolated(from: &Seeded, from_client: &Rp, to: &Seeded, to_client: &Rp) {
+async fn assert_isolated(
+    server: &TestServer,
+    from: &Seeded,
+    from_client: &Rp,
+    to: &Seeded,
+    to_client: &Rp,
+) {
     let browser = Browser::new();
     let stolen = artefacts(from, from_client, &browser).await;
     let fake = "Zm9yZ2VkLWFydGVmYWN0LXRoYXQtZG9lcy1ub3QtZXhpc3Q";
@@ -264,6 +271,159 @@ async fn assert_isolated(from: &Seeded, from_client: &Rp, to: &Seeded, to_client
     let unknown_page = browser.get(&authorize("cl_unknown")).await;
     assert_eq!(foreign_page.status().as_u16(), 400);
     assert_eq!(foreign_page.html(), unknown_page.html());
+
+    // Introspection at `to`: `from`'s client secret is an unknown client; `from`'s tokens are inactive.
+    let introspect_url = format!("{}/introspect", to.issuer);
+    let with_from_secret = client_post(
+        &introspect_url,
+        &from.client_id,
+        &from.client_secret,
+        &[("token", &stolen.access_token)],
+    )
+    .await;
+    let with_unknown_client = client_post(
+        &introspect_url,
+        "cl_unknown",
+        &from.client_secret,
+        &[("token", &stolen.access_token)],
+    )
+    .await;
+    assert_eq!(with_from_secret.0, 401);
+    assert_eq!(with_from_secret, with_unknown_client);
+    for token in [
+        &stolen.access_token,
+        &stolen.refresh_token,
+        &stolen.id_token,
+    ] {
+        assert_eq!(introspect(to, token).await, introspect(to, fake).await);
+        assert_eq!(introspect(to, token).await.1, json!({"active": false}));
+    }
+
+    // Revocation at `to` answers like for an unknown token and touches nothing of `from`'s.
+    let revoke_url = format!("{}/revoke", to.issuer);
+    for token in [&stolen.access_token, &stolen.refresh_token] {
+        let foreign = client_post(
+            &revoke_url,
+            &to.client_id,
+            &to.client_secret,
+            &[("token", token)],
+        )
+        .await;
+        let unknown = client_post(
+            &revoke_url,
+            &to.client_id,
+            &to.client_secret,
+            &[("token", fake)],
+        )
+        .await;
+        assert_eq!(foreign, unknown);
+        assert_eq!(introspect(from, token).await.1["active"], true);
+    }
+
+    // `from`'s ID token as `id_token_hint` at `to`'s logout: the page a garbage hint gets.
+    let logout = |hint: &str| {
+        format!(
+            "{}/logout?id_token_hint={}",
+            to.issuer,
+            flow::urlencode(hint)
+        )
+    };
+    let foreign_logout = browser.get(&logout(&stolen.id_token)).await;
+    let garbage_logout = browser.get(&logout(fake)).await;
+    assert_eq!(foreign_logout.status().as_u16(), 400);
+    assert_eq!(foreign_logout.html(), garbage_logout.html());
+
+    // An ID token naming `to` (issuer and audience) but signed with `from`'s key is refused by `to`.
+    let resigned = {
+        let mut claims = claims_of(&stolen.id_token);
+        claims["iss"] = json!(to.issuer);
+        claims["aud"] = json!(to.client_id);
+        claims["azp"] = json!(to.client_id);
+        let keys = server
+            .airlock
+            .keys(&from.environment, server.now())
+            .await
+            .expect("keys");
+        keys.signer(airlock::model::SigningAlg::RS256)
+            .expect("signer")
+            .sign("JWT", &claims)
+            .expect("sign")
+    };
+    let resigned_token: openidconnect::core::CoreIdToken = resigned.parse().expect("parses");
+    assert!(
+        resigned_token
+            .claims(&to_client.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
+            .is_err()
+    );
+    assert_eq!(browser.get(&logout(&resigned)).await.status().as_u16(), 400);
+
+    // The admin API: `from`'s admin token sees nothing of `to`, and `to`'s ids are 404 under `from`.
+    let from_admin = server.admin_token(&from.environment).await;
+    let admin_get = |path: String, token: String| async move {
+        http()
+            .get(format!("{}/admin/v1{path}", server.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("admin")
+            .status()
+            .as_u16()
+    };
+    let zone_path = |zone: &Seeded| {
+        format!(
+            "/projects/{}/environments/{}",
+            zone.environment.project, zone.environment.name
+        )
+    };
+    for suffix in ["", "/audit", "/keys", "/clients", "/users", "/limits"] {
+        let foreign = admin_get(format!("{}{suffix}", zone_path(to)), from_admin.clone()).await;
+        let missing = admin_get(
+            format!("/projects/nowhere/environments/none{suffix}"),
+            from_admin.clone(),
+        )
+        .await;
+        assert_eq!((foreign, missing), (404, 404), "{suffix}");
+    }
+    let from_path = zone_path(from);
+    assert_eq!(
+        admin_get(
+            format!("{from_path}/clients/{}", to.client_id),
+            from_admin.clone()
+        )
+        .await,
+        404
+    );
+    assert_eq!(
+        admin_get(format!("{from_path}/users/{}", to.sub), from_admin.clone()).await,
+        404
+    );
+    assert_eq!(
+        admin_get(
+            format!("{from_path}/clients/{}", from.client_id),
+            from_admin.clone()
+        )
+        .await,
+        200
+    );
+    let rotate = http()
+        .post(format!(
+            "{}/admin/v1{from_path}/clients/{}/rotate-secret",
+            server.base, to.client_id
+        ))
+        .bearer_auth(&from_admin)
+        .send()
+        .await
+        .expect("rotate");
+    assert_eq!(rotate.status().as_u16(), 404);
+}
+
+fn claims_of(jwt: &str) -> Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).expect("payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("b64");
+    serde_json::from_slice(&bytes).expect("json")
 }
 
 async fn sandbox_and_production_do_not_trust_each_other(server: &TestServer) {
@@ -285,8 +445,8 @@ async fn sandbox_and_production_do_not_trust_each_other(server: &TestServer) {
     .await;
     assert!(sandbox.client_secret.starts_with("acs_test_"));
     assert!(production.client_secret.starts_with("acs_live_"));
-    assert_isolated(&sandbox, &sandbox_rp, &production, &production_rp).await;
-    assert_isolated(&production, &production_rp, &sandbox, &sandbox_rp).await;
+    assert_isolated(server, &sandbox, &sandbox_rp, &production, &production_rp).await;
+    assert_isolated(server, &production, &production_rp, &sandbox, &sandbox_rp).await;
 
     // Each JWKS holds only its own keys.
     let kids = |issuer: String| async move {
@@ -333,7 +493,8 @@ async fn projects_do_not_trust_each_other(server: &TestServer) {
         &b.redirect_uri,
     )
     .await;
-    assert_isolated(&a, &a_rp, &b, &b_rp).await;
+    assert_isolated(server, &a, &a_rp, &b, &b_rp).await;
+    assert_isolated(server, &b, &b_rp, &a, &a_rp).await;
 }
 backend_test!(projects_do_not_trust_each_other);
 
