@@ -47,6 +47,39 @@ pub struct Config {
         global = true
     )]
     pub db_pool_size: u32,
+    /// Seconds a node may serve environments and keys from its cache: another node's change (a key
+    /// rotation, new limits) is seen within this bound.
+    #[arg(
+        long,
+        env = "AIRLOCK_CACHE_SECONDS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub cache_seconds: i64,
+    /// Seconds a request waits for a database connection before answering 503.
+    #[arg(
+        long,
+        env = "AIRLOCK_DB_ACQUIRE_TIMEOUT",
+        default_value_t = 5,
+        global = true
+    )]
+    pub db_acquire_timeout: u64,
+    /// Longest a single SQL statement may run on PostgreSQL, in milliseconds (0: no limit).
+    #[arg(
+        long,
+        env = "AIRLOCK_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub db_statement_timeout_ms: u64,
+    /// How long start-up keeps retrying a database that is not reachable yet, in seconds.
+    #[arg(
+        long,
+        env = "AIRLOCK_DB_CONNECT_RETRY",
+        default_value_t = 30,
+        global = true
+    )]
+    pub db_connect_retry: u64,
     /// Seconds a rotated-in signing key is published in the JWKS before it starts signing.
     #[arg(
         long,
@@ -76,6 +109,10 @@ impl Config {
             listen: "127.0.0.1:0".into(),
             kek_file,
             db_pool_size: 8,
+            cache_seconds: 10,
+            db_acquire_timeout: 5,
+            db_statement_timeout_ms: 5000,
+            db_connect_retry: 0,
             key_publish_delay: 600,
         }
     }

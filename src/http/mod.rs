@@ -1,7 +1,8 @@
 //! HTTP adapters only: extract, call one service function, shape the response.
 //!
 //! Route table: per-environment routes live under `/{project}/{environment}` (the issuer path), where
-//! `current_env` resolves the environment once; the admin API under `/admin/v1`; probes at the root.
+//! `current_env` resolves the environment once; the admin API under `/admin/v1`; probes (`/healthz`,
+//! `/readyz`) at the root.
 
 mod admin;
 mod cookies;
@@ -11,6 +12,7 @@ mod form;
 mod headers;
 mod oidc;
 mod pages;
+mod probes;
 mod request_meta;
 
 use std::sync::Arc;
@@ -38,7 +40,8 @@ pub fn app(state: AppState) -> Router {
         current_env::resolve,
     ));
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
         .route(
             crate::service::quickstart::CALLBACK_PATH,
             get(pages::quickstart_callback),

@@ -1,5 +1,5 @@
 //! A per-node cache of environments by `project/name`, bounded in time so another node's changes are
-//! seen within `TTL_SECONDS`.
+//! seen within the configured cache bound.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,7 +8,6 @@ use super::Error;
 use crate::model::Environment;
 use crate::store::Db;
 
-const TTL_SECONDS: i64 = 10;
 const MAX_ENTRIES: usize = 20_000;
 
 #[derive(Debug, Default)]
@@ -23,18 +22,19 @@ impl EnvironmentCache {
         project: &str,
         name: &str,
         now: i64,
+        ttl: i64,
     ) -> Result<Option<Environment>, Error> {
         let key = (project.to_string(), name.to_string());
         if let Ok(entries) = self.entries.lock()
             && let Some((environment, fetched_at)) = entries.get(&key)
-            && now - fetched_at < TTL_SECONDS
+            && now - fetched_at < ttl
         {
             return Ok(Some(environment.clone()));
         }
         let found = db.find_environment(project, name).await?;
         if let (Some(environment), Ok(mut entries)) = (&found, self.entries.lock()) {
             if entries.len() >= MAX_ENTRIES {
-                entries.retain(|_, (_, fetched_at)| now - *fetched_at < TTL_SECONDS);
+                entries.retain(|_, (_, fetched_at)| now - *fetched_at < ttl);
             }
             entries.insert(key, (environment.clone(), now));
         }

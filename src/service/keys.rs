@@ -15,9 +15,6 @@ use crate::model::audit::Origin;
 use crate::model::{Environment, KeySchedule, KeyState, SigningAlg};
 use crate::store::StoredKey;
 
-/// How long a node may serve keys without re-reading them: another node's rotation is seen within
-/// this bound.
-pub const CACHE_SECONDS: i64 = 60;
 /// How often each node looks for key transitions to record.
 const SWEEP_SECONDS: u64 = 5;
 
@@ -85,11 +82,12 @@ pub fn immediate(now: i64) -> KeySchedule {
     }
 }
 
-fn load(kek: &Kek, stored: &[StoredKey], now: i64) -> Result<EnvKeys, Error> {
+/// `cache_seconds` bounds how long the view may be served (another node's rotation is seen within it).
+fn load(kek: &Kek, stored: &[StoredKey], now: i64, cache_seconds: i64) -> Result<EnvKeys, Error> {
     let mut signing = HashMap::new();
     let mut verifying = Vec::new();
     let mut published = Vec::new();
-    let mut valid_until = now + CACHE_SECONDS;
+    let mut valid_until = now + cache_seconds.max(0);
     for key in stored {
         if let Some(at) = key.schedule.next_transition(now) {
             valid_until = valid_until.min(at);
@@ -128,7 +126,7 @@ impl Airlock {
             return Ok(keys.clone());
         }
         let stored = self.env_store(environment).keys().await?;
-        let loaded = Arc::new(load(&self.kek, &stored, now)?);
+        let loaded = Arc::new(load(&self.kek, &stored, now, self.config.cache_seconds)?);
         if let Ok(mut entries) = self.keys.entries.lock() {
             entries.insert(environment.id.clone(), loaded.clone());
         }
@@ -177,7 +175,7 @@ impl Airlock {
         }
         let policy = environment.policy;
         let max_token_ttl = policy.access_token_ttl.max(policy.id_token_ttl);
-        let rotation = crate::model::rotation(now, delay, max_token_ttl, CACHE_SECONDS);
+        let rotation = crate::model::rotation(now, delay, max_token_ttl, self.config.cache_seconds);
         let kek = self.kek.clone();
         let mut new_key =
             tokio::task::spawn_blocking(move || new_stored_key(&kek, alg, rotation.new_key, now))

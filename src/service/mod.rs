@@ -14,12 +14,13 @@ pub mod token;
 pub mod userinfo;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::config::Config;
 use crate::crypto::kek::Kek;
 use crate::model::Environment;
 use crate::oidc::OAuthError;
-use crate::store::{Db, EnvStore, StoreError};
+use crate::store::{Db, EnvStore, PoolSettings, StoreError};
 
 pub use audit::{AuditWriter, Caller, Event};
 pub use cache::EnvironmentCache;
@@ -42,7 +43,13 @@ impl Airlock {
     /// Connects to the database (migrating it) and loads or creates the KEK.
     pub async fn start(config: Config) -> anyhow::Result<Arc<Self>> {
         let kek = Kek::load_or_create(&config.kek_file)?;
-        let db = Db::connect(&config.database_url, config.db_pool_size).await?;
+        let settings = PoolSettings {
+            max_connections: config.db_pool_size,
+            acquire_timeout: Duration::from_secs(config.db_acquire_timeout.max(1)),
+            statement_timeout: Duration::from_millis(config.db_statement_timeout_ms),
+            connect_retry: Duration::from_secs(config.db_connect_retry),
+        };
+        let db = Db::connect(&config.database_url, settings).await?;
         Ok(Arc::new(Airlock {
             config,
             audit: AuditWriter::start(db.clone()),
@@ -65,7 +72,13 @@ impl Airlock {
         name: &str,
     ) -> Result<Option<Environment>, Error> {
         self.environments
-            .get(&self.db, project, name, crate::clock::now())
+            .get(
+                &self.db,
+                project,
+                name,
+                crate::clock::now(),
+                self.config.cache_seconds,
+            )
             .await
     }
 

@@ -20,12 +20,39 @@ pub struct Db {
     backend: Backend,
 }
 
+/// How the pool talks to the database.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// PostgreSQL `statement_timeout`; zero for none.
+    pub statement_timeout: Duration,
+    /// How long to keep retrying the first connection.
+    pub connect_retry: Duration,
+}
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 impl Db {
-    /// Connects and applies pending migrations. SQLite files are created if missing.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+    /// Connects (retrying while the database is not up yet) and applies pending migrations. SQLite
+    /// files are created if missing.
+    pub async fn connect(url: &str, settings: PoolSettings) -> Result<Self, StoreError> {
+        let deadline = tokio::time::Instant::now() + settings.connect_retry;
+        let mut pause = Duration::from_millis(200);
+        loop {
+            match Self::connect_once(url, settings).await {
+                Err(StoreError::Unavailable(detail)) if tokio::time::Instant::now() < deadline => {
+                    tracing::warn!(%detail, "database not reachable yet; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn connect_once(url: &str, settings: PoolSettings) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if url.starts_with("sqlite:") {
             let url = if url.contains('?') {
@@ -43,16 +70,23 @@ impl Db {
         };
         let options = AnyConnectOptions::from_str(&url).map_err(StoreError::from)?;
         let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(5))
+            .max_connections(settings.max_connections.max(1))
+            .acquire_timeout(settings.acquire_timeout)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                        )
-                        .await?;
+                    match backend {
+                        Backend::Sqlite => {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                            )
+                            .await?;
+                        }
+                        Backend::Postgres => {
+                            let millis = settings.statement_timeout.as_millis();
+                            conn.execute(format!("SET statement_timeout = {millis}").as_str())
+                                .await?;
+                        }
                     }
                     Ok(())
                 })
@@ -73,6 +107,22 @@ impl Db {
             .run(&self.pool)
             .await
             .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    }
+
+    /// Whether the database answers and every migration this binary knows is applied.
+    pub async fn is_ready(&self) -> Result<bool, StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let latest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(version), 0) AS version FROM _sqlx_migrations WHERE success = TRUE",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        let applied: i64 = sqlx::Row::try_get(&row, "version")?;
+        Ok(applied >= latest)
     }
 
     pub fn backend(&self) -> Backend {

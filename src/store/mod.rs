@@ -13,7 +13,7 @@ mod signin;
 mod users;
 
 pub use audit::AuditQuery;
-pub use db::{Backend, Db};
+pub use db::{Backend, Db, PoolSettings};
 pub use error::StoreError;
 pub use grants::NewCode;
 pub use installation::AdminTokenRecord;

@@ -204,7 +204,7 @@ async fn es256_rotation_and_cli(server: &TestServer) {
         .airlock
         .keys(
             &zone.environment,
-            server.now() + airlock::service::keys::CACHE_SECONDS,
+            server.now() + server.airlock.config.cache_seconds,
         )
         .await
         .expect("keys");

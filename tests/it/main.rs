@@ -14,4 +14,5 @@ mod lifecycle;
 mod limits;
 mod logout;
 mod refresh;
+mod scale_out;
 mod sessions;

@@ -1,0 +1,356 @@
+//! Two `airlock serve` processes sharing one PostgreSQL database: any node continues what another
+//! began, single-use holds across nodes, key rotations propagate within the cache bound, and a
+//! database outage is a 503 that heals by itself.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use airlock::model::EnvKind;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::task::JoinHandle;
+
+use crate::harness::flow::{client_post, urlencode};
+use crate::harness::server::{Seeded, http};
+use crate::harness::{Backend, Browser, TestServer};
+
+/// A running `airlock serve`, killed when dropped.
+struct Node {
+    base: String,
+    child: Child,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// A TCP proxy in front of PostgreSQL: `cut` drops every connection and refuses new ones, as a
+/// network partition would; `restore` lets connections through again.
+struct DbProxy {
+    database_url: String,
+    open: Arc<AtomicBool>,
+    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    accept: JoinHandle<()>,
+}
+
+impl DbProxy {
+    async fn start(database_url: &str) -> Self {
+        let mut url = url::Url::parse(database_url).expect("url");
+        let upstream = format!(
+            "{}:{}",
+            url.host_str().expect("host"),
+            url.port().unwrap_or(5432)
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        url.set_host(Some("127.0.0.1")).expect("host");
+        url.set_port(Some(port)).expect("port");
+        let open = Arc::new(AtomicBool::new(true));
+        let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let accept = {
+            let (open, links) = (open.clone(), links.clone());
+            tokio::spawn(async move {
+                while let Ok((mut client, _)) = listener.accept().await {
+                    if !open.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let upstream = upstream.clone();
+                    let link = tokio::spawn(async move {
+                        if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                            tokio::io::copy_bidirectional(&mut client, &mut server)
+                                .await
+                                .ok();
+                        }
+                    });
+                    links.lock().expect("links").push(link);
+                }
+            })
+        };
+        DbProxy {
+            database_url: url.to_string(),
+            open,
+            links,
+            accept,
+        }
+    }
+
+    fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        for link in self.links.lock().expect("links").drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for DbProxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+async fn start_node(database_url: &str, server: &TestServer, public_url: &str, port: u16) -> Node {
+    let child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .arg("serve")
+        .env("AIRLOCK_DATABASE_URL", database_url)
+        .env("AIRLOCK_KEK_FILE", &server.kek_file)
+        .env("AIRLOCK_PUBLIC_URL", public_url)
+        .env("AIRLOCK_LISTEN", format!("127.0.0.1:{port}"))
+        .env("AIRLOCK_CACHE_SECONDS", "1")
+        .env("AIRLOCK_DB_ACQUIRE_TIMEOUT", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn airlock serve");
+    let node = Node {
+        base: format!("http://127.0.0.1:{port}"),
+        child,
+    };
+    for _ in 0..100 {
+        if let Ok(response) = http().get(format!("{}/readyz", node.base)).send().await
+            && response.status().is_success()
+        {
+            return node;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("node {} did not become ready", node.base);
+}
+
+/// The zone as seen through `node` (same issuer for every node).
+fn endpoint(node: &Node, zone: &Seeded, path: &str) -> String {
+    format!(
+        "{}/{}/{}{path}",
+        node.base, zone.environment.project, zone.environment.name
+    )
+}
+
+async fn jwks_kids(node: &Node, zone: &Seeded) -> Vec<String> {
+    let jwks: Value = http()
+        .get(endpoint(node, zone, "/jwks"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["kid"].as_str().expect("kid").to_string())
+        .collect()
+}
+
+/// A fresh code for `zone` from `node`, for a browser already signed in there.
+async fn code_from(node: &Node, zone: &Seeded, issuer: &str, browser: &Browser) -> String {
+    let url = format!(
+        "{}?response_type=code&client_id={}&redirect_uri={}&scope=openid%20offline_access&state=s",
+        endpoint(node, zone, "/authorize"),
+        zone.client_id,
+        urlencode(&zone.redirect_uri)
+    );
+    let mut step = browser.get(&url).await;
+    if !matches!(step, crate::harness::Step::Redirect(_)) {
+        step = browser.login(&step, &zone.email, &zone.password).await;
+        if step.html().contains("airlock_decision") {
+            step = browser.consent(&step, true).await;
+        }
+    }
+    let params = step.redirect_params();
+    assert_eq!(params.get("iss").map(String::as_str), Some(issuer));
+    params["code"].clone()
+}
+
+async fn redeem(node: &Node, zone: &Seeded, code: &str) -> (u16, Value) {
+    client_post(
+        &endpoint(node, zone, "/token"),
+        &zone.client_id,
+        &zone.client_secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &zone.redirect_uri),
+        ],
+    )
+    .await
+}
+
+async fn refresh(node: &Node, zone: &Seeded, token: &str) -> (u16, Value) {
+    client_post(
+        &endpoint(node, zone, "/token"),
+        &zone.client_id,
+        &zone.client_secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
+}
+
+async fn machine(node: &Node, zone: &Seeded) -> (u16, Value) {
+    client_post(
+        &endpoint(node, zone, "/token"),
+        &zone.client_id,
+        &zone.client_secret,
+        &[("grant_type", "client_credentials")],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_one_postgres_database() {
+    let Some(server) = TestServer::start(Backend::Postgres).await else {
+        return;
+    };
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let (port1, port2) = (free_port(), free_port());
+    // Behind a load balancer every node publishes the same issuer; here it is node 1's address.
+    let public_url = format!("http://127.0.0.1:{port1}");
+    let issuer = format!("{public_url}/acme/sandbox");
+    // The nodes reach the database through a proxy the test can cut.
+    let proxy = DbProxy::start(&server.database_url).await;
+    let node1 = start_node(&proxy.database_url, &server, &public_url, port1).await;
+    let node2 = start_node(&proxy.database_url, &server, &public_url, port2).await;
+
+    // Sign in on node 1, redeem on node 2, refresh on node 1, introspect and read userinfo on node 2.
+    let browser = Browser::new();
+    let code = code_from(&node1, &zone, &issuer, &browser).await;
+    let (status, tokens) = redeem(&node2, &zone, &code).await;
+    assert_eq!(status, 200, "{tokens}");
+    let (status, refreshed) =
+        refresh(&node1, &zone, tokens["refresh_token"].as_str().expect("rt")).await;
+    assert_eq!(status, 200, "{refreshed}");
+    let access_token = refreshed["access_token"].as_str().expect("at");
+    let (status, introspection) = client_post(
+        &endpoint(&node2, &zone, "/introspect"),
+        &zone.client_id,
+        &zone.client_secret,
+        &[("token", access_token)],
+    )
+    .await;
+    assert_eq!(
+        (status, introspection["active"].as_bool()),
+        (200, Some(true))
+    );
+    assert_eq!(introspection["iss"], issuer.as_str());
+    let userinfo = http()
+        .get(endpoint(&node2, &zone, "/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .expect("userinfo");
+    assert_eq!(userinfo.status().as_u16(), 200);
+
+    // Rotate on node 1; node 2 serves the new JWKS within its cache bound (1 s here).
+    let admin = server.admin_token(&zone.environment).await;
+    let rotated: Value = http()
+        .post(format!(
+            "{}/admin/v1/projects/acme/environments/sandbox/keys/rotate",
+            node1.base
+        ))
+        .bearer_auth(&admin)
+        .json(&json!({"alg": "ES256", "publish_delay": 0}))
+        .send()
+        .await
+        .expect("rotate")
+        .json()
+        .await
+        .expect("json");
+    let kid = rotated["kid"].as_str().expect("kid").to_string();
+    assert!(jwks_kids(&node1, &zone).await.contains(&kid));
+    let mut seen = false;
+    for _ in 0..30 {
+        if jwks_kids(&node2, &zone).await.contains(&kid) {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen, "node 2 never published the rotated key");
+
+    // The same code redeemed on both nodes at once: exactly one token response, every time.
+    for round in 0..15 {
+        let code = code_from(&node1, &zone, &issuer, &browser).await;
+        let (a, b) = tokio::join!(redeem(&node1, &zone, &code), redeem(&node2, &zone, &code));
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 400], "round {round}: {a:?} {b:?}");
+    }
+
+    // The same refresh token on both nodes at once: exactly one rotation; the loser's reuse revokes
+    // the family, so even the winner's new refresh token is dead afterwards.
+    for round in 0..15 {
+        let code = code_from(&node2, &zone, &issuer, &browser).await;
+        let (_, tokens) = redeem(&node2, &zone, &code).await;
+        let token = tokens["refresh_token"].as_str().expect("rt").to_string();
+        let (a, b) = tokio::join!(
+            refresh(&node1, &zone, &token),
+            refresh(&node2, &zone, &token)
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 400], "round {round}: {a:?} {b:?}");
+        let loser = if a.0 == 400 { &a.1 } else { &b.1 };
+        assert_eq!(loser["error"], "invalid_grant");
+        let winner = if a.0 == 200 { &a.1 } else { &b.1 };
+        let next = winner["refresh_token"].as_str().expect("rt");
+        assert_eq!(refresh(&node1, &zone, next).await.0, 400);
+    }
+
+    // The database goes away (the network to it is cut): 503s, not 500s; then it comes back and so do
+    // the nodes, by themselves.
+    proxy.cut();
+    for node in [&node1, &node2] {
+        let (status, body) = machine(node, &zone).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["error"], "temporarily_unavailable");
+        let ready = http()
+            .get(format!("{}/readyz", node.base))
+            .send()
+            .await
+            .expect("readyz");
+        assert_eq!(ready.status().as_u16(), 503);
+    }
+    proxy.restore();
+    for node in [&node1, &node2] {
+        let mut recovered = false;
+        for _ in 0..50 {
+            if machine(node, &zone).await.0 == 200 {
+                recovered = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(recovered, "{} did not recover", node.base);
+    }
+    let report = server
+        .airlock
+        .audit_verify(&zone.environment)
+        .await
+        .expect("verify");
+    assert!(report.intact, "{report:?}");
+
+    drop(node1);
+    drop(node2);
+    drop(proxy);
+    server.finish().await;
+}
