@@ -9,14 +9,10 @@ use tracing::Instrument;
 
 use super::AppState;
 use super::error::{self, HttpError};
-use crate::model::{Environment, Issuer};
+use crate::model::{Issuer, Zone};
 
-/// The zone a request is addressed to, and the issuer it answers as.
-#[derive(Debug, Clone)]
-pub struct CurrentEnvironment {
-    pub environment: Environment,
-    pub issuer: Issuer,
-}
+/// The zone a request is addressed to: its environment, and the issuer it answers as.
+pub type CurrentEnvironment = Zone;
 
 /// Middleware on the per-environment router: resolves once, stores the result in request extensions
 /// and runs the rest of the request inside a span naming project, environment and kind.
@@ -49,11 +45,11 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
     next.run(request).instrument(span).await
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for CurrentEnvironment {
+impl<S: Send + Sync> FromRequestParts<S> for Zone {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<CurrentEnvironment>() {
+        match parts.extensions.get::<Zone>() {
             Some(current) => Ok(current.clone()),
             None => Err(error::not_found().await.into_response()),
         }

@@ -136,3 +136,19 @@ impl Issuer {
         self.url.starts_with("https://")
     }
 }
+
+/// An environment as addressed by one of its issuers (its path issuer, or a custom domain): tokens
+/// are minted for, and only accepted under, the issuer of the zone a request came in through.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    pub environment: Environment,
+    pub issuer: Issuer,
+}
+
+impl std::ops::Deref for Zone {
+    type Target = Environment;
+
+    fn deref(&self) -> &Environment {
+        &self.environment
+    }
+}

@@ -7,7 +7,7 @@ mod signing_key;
 mod user;
 
 pub use client::{Client, SigningAlg};
-pub use environment::{EnvKind, EnvPolicy, Environment, Issuer, Project, RateLimits};
+pub use environment::{EnvKind, EnvPolicy, Environment, Issuer, Project, RateLimits, Zone};
 pub use signing_key::{KeySchedule, KeyState, Rotation, rotation};
 pub use user::User;
 

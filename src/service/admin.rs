@@ -76,12 +76,12 @@ pub struct IssuedAdminToken {
 }
 
 impl Airlock {
-    pub fn issuer(&self, environment: &Environment) -> Issuer {
+    pub fn path_issuer(&self, environment: &Environment) -> Issuer {
         Issuer::for_path(&self.config.public_url, environment)
     }
 
     pub fn environment_view(&self, environment: &Environment) -> EnvironmentView {
-        let issuer = self.issuer(environment);
+        let issuer = self.path_issuer(environment);
         EnvironmentView {
             project: environment.project.clone(),
             environment: environment.name.clone(),

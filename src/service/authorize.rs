@@ -7,7 +7,7 @@ use super::limits::{self, Limited};
 use super::{Airlock, Error, Event};
 use crate::crypto::{password, secrets};
 use crate::model::audit::Origin;
-use crate::model::{AuthorizationCode, Client, Environment, Session};
+use crate::model::{AuthorizationCode, Client, Session, Zone};
 use crate::oidc::authorize::{
     self, Authentication, ConsentStep, PageError, ValidatedAuthorization,
 };
@@ -50,20 +50,20 @@ impl Airlock {
     /// GET or POST to the authorization endpoint.
     pub async fn authorize(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         params: &ParamBag,
         session_token: Option<&str>,
         origin: &Origin,
         now: i64,
     ) -> Result<AuthorizeOutcome, Error> {
-        let (client, request) = match self.validate_authorization(environment, params).await? {
+        let (client, request) = match self.validate_authorization(zone, params).await? {
             Ok(validated) => validated,
             Err(outcome) => return Ok(outcome),
         };
-        let session = self.session(environment, session_token, now).await?;
+        let session = self.session(zone, session_token, now).await?;
         let hint_subject = match &request.id_token_hint {
             None => None,
-            Some(hint) => match self.id_token_hint_subject(environment, hint, now).await? {
+            Some(hint) => match self.id_token_hint_subject(zone, hint, now).await? {
                 Some(subject) => Some(subject),
                 None => {
                     let error = OAuthError::invalid_request("id_token_hint is not valid here");
@@ -81,7 +81,7 @@ impl Airlock {
                     user_id: &user_id,
                     auth_time,
                 };
-                self.after_authentication(environment, &client, &request, params, user, origin, now)
+                self.after_authentication(zone, &client, &request, params, user, origin, now)
                     .await
             }
         }
@@ -93,22 +93,22 @@ impl Airlock {
     /// lockout, applied alike to names that exist and names that do not).
     pub async fn login(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         params: &ParamBag,
         email: &str,
         password_plain: &str,
         origin: &Origin,
         now: i64,
     ) -> Result<(AuthorizeOutcome, Option<String>), Error> {
-        let (client, request) = match self.validate_authorization(environment, params).await? {
+        let (client, request) = match self.validate_authorization(zone, params).await? {
             Ok(validated) => validated,
             Err(outcome) => return Ok((outcome, None)),
         };
-        let store = self.env_store(environment);
+        let store = self.env_store(zone);
         let email = email.trim().to_ascii_lowercase();
         let account = secrets::digest(&email);
         let ip = origin.ip.clone().unwrap_or_default();
-        let limits = environment.limits;
+        let limits = zone.limits;
         let failed = |reason: &'static str| {
             Event::failure("signin.failed")
                 .client(client.client_id.clone())
@@ -123,19 +123,19 @@ impl Airlock {
             }
         };
         if let Err(retry_after) = self.limiter.check(
-            &environment.id,
+            &zone.id,
             Limited::SigninFailures,
             &ip,
             limits.signin_failures_per_minute,
         ) {
-            self.record(environment, origin, failed("ip_rate_limited"), now)
+            self.record(zone, origin, failed("ip_rate_limited"), now)
                 .await?;
             return Ok((throttled(retry_after), None));
         }
         if let Some(record) = store.signin_failures(&account).await?
             && record.locked_until > now
         {
-            self.record(environment, origin, failed("account_locked"), now)
+            self.record(zone, origin, failed("account_locked"), now)
                 .await?;
             return Ok((throttled((record.locked_until - now) as u64), None));
         }
@@ -152,7 +152,7 @@ impl Airlock {
         let known_account = user.is_some();
         let Some(user) = user.filter(|_| verified) else {
             let _ = self.limiter.take(
-                &environment.id,
+                &zone.id,
                 Limited::SigninFailures,
                 &ip,
                 limits.signin_failures_per_minute,
@@ -172,7 +172,7 @@ impl Airlock {
             let event = failed(reason)
                 .detail("consecutive_failures", failures)
                 .detail("locked_until", lock);
-            self.record(environment, origin, event, now).await?;
+            self.record(zone, origin, event, now).await?;
             let notice = Some("Wrong email or password.");
             return Ok((
                 AuthorizeOutcome::ShowLogin(interaction(&client, &request, params, notice)),
@@ -184,7 +184,7 @@ impl Airlock {
         let session = Session {
             user_id: user.user_id.clone(),
             auth_time: now,
-            expires_at: now + environment.policy.session_ttl,
+            expires_at: now + zone.policy.session_ttl,
         };
         store
             .insert_session(&secrets::digest(&token), &session)
@@ -192,21 +192,13 @@ impl Airlock {
         let event = Event::success("signin.succeeded")
             .actor(user.user_id.clone())
             .client(client.client_id.clone());
-        self.record(environment, origin, event, now).await?;
+        self.record(zone, origin, event, now).await?;
         let signed_in = AuthenticatedUser {
             user_id: &user.user_id,
             auth_time: now,
         };
         let outcome = self
-            .after_authentication(
-                environment,
-                &client,
-                &request,
-                params,
-                signed_in,
-                origin,
-                now,
-            )
+            .after_authentication(zone, &client, &request, params, signed_in, origin, now)
             .await?;
         Ok((outcome, Some(token)))
     }
@@ -214,18 +206,18 @@ impl Airlock {
     /// POST of the consent form.
     pub async fn consent(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         params: &ParamBag,
         session_token: Option<&str>,
         approved: bool,
         origin: &Origin,
         now: i64,
     ) -> Result<AuthorizeOutcome, Error> {
-        let (client, request) = match self.validate_authorization(environment, params).await? {
+        let (client, request) = match self.validate_authorization(zone, params).await? {
             Ok(validated) => validated,
             Err(outcome) => return Ok(outcome),
         };
-        let Some(session) = self.session(environment, session_token, now).await? else {
+        let Some(session) = self.session(zone, session_token, now).await? else {
             return Ok(AuthorizeOutcome::ShowLogin(interaction(
                 &client,
                 &request,
@@ -238,11 +230,11 @@ impl Airlock {
                 .actor(session.user_id.clone())
                 .client(client.client_id.clone())
                 .detail("scope", request.scope.to_string());
-            self.record(environment, origin, event, now).await?;
+            self.record(zone, origin, event, now).await?;
             let error = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
             return Ok(AuthorizeOutcome::Respond(request.redirect.error(&error)));
         }
-        let store = self.env_store(environment);
+        let store = self.env_store(zone);
         // Consent accumulates: what was granted before stays granted.
         let before = store
             .find_consent(&session.user_id, &client.client_id)
@@ -261,12 +253,12 @@ impl Airlock {
             .actor(session.user_id.clone())
             .client(client.client_id.clone())
             .detail("scope", granted.to_string());
-        self.record(environment, origin, event, now).await?;
+        self.record(zone, origin, event, now).await?;
         let user = AuthenticatedUser {
             user_id: &session.user_id,
             auth_time: session.auth_time,
         };
-        self.issue_code(environment, &request, user, origin, now)
+        self.issue_code(zone, &request, user, origin, now)
             .await
             .map(AuthorizeOutcome::Respond)
     }
@@ -274,17 +266,17 @@ impl Airlock {
     /// Steps 1 and 2 of the request checks. `Err` holds what to show instead.
     async fn validate_authorization(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         params: &ParamBag,
     ) -> Result<Result<(Client, ValidatedAuthorization), AuthorizeOutcome>, Error> {
         let client_id = match authorize::client_id(params) {
             Ok(id) => id,
             Err(page) => return Ok(Err(AuthorizeOutcome::ErrorPage(page))),
         };
-        let Some(client) = self.env_store(environment).find_client(client_id).await? else {
+        let Some(client) = self.env_store(zone).find_client(client_id).await? else {
             return Ok(Err(AuthorizeOutcome::ErrorPage(PageError::UnknownClient)));
         };
-        let issuer = self.issuer(environment);
+        let issuer = zone.issuer.clone();
         let redirect = match authorize::verify_redirect(params, &client, issuer.as_str()) {
             Ok(redirect) => redirect,
             Err(page) => return Ok(Err(AuthorizeOutcome::ErrorPage(page))),
@@ -300,28 +292,28 @@ impl Airlock {
 
     async fn session(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         token: Option<&str>,
         now: i64,
     ) -> Result<Option<Session>, Error> {
         match token {
             None => Ok(None),
             Some(token) => Ok(self
-                .env_store(environment)
+                .env_store(zone)
                 .find_session(&secrets::digest(token), now)
                 .await?),
         }
     }
 
-    /// The subject of an ID token this environment issued (expired ones included, as a hint).
+    /// The subject of an ID token this zone issued (expired ones included, as a hint).
     async fn id_token_hint_subject(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         hint: &str,
         now: i64,
     ) -> Result<Option<String>, Error> {
         Ok(self
-            .verified_id_token_hint(environment, hint, now)
+            .verified_id_token_hint(zone, hint, now)
             .await?
             .map(|claims| claims.sub))
     }
@@ -329,7 +321,7 @@ impl Airlock {
     #[allow(clippy::too_many_arguments)]
     async fn after_authentication(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         client: &Client,
         request: &ValidatedAuthorization,
         params: &ParamBag,
@@ -338,7 +330,7 @@ impl Airlock {
         now: i64,
     ) -> Result<AuthorizeOutcome, Error> {
         let remembered = self
-            .env_store(environment)
+            .env_store(zone)
             .find_consent(user.user_id, &client.client_id)
             .await?
             .map(|scope| Scope::parse_supported(Some(&scope)).unwrap_or_default());
@@ -348,7 +340,7 @@ impl Airlock {
                 client, request, params, None,
             ))),
             Ok(ConsentStep::Issue) => self
-                .issue_code(environment, request, user, origin, now)
+                .issue_code(zone, request, user, origin, now)
                 .await
                 .map(AuthorizeOutcome::Respond),
         }
@@ -356,7 +348,7 @@ impl Airlock {
 
     async fn issue_code(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         request: &ValidatedAuthorization,
         user: AuthenticatedUser<'_>,
         origin: &Origin,
@@ -374,17 +366,17 @@ impl Airlock {
                 nonce: request.nonce.clone(),
                 code_challenge: request.code_challenge.clone(),
                 auth_time: user.auth_time,
-                expires_at: now + environment.policy.code_ttl,
+                expires_at: now + zone.policy.code_ttl,
                 consumed: false,
             },
         };
-        self.env_store(environment).insert_code(&new).await?;
+        self.env_store(zone).insert_code(&new).await?;
         let event = Event::success("code.issued")
             .actor(user.user_id)
             .client(request.client_id.clone())
             .detail("grant", new.code.grant_id.clone())
             .detail("scope", new.code.scope.clone());
-        self.record(environment, origin, event, now).await?;
+        self.record(zone, origin, event, now).await?;
         Ok(request.redirect.success(&code))
     }
 }

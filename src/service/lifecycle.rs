@@ -1,5 +1,5 @@
 //! Token introspection (RFC 7662) and revocation (RFC 7009). Both authenticate the client first; a
-//! token of another environment is looked up only in this one, so it is simply unknown here. A
+//! token of another zone is looked up only in this one, so it is simply unknown here. A
 //! `token_type_hint` changes nothing: the search always covers both kinds (RFC 7009 §2.1).
 
 use serde_json::{Value, json};
@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::{Airlock, Error, Event};
 use crate::crypto::secrets;
 use crate::model::audit::Origin;
-use crate::model::{Client, Environment};
+use crate::model::{Client, Zone};
 use crate::oidc::OAuthError;
 use crate::oidc::client_auth::PresentedClient;
 
@@ -16,40 +16,38 @@ fn looks_like_jwt(token: &str) -> bool {
 }
 
 impl Airlock {
-    /// RFC 7662: `{"active": false}` and nothing else for anything not live in this environment.
+    /// RFC 7662: `{"active": false}` and nothing else for anything not live in this zone.
     pub async fn introspect(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         presented: &PresentedClient,
         token: &str,
         now: i64,
     ) -> Result<Value, Error> {
-        let caller = self.authenticate_client(environment, presented).await?;
+        let caller = self.authenticate_client(zone, presented).await?;
         if caller.public {
             return Err(OAuthError::invalid_client().into());
         }
         let inactive = json!({ "active": false });
         if looks_like_jwt(token) {
-            return Ok(
-                match self.verify_access_token(environment, token, now).await {
-                    Ok(claims) => json!({
-                        "active": true,
-                        "token_type": "Bearer",
-                        "iss": claims.iss,
-                        "sub": claims.sub,
-                        "aud": claims.aud,
-                        "client_id": claims.client_id,
-                        "scope": claims.scope,
-                        "jti": claims.jti,
-                        "exp": claims.exp,
-                        "iat": claims.iat,
-                    }),
-                    Err(Error::OAuth(_)) => inactive,
-                    Err(other) => return Err(other),
-                },
-            );
+            return Ok(match self.verify_access_token(zone, token, now).await {
+                Ok(claims) => json!({
+                    "active": true,
+                    "token_type": "Bearer",
+                    "iss": claims.iss,
+                    "sub": claims.sub,
+                    "aud": claims.aud,
+                    "client_id": claims.client_id,
+                    "scope": claims.scope,
+                    "jti": claims.jti,
+                    "exp": claims.exp,
+                    "iat": claims.iat,
+                }),
+                Err(Error::OAuth(_)) => inactive,
+                Err(other) => return Err(other),
+            });
         }
-        let store = self.env_store(environment);
+        let store = self.env_store(zone);
         let Some(refresh) = store.find_refresh(&secrets::digest(token)).await? else {
             return Ok(inactive);
         };
@@ -59,7 +57,7 @@ impl Airlock {
         Ok(json!({
             "active": true,
             "token_type": "refresh_token",
-            "iss": self.issuer(environment).as_str(),
+            "iss": zone.issuer.clone().as_str(),
             "sub": refresh.user_id,
             "client_id": refresh.client_id,
             "scope": refresh.scope,
@@ -71,41 +69,34 @@ impl Airlock {
     /// client, are answered the same way (200, nothing done), so the endpoint is no oracle.
     pub async fn revoke(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         presented: &PresentedClient,
         token: &str,
         origin: &Origin,
         now: i64,
     ) -> Result<(), Error> {
-        let client = self.authenticate_client(environment, presented).await?;
+        let client = self.authenticate_client(zone, presented).await?;
         let revoked = if looks_like_jwt(token) {
-            self.revoke_access_token(environment, &client, token, now)
-                .await?
+            self.revoke_access_token(zone, &client, token, now).await?
         } else {
-            self.revoke_refresh_token(environment, &client, token, now)
-                .await?
+            self.revoke_refresh_token(zone, &client, token, now).await?
         };
         if let Some(event) = revoked {
-            self.record(
-                environment,
-                origin,
-                event.client(client.client_id.clone()),
-                now,
-            )
-            .await?;
+            self.record(zone, origin, event.client(client.client_id.clone()), now)
+                .await?;
         }
         Ok(())
     }
 
     async fn revoke_access_token(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         client: &Client,
         token: &str,
         now: i64,
     ) -> Result<Option<Event>, Error> {
         // Expired or already revoked tokens need nothing more; `verify_access_token` refuses them.
-        let claims = match self.verify_access_token(environment, token, now).await {
+        let claims = match self.verify_access_token(zone, token, now).await {
             Ok(claims) => claims,
             Err(Error::OAuth(_)) => return Ok(None),
             Err(other) => return Err(other),
@@ -113,7 +104,7 @@ impl Airlock {
         if claims.client_id != client.client_id {
             return Ok(None);
         }
-        self.env_store(environment)
+        self.env_store(zone)
             .revoke_access_token(&claims.jti, claims.exp, now)
             .await?;
         Ok(Some(
@@ -126,12 +117,12 @@ impl Airlock {
 
     async fn revoke_refresh_token(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         client: &Client,
         token: &str,
         now: i64,
     ) -> Result<Option<Event>, Error> {
-        let store = self.env_store(environment);
+        let store = self.env_store(zone);
         let Some(refresh) = store.find_refresh(&secrets::digest(token)).await? else {
             return Ok(None);
         };

@@ -1,8 +1,8 @@
-//! RP-initiated logout: ends this environment's browser session, and only this one.
+//! RP-initiated logout: ends this zone's browser session, and only this one.
 
 use super::{Airlock, Error, Event};
 use crate::crypto::secrets;
-use crate::model::Environment;
+use crate::model::Zone;
 use crate::model::audit::Origin;
 use crate::oidc::logout::{self, LogoutRejection, LogoutRequest};
 use crate::oidc::params::ParamBag;
@@ -20,7 +20,7 @@ pub enum LogoutOutcome {
 impl Airlock {
     pub async fn logout(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         params: &ParamBag,
         session_token: Option<&str>,
         origin: &Origin,
@@ -32,7 +32,7 @@ impl Airlock {
         };
         let hint = match &request.id_token_hint {
             None => None,
-            Some(hint) => match self.verified_id_token_hint(environment, hint, now).await? {
+            Some(hint) => match self.verified_id_token_hint(zone, hint, now).await? {
                 Some(claims) => Some(claims),
                 None => return Ok(LogoutOutcome::Rejected(LogoutRejection::InvalidHint)),
             },
@@ -43,13 +43,13 @@ impl Airlock {
         };
         let client = match client_id {
             None => None,
-            Some(client_id) => self.env_store(environment).find_client(client_id).await?,
+            Some(client_id) => self.env_store(zone).find_client(client_id).await?,
         };
         let target = match logout::post_logout_redirect(&request, hint.is_some(), client.as_ref()) {
             Ok(target) => target,
             Err(rejection) => return Ok(LogoutOutcome::Rejected(rejection)),
         };
-        let store = self.env_store(environment);
+        let store = self.env_store(zone);
         let mut user_id = None;
         if let Some(token) = session_token {
             let digest = secrets::digest(token);
@@ -63,7 +63,7 @@ impl Airlock {
         if let Some(client) = &client {
             event = event.client(client.client_id.clone());
         }
-        self.record(environment, origin, event, now).await?;
+        self.record(zone, origin, event, now).await?;
         Ok(match target {
             Some(location) => LogoutOutcome::Redirect(location),
             None => LogoutOutcome::SignedOut,

@@ -99,7 +99,7 @@ impl Airlock {
                 Some(password)
             }
         };
-        let issuer = self.issuer(environment);
+        let issuer = self.path_issuer(environment);
         let query: String = form_urlencoded::Serializer::new(String::new())
             .append_pair("response_type", "code")
             .append_pair("client_id", &client_id)

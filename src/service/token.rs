@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Airlock, EnvKeys, Error, Event, Limited};
 use crate::crypto::secrets;
 use crate::model::audit::Origin;
-use crate::model::{Client, Environment, RefreshToken, User};
+use crate::model::{Client, RefreshToken, User, Zone};
 use crate::oidc::claims::{self, AccessTokenClaims, IdTokenClaims};
 use crate::oidc::client_auth::{AuthMethod, PresentedClient};
 use crate::oidc::grants::{self, CodeCheck, RefreshCheck};
@@ -40,7 +40,7 @@ struct Grant<'a> {
 impl Airlock {
     pub async fn exchange(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         presented: PresentedClient,
         request: TokenRequest,
         origin: &Origin,
@@ -48,13 +48,13 @@ impl Airlock {
     ) -> Result<TokenResponse, Error> {
         self.limiter
             .take(
-                &environment.id,
+                &zone.id,
                 Limited::TokenRequests,
                 &presented.client_id,
-                environment.limits.token_requests_per_minute,
+                zone.limits.token_requests_per_minute,
             )
             .map_err(Error::RateLimited)?;
-        let client = self.authenticate_client(environment, &presented).await?;
+        let client = self.authenticate_client(zone, &presented).await?;
         match request {
             TokenRequest::AuthorizationCode {
                 code,
@@ -62,7 +62,7 @@ impl Airlock {
                 code_verifier,
             } => {
                 self.redeem_code(
-                    environment,
+                    zone,
                     &client,
                     &code,
                     redirect_uri.as_deref(),
@@ -76,31 +76,24 @@ impl Airlock {
                 refresh_token,
                 scope,
             } => {
-                self.refresh(
-                    environment,
-                    &client,
-                    &refresh_token,
-                    scope.as_deref(),
-                    origin,
-                    now,
-                )
-                .await
+                self.refresh(zone, &client, &refresh_token, scope.as_deref(), origin, now)
+                    .await
             }
             TokenRequest::ClientCredentials { scope } => {
-                self.client_credentials(environment, &client, scope.as_deref(), origin, now)
+                self.client_credentials(zone, &client, scope.as_deref(), origin, now)
                     .await
             }
         }
     }
 
-    /// A missing client, a wrong secret and a client of another environment all end here the same way.
+    /// A missing client, a wrong secret and a client of another zone all end here the same way.
     pub(super) async fn authenticate_client(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         presented: &PresentedClient,
     ) -> Result<Client, Error> {
         let client = self
-            .env_store(environment)
+            .env_store(zone)
             .find_client(&presented.client_id)
             .await?;
         let secret_ok = match (
@@ -125,7 +118,7 @@ impl Airlock {
     #[allow(clippy::too_many_arguments)]
     async fn redeem_code(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         client: &Client,
         code: &str,
         redirect_uri: Option<&str>,
@@ -133,7 +126,7 @@ impl Airlock {
         origin: &Origin,
         now: i64,
     ) -> Result<TokenResponse, Error> {
-        let store = self.env_store(environment);
+        let store = self.env_store(zone);
         let digest = secrets::digest(code);
         let invalid = || OAuthError::invalid_grant("the authorization code is invalid or expired");
         let record = store.find_code(&digest).await?.ok_or_else(invalid)?;
@@ -148,7 +141,7 @@ impl Airlock {
                 user_id: record.user_id.clone(),
                 scope: record.scope.clone(),
                 auth_time: record.auth_time,
-                expires_at: now + environment.policy.refresh_token_ttl,
+                expires_at: now + zone.policy.refresh_token_ttl,
                 rotated: false,
                 grant_revoked: false,
             };
@@ -174,14 +167,14 @@ impl Airlock {
                 .client(client.client_id.clone())
                 .detail("grant", record.grant_id.clone())
                 .detail("grant_revoked", true);
-            self.record(environment, origin, event, now).await?;
+            self.record(zone, origin, event, now).await?;
             return Err(invalid().with_detail("authorization code replayed").into());
         }
         let event = Event::success("code.redeemed")
             .actor(record.user_id.clone())
             .client(client.client_id.clone())
             .detail("grant", record.grant_id.clone());
-        self.record(environment, origin, event, now).await?;
+        self.record(zone, origin, event, now).await?;
         let user = store
             .find_user(&record.user_id)
             .await?
@@ -195,7 +188,7 @@ impl Airlock {
             nonce: record.nonce.as_deref(),
         };
         let tokens = self
-            .mint(environment, &grant, refresh.map(|(token, _)| token), now)
+            .mint(zone, &grant, refresh.map(|(token, _)| token), now)
             .await?;
         let event = Event::success("token.issued")
             .actor(record.user_id.clone())
@@ -204,20 +197,20 @@ impl Airlock {
             .detail("grant", record.grant_id.clone())
             .detail("scope", tokens.scope.clone())
             .detail("refresh_token", tokens.refresh_token.is_some());
-        self.record(environment, origin, event, now).await?;
+        self.record(zone, origin, event, now).await?;
         Ok(tokens)
     }
 
     async fn refresh(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         client: &Client,
         presented: &str,
         requested_scope: Option<&str>,
         origin: &Origin,
         now: i64,
     ) -> Result<TokenResponse, Error> {
-        let store = self.env_store(environment);
+        let store = self.env_store(zone);
         let digest = secrets::digest(presented);
         let invalid =
             || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
@@ -226,14 +219,13 @@ impl Airlock {
             RefreshCheck::Rotate(scope) => scope,
             RefreshCheck::Reused => {
                 store.revoke_grant(&record.grant_id, now).await?;
-                self.record(environment, origin, reuse_event(&record), now)
-                    .await?;
+                self.record(zone, origin, reuse_event(&record), now).await?;
                 return Err(invalid().with_detail("rotated refresh token reused").into());
             }
         };
         let successor_token = secrets::random_token();
         let successor = RefreshToken {
-            expires_at: now + environment.policy.refresh_token_ttl,
+            expires_at: now + zone.policy.refresh_token_ttl,
             rotated: false,
             ..record.clone()
         };
@@ -243,8 +235,7 @@ impl Airlock {
         if !rotated {
             // Someone else rotated it first: that is reuse of a rotated token.
             store.revoke_grant(&record.grant_id, now).await?;
-            self.record(environment, origin, reuse_event(&record), now)
-                .await?;
+            self.record(zone, origin, reuse_event(&record), now).await?;
             return Err(invalid().with_detail("concurrent refresh").into());
         }
         let user = store
@@ -259,21 +250,19 @@ impl Airlock {
             auth_time: record.auth_time,
             nonce: None,
         };
-        let tokens = self
-            .mint(environment, &grant, Some(successor_token), now)
-            .await?;
+        let tokens = self.mint(zone, &grant, Some(successor_token), now).await?;
         let event = Event::success("token.refreshed")
             .actor(record.user_id.clone())
             .client(client.client_id.clone())
             .detail("grant", record.grant_id.clone())
             .detail("scope", tokens.scope.clone());
-        self.record(environment, origin, event, now).await?;
+        self.record(zone, origin, event, now).await?;
         Ok(tokens)
     }
 
     async fn client_credentials(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         client: &Client,
         requested_scope: Option<&str>,
         origin: &Origin,
@@ -294,8 +283,8 @@ impl Airlock {
             )
             .into());
         }
-        let keys = self.keys(environment, now).await?;
-        let issuer = self.issuer(environment);
+        let keys = self.keys(zone, now).await?;
+        let issuer = zone.issuer.clone();
         let claims = AccessTokenClaims {
             iss: issuer.as_str().to_string(),
             sub: client.client_id.clone(),
@@ -303,7 +292,7 @@ impl Airlock {
             client_id: client.client_id.clone(),
             scope: String::new(),
             jti: secrets::random_id(),
-            exp: now + environment.policy.access_token_ttl,
+            exp: now + zone.policy.access_token_ttl,
             iat: now,
             auth_time: None,
             grant: None,
@@ -315,11 +304,11 @@ impl Airlock {
             .client(client.client_id.clone())
             .detail("grant_type", "client_credentials")
             .detail("jti", claims.jti.clone());
-        self.record(environment, origin, event, now).await?;
+        self.record(zone, origin, event, now).await?;
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
-            expires_in: environment.policy.access_token_ttl,
+            expires_in: zone.policy.access_token_ttl,
             scope: String::new(),
             id_token: None,
             refresh_token: None,
@@ -328,21 +317,21 @@ impl Airlock {
 
     async fn mint(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         grant: &Grant<'_>,
         refresh_token: Option<String>,
         now: i64,
     ) -> Result<TokenResponse, Error> {
-        let keys = self.keys(environment, now).await?;
-        let access_token = self.sign_access_token(environment, &keys, grant, now)?;
+        let keys = self.keys(zone, now).await?;
+        let access_token = self.sign_access_token(zone, &keys, grant, now)?;
         let id_token = if grant.scope.contains(scope::OPENID) {
-            let issuer = self.issuer(environment);
+            let issuer = zone.issuer.clone();
             let id_claims = IdTokenClaims {
                 iss: issuer.as_str().to_string(),
                 sub: grant.user.user_id.clone(),
                 aud: grant.client.client_id.clone(),
                 azp: grant.client.client_id.clone(),
-                exp: now + environment.policy.id_token_ttl,
+                exp: now + zone.policy.id_token_ttl,
                 iat: now,
                 auth_time: grant.auth_time,
                 nonce: grant.nonce.map(str::to_string),
@@ -357,7 +346,7 @@ impl Airlock {
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
-            expires_in: environment.policy.access_token_ttl,
+            expires_in: zone.policy.access_token_ttl,
             scope: grant.scope.to_string(),
             id_token,
             refresh_token,
@@ -366,19 +355,19 @@ impl Airlock {
 
     fn sign_access_token(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         keys: &EnvKeys,
         grant: &Grant<'_>,
         now: i64,
     ) -> Result<String, Error> {
         let claims = AccessTokenClaims {
-            iss: self.issuer(environment).as_str().to_string(),
+            iss: zone.issuer.clone().as_str().to_string(),
             sub: grant.user.user_id.clone(),
             aud: grant.client.client_id.clone(),
             client_id: grant.client.client_id.clone(),
             scope: grant.scope.to_string(),
             jti: secrets::random_id(),
-            exp: now + environment.policy.access_token_ttl,
+            exp: now + zone.policy.access_token_ttl,
             iat: now,
             auth_time: Some(grant.auth_time),
             grant: Some(grant.grant_id.to_string()),

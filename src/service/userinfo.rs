@@ -1,19 +1,19 @@
-//! UserInfo (OIDC Core §5.3): a valid access token of this environment, for a live grant, with `openid`.
+//! UserInfo (OIDC Core §5.3): a valid access token of this zone, for a live grant, with `openid`.
 
 use serde_json::{Map, Value, json};
 
 use super::{Airlock, Error};
 use crate::crypto::jose;
-use crate::model::Environment;
+use crate::model::Zone;
 use crate::oidc::claims::{self, AccessTokenClaims, IdTokenClaims};
 use crate::oidc::scope::{self, Scope};
 use crate::oidc::{ErrorCode, OAuthError};
 
 impl Airlock {
-    /// Verifies an access token minted by this environment and still in force.
+    /// Verifies an access token minted by this zone and still in force.
     pub async fn verify_access_token(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         token: &str,
         now: i64,
     ) -> Result<AccessTokenClaims, Error> {
@@ -21,18 +21,18 @@ impl Airlock {
         if parsed.typ.as_deref() != Some("at+jwt") {
             return Err(OAuthError::invalid_token().with_detail("wrong typ").into());
         }
-        let keys = self.keys(environment, now).await?;
+        let keys = self.keys(zone, now).await?;
         let claims: AccessTokenClaims = parsed
             .verify(&keys.verifying)
             .map_err(|e| OAuthError::invalid_token().with_detail(e.to_string()))?;
-        let issuer = self.issuer(environment);
+        let issuer = zone.issuer.clone();
         if claims.iss != issuer.as_str() || claims.exp <= now || claims.iat > now + 60 {
             return Err(OAuthError::invalid_token()
                 .with_detail("iss or lifetime")
                 .into());
         }
         if !self
-            .env_store(environment)
+            .env_store(zone)
             .access_token_is_live(&claims.jti, claims.grant.as_deref())
             .await?
         {
@@ -41,11 +41,11 @@ impl Airlock {
         Ok(claims)
     }
 
-    /// The claims of an ID token this environment issued, expired ones included (as a hint). `None`
+    /// The claims of an ID token this zone issued, expired ones included (as a hint). `None`
     /// for anything else: another issuer, an unknown key, `alg: none`, HMAC, a broken signature.
     pub async fn verified_id_token_hint(
         &self,
-        environment: &Environment,
+        zone: &Zone,
         hint: &str,
         now: i64,
     ) -> Result<Option<IdTokenClaims>, Error> {
@@ -55,21 +55,16 @@ impl Airlock {
         if parsed.typ.as_deref().is_some_and(|typ| typ != "JWT") {
             return Ok(None);
         }
-        let keys = self.keys(environment, now).await?;
+        let keys = self.keys(zone, now).await?;
         let Ok(claims) = parsed.verify::<IdTokenClaims>(&keys.verifying) else {
             return Ok(None);
         };
-        let issuer = self.issuer(environment);
+        let issuer = zone.issuer.clone();
         Ok((claims.iss == issuer.as_str()).then_some(claims))
     }
 
-    pub async fn userinfo(
-        &self,
-        environment: &Environment,
-        token: &str,
-        now: i64,
-    ) -> Result<Value, Error> {
-        let claims = self.verify_access_token(environment, token, now).await?;
+    pub async fn userinfo(&self, zone: &Zone, token: &str, now: i64) -> Result<Value, Error> {
+        let claims = self.verify_access_token(zone, token, now).await?;
         let scope = Scope::parse_supported(Some(&claims.scope))?;
         if claims.grant.is_none() || !scope.contains(scope::OPENID) {
             return Err(OAuthError::new(
@@ -79,7 +74,7 @@ impl Airlock {
             .into());
         }
         let user = self
-            .env_store(environment)
+            .env_store(zone)
             .find_user(&claims.sub)
             .await?
             .ok_or_else(OAuthError::invalid_token)?;

@@ -39,7 +39,7 @@ pub async fn authorize(
     let session = cookies::read(&headers, cookies::SESSION);
     match state
         .authorize(
-            &current.environment,
+            &current,
             &params,
             session.as_deref(),
             &origin,
@@ -67,7 +67,7 @@ pub async fn login(
     let password = params.get("airlock_password").ok().flatten().unwrap_or("");
     match state
         .login(
-            &current.environment,
+            &current,
             &params,
             email,
             password,
@@ -96,7 +96,7 @@ pub async fn consent(
     let session = cookies::read(&headers, cookies::SESSION);
     match state
         .consent(
-            &current.environment,
+            &current,
             &params,
             session.as_deref(),
             approved,

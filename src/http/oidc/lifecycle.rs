@@ -36,12 +36,7 @@ pub async fn introspect(
         let presented = presented_client(&headers, &params)?;
         let token = token_param(&params)?;
         state
-            .introspect(
-                &current.environment,
-                &presented,
-                &token,
-                crate::clock::now(),
-            )
+            .introspect(&current, &presented, &token, crate::clock::now())
             .await
     }
     .await;
@@ -64,13 +59,7 @@ pub async fn revoke(
         let presented = presented_client(&headers, &params)?;
         let token = token_param(&params)?;
         state
-            .revoke(
-                &current.environment,
-                &presented,
-                &token,
-                &origin,
-                crate::clock::now(),
-            )
+            .revoke(&current, &presented, &token, &origin, crate::clock::now())
             .await
     }
     .await;

@@ -30,7 +30,7 @@ pub async fn logout(
     let session = cookies::read(&headers, cookies::SESSION);
     let outcome = match state
         .logout(
-            &current.environment,
+            &current,
             &params,
             session.as_deref(),
             &origin,

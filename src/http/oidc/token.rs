@@ -29,13 +29,7 @@ pub async fn token(
         let presented = presented_client(&headers, &params)?;
         let request = TokenRequest::parse(&params)?;
         state
-            .exchange(
-                &current.environment,
-                presented,
-                request,
-                &origin,
-                crate::clock::now(),
-            )
+            .exchange(&current, presented, request, &origin, crate::clock::now())
             .await
     }
     .await;

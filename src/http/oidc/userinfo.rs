@@ -69,10 +69,7 @@ pub async fn userinfo(
         }
         Err(error) => return HttpError::bearer(error).into_response(),
     };
-    match state
-        .userinfo(&current.environment, &token, crate::clock::now())
-        .await
-    {
+    match state.userinfo(&current, &token, crate::clock::now()).await {
         Ok(claims) => {
             let mut response = Json(claims).into_response();
             no_store(&mut response);
