@@ -80,6 +80,25 @@ pub struct Config {
         global = true
     )]
     pub db_connect_retry: u64,
+    /// Addresses (IPs or CIDR ranges, comma-separated) of reverse proxies whose `Forwarded`,
+    /// `X-Forwarded-Host` and `X-Forwarded-For` headers are believed; everyone else's are ignored.
+    #[arg(
+        long,
+        env = "AIRLOCK_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// DNS server (`IP:PORT`) asked for domain ownership records; the system resolver when unset.
+    #[arg(long, env = "AIRLOCK_DNS_RESOLVER", global = true)]
+    pub dns_resolver: Option<std::net::SocketAddr>,
+    /// Let admins mark a custom domain verified by hand (`airlock domain verify HOST --manual`).
+    #[arg(long, env = "AIRLOCK_ALLOW_MANUAL_DOMAIN_VERIFICATION", global = true)]
+    pub allow_manual_domain_verification: bool,
+    /// Address of a TLS listener serving the custom domains that have certificate files (SNI picks
+    /// the certificate); no TLS listener when unset.
+    #[arg(long, env = "AIRLOCK_TLS_LISTEN", global = true)]
+    pub tls_listen: Option<String>,
     /// Seconds a rotated-in signing key is published in the JWKS before it starts signing.
     #[arg(
         long,
@@ -113,6 +132,10 @@ impl Config {
             db_acquire_timeout: 5,
             db_statement_timeout_ms: 5000,
             db_connect_retry: 0,
+            trusted_proxies: Vec::new(),
+            dns_resolver: None,
+            allow_manual_domain_verification: false,
+            tls_listen: None,
             key_publish_delay: 600,
         }
     }

@@ -1,5 +1,6 @@
-//! The one place where a request's environment is resolved: from the `/{project}/{environment}`
-//! prefix of the path, never from a default. Unknown zones are 404.
+//! The one place where a request's environment is resolved, never from a default: from the
+//! `/{project}/{environment}` prefix of the path on the public host, or from the custom domain the
+//! request was addressed to. Unknown zones are 404, and so is a path issuer on a custom domain.
 
 use axum::extract::{FromRequestParts, OriginalUri, Request, State};
 use axum::http::request::Parts;
@@ -9,14 +10,20 @@ use tracing::Instrument;
 
 use super::AppState;
 use super::error::{self, HttpError};
+use super::host::Addressed;
 use crate::model::{Issuer, Zone};
 
 /// The zone a request is addressed to: its environment, and the issuer it answers as.
 pub type CurrentEnvironment = Zone;
 
-/// Middleware on the per-environment router: resolves once, stores the result in request extensions
-/// and runs the rest of the request inside a span naming project, environment and kind.
-pub async fn resolve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// Middleware of the path-issuer routes: resolves `/{project}/{environment}` on the public host.
+pub async fn resolve(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !matches!(
+        request.extensions().get::<Addressed>(),
+        Some(Addressed::PublicHost)
+    ) {
+        return error::not_found().await;
+    }
     let path = request
         .extensions()
         .get::<OriginalUri>()
@@ -24,24 +31,47 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
         .unwrap_or_else(|| request.uri().path().to_string());
     let mut segments = path.trim_start_matches('/').split('/');
     let (Some(project), Some(name)) = (segments.next(), segments.next()) else {
-        return error::not_found().await.into_response();
+        return error::not_found().await;
     };
     let environment = match state.environment(project, name).await {
-        Ok(Some(environment)) => environment,
-        Ok(None) => return error::not_found().await.into_response(),
+        Ok(Some(environment)) if environment.path_issuer_enabled => environment,
+        Ok(_) => return error::not_found().await,
         Err(e) => return HttpError::json(e).into_response(),
     };
+    let issuer = Issuer::for_path(&state.config.public_url, &environment);
+    enter(
+        Zone {
+            environment,
+            issuer,
+        },
+        request,
+        next,
+    )
+    .await
+}
+
+/// Middleware of the root routes: the environment of the custom domain the request came in on.
+pub async fn resolve_domain(request: Request, next: Next) -> Response {
+    match request.extensions().get::<Addressed>() {
+        Some(Addressed::Domain(zone)) => {
+            let zone = (**zone).clone();
+            enter(zone, request, next).await
+        }
+        _ => error::not_found().await,
+    }
+}
+
+/// Stores the zone in request extensions and runs the rest of the request inside a span naming
+/// project, environment and kind.
+async fn enter(zone: Zone, mut request: Request, next: Next) -> Response {
     let span = tracing::info_span!(
         "environment",
-        project = %environment.project,
-        environment = %environment.name,
-        kind = environment.kind.as_str(),
+        project = %zone.environment.project,
+        environment = %zone.environment.name,
+        kind = zone.environment.kind.as_str(),
+        issuer = %zone.issuer.as_str(),
     );
-    let issuer = Issuer::for_path(&state.config.public_url, &environment);
-    request.extensions_mut().insert(CurrentEnvironment {
-        environment,
-        issuer,
-    });
+    request.extensions_mut().insert(zone);
     next.run(request).instrument(span).await
 }
 

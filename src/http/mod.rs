@@ -1,8 +1,9 @@
 //! HTTP adapters only: extract, call one service function, shape the response.
 //!
-//! Route table: per-environment routes live under `/{project}/{environment}` (the issuer path), where
-//! `current_env` resolves the environment once; the admin API under `/admin/v1`; probes (`/healthz`,
-//! `/readyz`) at the root.
+//! Route table: `host` first decides what the request's host addresses. On the public host,
+//! per-environment routes live under `/{project}/{environment}` (the path issuer), where `current_env`
+//! resolves the environment once, and the admin API under `/admin/v1`; on a custom domain the same
+//! per-environment routes sit at the root. Probes (`/healthz`, `/readyz`) answer on any host.
 
 mod admin;
 mod cookies;
@@ -10,6 +11,7 @@ mod current_env;
 mod error;
 mod form;
 mod headers;
+mod host;
 mod oidc;
 mod pages;
 mod probes;
@@ -35,20 +37,26 @@ const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let per_environment = oidc::routes().layer(middleware::from_fn_with_state(
+    let path_issuers = oidc::routes().layer(middleware::from_fn_with_state(
         state.clone(),
         current_env::resolve,
     ));
-    Router::new()
-        .route("/healthz", get(probes::healthz))
-        .route("/readyz", get(probes::readyz))
+    let custom_domain = oidc::routes().layer(middleware::from_fn(current_env::resolve_domain));
+    let public_only = Router::new()
         .route(
             crate::service::quickstart::CALLBACK_PATH,
             get(pages::quickstart_callback),
         )
         .nest("/admin/v1", admin::routes())
-        .nest("/{project}/{environment}", per_environment)
+        .layer(middleware::from_fn(host::public_host_only));
+    Router::new()
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
+        .merge(public_only)
+        .nest("/{project}/{environment}", path_issuers)
+        .merge(custom_domain)
         .fallback(error::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), host::resolve))
         .layer(middleware::from_fn(headers::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TraceLayer::new_for_http())

@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
+use super::host::ClientIp;
 use crate::crypto::secrets;
 use crate::model::audit::Origin;
 
@@ -62,8 +63,14 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestOrigin {
         let request_id = parts.extensions.get::<RequestId>().map(|id| id.0.clone());
         let ip = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+            .get::<ClientIp>()
+            .map(|ClientIp(ip)| ip.to_string())
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|ConnectInfo(addr)| addr.ip().to_string())
+            });
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)

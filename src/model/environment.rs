@@ -86,6 +86,8 @@ pub struct Environment {
     pub kind: EnvKind,
     pub policy: EnvPolicy,
     pub limits: RateLimits,
+    /// Whether `{public_url}/{project}/{environment}` answers; off when only custom domains should.
+    pub path_issuer_enabled: bool,
     pub created_at: i64,
 }
 
@@ -119,12 +121,25 @@ impl Issuer {
         }
     }
 
+    /// The issuer of a verified custom domain: `https://HOST`, endpoints at the root of the host.
+    pub fn for_domain(host: &str) -> Self {
+        Issuer {
+            url: format!("https://{host}"),
+            path: String::new(),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.url
     }
 
+    /// The path of the issuer, `/` for a host's root: the `Path` of its cookies.
     pub fn path(&self) -> &str {
-        &self.path
+        if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        }
     }
 
     /// An endpoint URL below the issuer (`relative` starts with `/`).

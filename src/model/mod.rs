@@ -2,11 +2,13 @@
 
 pub mod audit;
 mod client;
+mod domain;
 mod environment;
 mod signing_key;
 mod user;
 
 pub use client::{Client, SigningAlg};
+pub use domain::{Domain, DomainState, host_of_authority, normalize_host};
 pub use environment::{EnvKind, EnvPolicy, Environment, Issuer, Project, RateLimits, Zone};
 pub use signing_key::{KeySchedule, KeyState, Rotation, rotation};
 pub use user::User;

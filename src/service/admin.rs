@@ -134,6 +134,7 @@ impl Airlock {
             kind,
             policy: EnvPolicy::default(),
             limits: RateLimits::default(),
+            path_issuer_enabled: true,
             created_at: now,
         };
         // Key generation (RSA-2048 especially) is CPU work: keep it off the async runtime.

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod authorize;
 mod cache;
+pub mod domains;
 pub mod keys;
 pub mod lifecycle;
 mod limits;
@@ -37,6 +38,7 @@ pub struct Airlock {
     keys: KeyCache,
     audit: AuditWriter,
     limiter: RateLimiter,
+    domains: domains::DomainCache,
 }
 
 impl Airlock {
@@ -58,6 +60,7 @@ impl Airlock {
             environments: EnvironmentCache::default(),
             keys: KeyCache::default(),
             limiter: RateLimiter::default(),
+            domains: domains::DomainCache::default(),
         }))
     }
 

@@ -19,7 +19,7 @@ pub struct AdminTokenRecord {
 
 const ENVIRONMENT_COLUMNS: &str = "e.id, e.project_id, p.name AS project_name, e.name, e.kind, \
      e.access_token_ttl, e.id_token_ttl, e.refresh_token_ttl, e.code_ttl, e.session_ttl, e.created_at, \
-     e.token_requests_per_minute, e.signin_failures_per_minute, e.lockout_threshold";
+     e.token_requests_per_minute, e.signin_failures_per_minute, e.lockout_threshold, e.path_issuer_enabled";
 
 fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
     let kind: String = row.try_get("kind")?;
@@ -41,6 +41,7 @@ fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
             signin_failures_per_minute: row.try_get("signin_failures_per_minute")?,
             lockout_threshold: row.try_get("lockout_threshold")?,
         },
+        path_issuer_enabled: row.try_get::<i64, _>("path_issuer_enabled")? != 0,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -153,6 +154,15 @@ impl Db {
         .bind(limits.lockout_threshold)
         .execute(self.pool())
         .await?;
+        Ok(())
+    }
+
+    pub async fn set_path_issuer(&self, env_id: &str, enabled: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE environments SET path_issuer_enabled = $2 WHERE id = $1")
+            .bind(env_id)
+            .bind(i64::from(enabled))
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 

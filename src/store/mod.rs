@@ -4,6 +4,7 @@
 mod audit;
 mod clients;
 mod db;
+mod domains;
 mod error;
 mod grants;
 mod installation;
