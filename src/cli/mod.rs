@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::model::{EnvKind, SigningAlg};
 use crate::service::admin::{ClientChanges, LimitChanges, NewClient, UserChanges};
 use crate::service::audit::{AuditView, zone_label};
+use crate::service::domains::TlsFiles;
 use crate::service::{Airlock, Caller};
 
 #[derive(Debug, Parser)]
@@ -54,9 +55,38 @@ pub enum Command {
     #[command(subcommand, name = "admin-token")]
     AdminToken(AdminTokenCommand),
     #[command(subcommand)]
+    Domain(DomainCommand),
+    #[command(subcommand)]
     Keys(KeysCommand),
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DomainCommand {
+    /// Bind a host to an environment; prints the DNS TXT record that proves ownership.
+    Add {
+        /// PROJECT/ENV
+        slug: String,
+        host: String,
+        /// PEM certificate chain, for Airlock's own TLS listener (with --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<String>,
+        /// PEM private key of that certificate.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<String>,
+    },
+    /// Check the TXT record and activate the domain.
+    Verify {
+        host: String,
+        /// Mark it verified without DNS (only where the installation allows it; audited).
+        #[arg(long)]
+        manual: bool,
+    },
+    /// Domains of one environment, or of all.
+    List { slug: Option<String> },
+    /// Unbind a host.
+    Remove { host: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +141,12 @@ pub enum EnvCommand {
     },
     /// Show an environment's issuer and settings.
     Show { slug: String },
+    /// Turn the path issuer `{public_url}/PROJECT/ENV` on or off (custom domains keep working).
+    PathIssuer {
+        slug: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
     /// Show or change an environment's rate limits (0 turns a limit off).
     Limits {
         slug: String,
@@ -508,6 +544,81 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 .await?;
             print(json, &json!({ "deleted": sub }), || {
                 format!("user {sub} deleted")
+            });
+        }
+        Command::Env(EnvCommand::PathIssuer { slug, state }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let enabled = state == "on";
+            airlock
+                .set_path_issuer(&environment, enabled, &cli_caller, now)
+                .await?;
+            print(json, &json!({ "path_issuer_enabled": enabled }), || {
+                format!("path issuer of {slug}: {state}")
+            });
+        }
+        Command::Domain(DomainCommand::Add {
+            slug,
+            host,
+            tls_cert,
+            tls_key,
+        }) => {
+            let environment = airlock.environment_by_slug(&slug).await?;
+            let tls = tls_cert.zip(tls_key).map(|(cert_file, key_file)| TlsFiles {
+                cert_file,
+                key_file,
+            });
+            let view = airlock
+                .add_domain(&environment, &host, tls, &cli_caller, now)
+                .await?;
+            print(json, &view, || {
+                format!(
+                    "{} added to {slug} (pending)\npublish:  {} TXT \"{}\"\nthen run: airlock domain verify {}\nissuer once active: {}",
+                    view.domain.host,
+                    view.txt_record_name,
+                    view.txt_record_value,
+                    view.domain.host,
+                    view.issuer
+                )
+            });
+        }
+        Command::Domain(DomainCommand::Verify { host, manual }) => {
+            let environment = airlock.domain_environment(&host).await?;
+            let view = airlock
+                .verify_domain(&environment, &host, manual, &cli_caller, now)
+                .await?;
+            print(json, &view, || {
+                format!("{} is active; issuer {}", view.domain.host, view.issuer)
+            });
+        }
+        Command::Domain(DomainCommand::List { slug }) => {
+            let environment = match slug {
+                Some(slug) => Some(airlock.environment_by_slug(&slug).await?),
+                None => None,
+            };
+            let views = airlock.list_domains(environment.as_ref()).await?;
+            print(json, &views, || {
+                views
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "{}  {}/{}  {}",
+                            v.domain.host,
+                            v.project,
+                            v.environment,
+                            v.domain.state.as_str()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Domain(DomainCommand::Remove { host }) => {
+            let environment = airlock.domain_environment(&host).await?;
+            airlock
+                .remove_domain(&environment, &host, &cli_caller, now)
+                .await?;
+            print(json, &json!({ "removed": host }), || {
+                format!("{host} removed")
             });
         }
         Command::Keys(KeysCommand::Rotate {

@@ -20,6 +20,7 @@ use super::request_meta::RequestOrigin;
 use crate::clock;
 use crate::model::{EnvKind, Environment, SigningAlg};
 use crate::service::admin::{ClientChanges, LimitChanges, NewClient, UserChanges};
+use crate::service::domains::TlsFiles;
 use crate::service::{Caller, Error, Event};
 use crate::store::AdminTokenRecord;
 
@@ -29,7 +30,19 @@ pub fn routes() -> Router<AppState> {
         .route("/projects/{project}/environments", post(create_environment))
         .route(
             "/projects/{project}/environments/{environment}",
-            get(show_environment),
+            get(show_environment).patch(update_environment),
+        )
+        .route(
+            "/projects/{project}/environments/{environment}/domains",
+            get(list_domains).post(add_domain),
+        )
+        .route(
+            "/projects/{project}/environments/{environment}/domains/{host}",
+            axum::routing::delete(remove_domain),
+        )
+        .route(
+            "/projects/{project}/environments/{environment}/domains/{host}/verify",
+            post(verify_domain),
         )
         .route(
             "/projects/{project}/environments/{environment}/limits",
@@ -607,4 +620,126 @@ async fn verify_audit(
         .await
         .map_err(HttpError::admin)?;
     Ok(Json(report).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvironmentPatch {
+    path_issuer_enabled: Option<bool>,
+}
+
+async fn update_environment(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name)): Path<(String, String)>,
+    payload: Result<Json<EnvironmentPatch>, JsonRejection>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let patch = body(payload)?;
+    if let Some(enabled) = patch.path_issuer_enabled {
+        state
+            .set_path_issuer(&environment, enabled, &admin.caller, clock::now())
+            .await
+            .map_err(HttpError::admin)?;
+    }
+    let environment = admin.environment(&state, &project, &name).await?;
+    Ok(Json(state.environment_view(&environment)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DomainBody {
+    host: String,
+    tls_cert_file: Option<String>,
+    tls_key_file: Option<String>,
+}
+
+async fn add_domain(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name)): Path<(String, String)>,
+    payload: Result<Json<DomainBody>, JsonRejection>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let request = body(payload)?;
+    let tls = match (request.tls_cert_file, request.tls_key_file) {
+        (Some(cert_file), Some(key_file)) => Some(TlsFiles {
+            cert_file,
+            key_file,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(HttpError::admin(Error::Invalid(
+                "give both tls_cert_file and tls_key_file, or neither".into(),
+            )));
+        }
+    };
+    let view = state
+        .add_domain(
+            &environment,
+            &request.host,
+            tls,
+            &admin.caller,
+            clock::now(),
+        )
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(created(view))
+}
+
+async fn list_domains(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name)): Path<(String, String)>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let views = state
+        .list_domains(Some(&environment))
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(Json(json!({ "domains": views })).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct VerifyBody {
+    #[serde(default)]
+    manual: bool,
+}
+
+async fn verify_domain(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name, host)): Path<(String, String, String)>,
+    payload: Result<Json<VerifyBody>, JsonRejection>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    let request = match payload {
+        Err(JsonRejection::MissingJsonContentType(_)) => VerifyBody::default(),
+        other => body(other)?,
+    };
+    let view = state
+        .verify_domain(
+            &environment,
+            &host,
+            request.manual,
+            &admin.caller,
+            clock::now(),
+        )
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(Json(view).into_response())
+}
+
+async fn remove_domain(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((project, name, host)): Path<(String, String, String)>,
+) -> Result<Response, HttpError> {
+    let environment = admin.environment(&state, &project, &name).await?;
+    state
+        .remove_domain(&environment, &host, &admin.caller, clock::now())
+        .await
+        .map_err(HttpError::admin)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

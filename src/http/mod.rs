@@ -16,6 +16,9 @@ mod oidc;
 mod pages;
 mod probes;
 mod request_meta;
+mod tls;
+
+pub use tls::serve_tls;
 
 use std::sync::Arc;
 
@@ -64,9 +67,14 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until the process is stopped.
+/// Serves `app` on `listener` (and on the TLS listener, when configured) until the process is stopped.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     state.spawn_key_sweeper();
+    if let Some(address) = &state.config.tls_listen {
+        let tls_listener = tokio::net::TcpListener::bind(address).await?;
+        tracing::info!(listen = %tls_listener.local_addr()?, "airlock serving custom domains over TLS");
+        tokio::spawn(tls::serve_tls(state.clone(), tls_listener));
+    }
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

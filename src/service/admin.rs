@@ -39,6 +39,7 @@ pub struct EnvironmentView {
     pub discovery_url: String,
     pub policy: EnvPolicy,
     pub limits: RateLimits,
+    pub path_issuer_enabled: bool,
     pub created_at: i64,
 }
 
@@ -90,6 +91,7 @@ impl Airlock {
             issuer: issuer.as_str().to_string(),
             policy: environment.policy,
             limits: environment.limits,
+            path_issuer_enabled: environment.path_issuer_enabled,
             created_at: environment.created_at,
         }
     }

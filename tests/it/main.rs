@@ -7,6 +7,7 @@ mod audit;
 mod bad_input;
 mod client_credentials;
 mod code_flow;
+mod domains;
 mod forged_tokens;
 mod isolation;
 mod keys;

@@ -2,32 +2,42 @@
 //! cookie jar, an `openidconnect` relying party, and seeding through the service layer.
 
 pub mod browser;
+pub mod dns;
 pub mod flow;
 pub mod rp;
 pub mod server;
 
 pub use browser::{Browser, Step};
-pub use server::{Backend, TestServer};
+pub use server::{Backend, Options, TestServer};
 
 /// Runs an async scenario on SQLite and on PostgreSQL (skipped loudly without
 /// `AIRLOCK_TEST_POSTGRES_URL`).
 #[macro_export]
 macro_rules! backend_test {
     ($name:ident) => {
+        $crate::backend_test!($name, $crate::harness::Options::default());
+    };
+    ($name:ident, $options:expr) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let server = $crate::harness::TestServer::start($crate::harness::Backend::Sqlite)
-                    .await
-                    .expect("sqlite server");
+                let server = $crate::harness::TestServer::start_with(
+                    $crate::harness::Backend::Sqlite,
+                    $options,
+                )
+                .await
+                .expect("sqlite server");
                 super::$name(&server).await;
                 server.finish().await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some(server) =
-                    $crate::harness::TestServer::start($crate::harness::Backend::Postgres).await
+                let Some(server) = $crate::harness::TestServer::start_with(
+                    $crate::harness::Backend::Postgres,
+                    $options,
+                )
+                .await
                 else {
                     return;
                 };

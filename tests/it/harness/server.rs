@@ -13,8 +13,21 @@ pub enum Backend {
     Postgres,
 }
 
+/// Server settings beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub dns_resolver: Option<std::net::SocketAddr>,
+    pub allow_manual_domain_verification: bool,
+    /// Also serve custom domains over TLS (address in `tls_addr`).
+    pub tls: bool,
+    /// The node cache bound, when a test cannot wait the default.
+    pub cache_seconds: Option<i64>,
+}
+
 pub struct TestServer {
     pub base: String,
+    pub tls_addr: Option<std::net::SocketAddr>,
     /// The database and KEK the server uses, for the CLI and for tampering tests.
     pub database_url: String,
     pub kek_file: std::path::PathBuf,
@@ -50,6 +63,11 @@ fn unique_name() -> String {
 impl TestServer {
     /// Starts a server on 127.0.0.1:0 with an empty database. `None` when PostgreSQL is not configured.
     pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, Options::default()).await
+    }
+
+    /// Like `start`, with settings for custom-domain tests.
+    pub async fn start_with(backend: Backend, options: Options) -> Option<Self> {
         let dir = tempfile::tempdir().expect("tempdir");
         let (database_url, postgres) = match backend {
             Backend::Sqlite => (
@@ -82,16 +100,33 @@ impl TestServer {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let kek_file = dir.path().join("keys/kek");
-        let config = Config::new(database_url.clone(), base.clone(), kek_file.clone())
+        let mut config = Config::new(database_url.clone(), base.clone(), kek_file.clone())
             .validate()
             .expect("config");
+        config.trusted_proxies = options.trusted_proxies;
+        config.dns_resolver = options.dns_resolver;
+        config.allow_manual_domain_verification = options.allow_manual_domain_verification;
+        if let Some(seconds) = options.cache_seconds {
+            config.cache_seconds = seconds;
+        }
         let airlock = Airlock::start(config).await.expect("airlock starts");
+        let tls_addr = if options.tls {
+            let tls_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind tls");
+            let addr = tls_listener.local_addr().expect("addr");
+            tokio::spawn(airlock::http::serve_tls(airlock.clone(), tls_listener));
+            Some(addr)
+        } else {
+            None
+        };
         let serving = airlock.clone();
         let handle = tokio::spawn(async move {
             airlock::http::serve(serving, listener).await.ok();
         });
         Some(TestServer {
             base,
+            tls_addr,
             database_url,
             kek_file,
             airlock,
