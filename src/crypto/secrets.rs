@@ -23,7 +23,18 @@ pub fn random_token() -> String {
 pub fn random_id() -> String {
     let mut bytes = [0u8; 16];
     OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&bytes)
+}
+
+/// Lowercase hex, without a formatter call per byte (this runs on every token request).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
 }
 
 /// A secret whose prefix shows the kind of environment it opens, like `acs_test_…` or `acs_live_…`.
@@ -33,10 +44,7 @@ pub fn prefixed_secret(prefix: &str, kind: EnvKind) -> String {
 
 /// SHA-256, hex.
 pub fn digest(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(secret.as_bytes()))
 }
 
 /// Compares a presented secret with a stored digest in constant time.
@@ -70,5 +78,10 @@ mod tests {
         let stored = digest(&secret);
         assert!(matches_digest(&secret, &stored));
         assert!(!matches_digest("nope", &stored));
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
     }
 }

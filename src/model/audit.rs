@@ -72,11 +72,7 @@ pub fn entry_hash(seq: i64, draft: &AuditDraft, prev_hash: &str) -> String {
         draft.details,
         prev_hash,
     ]);
-    hex(&Sha256::digest(framed.to_string().as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::crypto::secrets::hex(&Sha256::digest(framed.to_string().as_bytes()))
 }
 
 /// Where a chain stops being trustworthy.

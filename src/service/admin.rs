@@ -177,6 +177,7 @@ impl Airlock {
         };
         check_client(environment, &client)?;
         self.env_store(environment).insert_client(&client).await?;
+        self.forget_client(environment, &client.client_id);
         let event = Event::success("client.created")
             .client(client.client_id.clone())
             .detail("name", client.name.clone())
@@ -242,6 +243,7 @@ impl Airlock {
         if !self.env_store(environment).update_client(&client).await? {
             return Err(Error::NotFound);
         }
+        self.forget_client(environment, client_id);
         let event = Event::success("client.updated")
             .client(client.client_id.clone())
             .detail("changed", changed);
@@ -260,6 +262,7 @@ impl Airlock {
         if !self.env_store(environment).delete_client(client_id).await? {
             return Err(Error::NotFound);
         }
+        self.forget_client(environment, client_id);
         let event = Event::success("client.deleted").client(client_id);
         self.record_by(environment, caller, event, now).await
     }
@@ -280,6 +283,7 @@ impl Airlock {
         if !updated {
             return Err(Error::NotFound);
         }
+        self.forget_client(environment, client_id);
         let event = Event::success("client.secret_rotated").client(client_id);
         self.record_by(environment, caller, event, now).await?;
         Ok(secret)

@@ -273,7 +273,7 @@ impl Airlock {
             Ok(id) => id,
             Err(page) => return Ok(Err(AuthorizeOutcome::ErrorPage(page))),
         };
-        let Some(client) = self.env_store(zone).find_client(client_id).await? else {
+        let Some(client) = self.client(zone, client_id).await? else {
             return Ok(Err(AuthorizeOutcome::ErrorPage(PageError::UnknownClient)));
         };
         let issuer = zone.issuer.clone();

@@ -1,50 +1,103 @@
-//! A per-node cache of environments by `project/name`, bounded in time so another node's changes are
-//! seen within the configured cache bound.
+//! Per-node caches bounded in time, so another node's changes are seen within the configured cache
+//! bound (`AIRLOCK_CACHE_SECONDS`), and bounded in size, so hostile keys cannot grow them without end.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 
-use super::Error;
-use crate::model::Environment;
-use crate::store::Db;
+use super::{Airlock, Error};
+use crate::model::{Client, Environment};
 
 const MAX_ENTRIES: usize = 20_000;
 
-#[derive(Debug, Default)]
-pub struct EnvironmentCache {
-    entries: Mutex<HashMap<(String, String), (Environment, i64)>>,
+#[derive(Debug)]
+pub struct TtlCache<K, V> {
+    entries: Mutex<HashMap<K, (V, i64)>>,
 }
 
-impl EnvironmentCache {
-    pub async fn get(
+impl<K, V> Default for TtlCache<K, V> {
+    fn default() -> Self {
+        TtlCache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
+    /// The value stored less than `ttl` seconds before `now`.
+    pub fn get(&self, key: &K, now: i64, ttl: i64) -> Option<V> {
+        let entries = self.entries.lock().ok()?;
+        let (value, stored_at) = entries.get(key)?;
+        (now - stored_at < ttl).then(|| value.clone())
+    }
+
+    pub fn put(&self, key: K, value: V, now: i64, ttl: i64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.retain(|_, (_, stored_at)| now - *stored_at < ttl);
+                if entries.len() >= MAX_ENTRIES {
+                    entries.clear();
+                }
+            }
+            entries.insert(key, (value, now));
+        }
+    }
+
+    /// Drops an entry this node just changed, so it reads the new row at once.
+    pub fn forget(&self, key: &K) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(key);
+        }
+    }
+}
+
+/// Environments by `(project, name)`.
+pub type EnvironmentCache = TtlCache<(String, String), Environment>;
+/// Clients (or their absence) by `(environment id, client id)`.
+pub type ClientCache = TtlCache<(String, String), Option<Client>>;
+
+impl Airlock {
+    /// The environment `project/name`, through the node cache.
+    pub async fn environment(
         &self,
-        db: &Db,
         project: &str,
         name: &str,
-        now: i64,
-        ttl: i64,
     ) -> Result<Option<Environment>, Error> {
+        let (now, ttl) = (crate::clock::now(), self.config.cache_seconds);
         let key = (project.to_string(), name.to_string());
-        if let Ok(entries) = self.entries.lock()
-            && let Some((environment, fetched_at)) = entries.get(&key)
-            && now - fetched_at < ttl
-        {
-            return Ok(Some(environment.clone()));
+        if let Some(environment) = self.environments.get(&key, now, ttl) {
+            return Ok(Some(environment));
         }
-        let found = db.find_environment(project, name).await?;
-        if let (Some(environment), Ok(mut entries)) = (&found, self.entries.lock()) {
-            if entries.len() >= MAX_ENTRIES {
-                entries.retain(|_, (_, fetched_at)| now - *fetched_at < ttl);
-            }
-            entries.insert(key, (environment.clone(), now));
+        let found = self.db.find_environment(project, name).await?;
+        if let Some(environment) = &found {
+            self.environments.put(key, environment.clone(), now, ttl);
         }
         Ok(found)
     }
 
-    /// Drops an entry this node just changed, so it reads the new row at once.
-    pub fn forget(&self, project: &str, name: &str) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(&(project.to_string(), name.to_string()));
+    pub(super) fn forget_environment(&self, environment: &Environment) {
+        self.environments
+            .forget(&(environment.project.clone(), environment.name.clone()));
+    }
+
+    /// A client of `environment`, through the node cache (unknown ids included).
+    pub async fn client(
+        &self,
+        environment: &Environment,
+        client_id: &str,
+    ) -> Result<Option<Client>, Error> {
+        let (now, ttl) = (crate::clock::now(), self.config.cache_seconds);
+        let key = (environment.id.clone(), client_id.to_string());
+        if let Some(client) = self.clients.get(&key, now, ttl) {
+            return Ok(client);
         }
+        let found = self.env_store(environment).find_client(client_id).await?;
+        self.clients.put(key, found.clone(), now, ttl);
+        Ok(found)
+    }
+
+    pub(super) fn forget_client(&self, environment: &Environment, client_id: &str) {
+        self.clients
+            .forget(&(environment.id.clone(), client_id.to_string()));
     }
 }

@@ -2,9 +2,7 @@
 //! requests by host (through a short-lived per-node cache, negative answers included, so random hosts
 //! cannot hammer the database).
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
 
 use hickory_resolver::TokioAsyncResolver;
 use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig, ResolverOpts};
@@ -13,8 +11,6 @@ use serde::Serialize;
 use super::{Airlock, Caller, Error, Event};
 use crate::crypto::secrets;
 use crate::model::{Domain, DomainState, Environment, Issuer, Zone, normalize_host};
-
-const MAX_CACHED_HOSTS: usize = 10_000;
 
 /// A domain as shown to admins, with the DNS record that proves ownership.
 #[derive(Debug, Clone, Serialize)]
@@ -29,11 +25,8 @@ pub struct DomainView {
     pub txt_record_value: String,
 }
 
-/// Per-node cache of host → zone (or nothing), bounded in time.
-#[derive(Debug, Default)]
-pub struct DomainCache {
-    entries: Mutex<HashMap<String, (Option<Zone>, i64)>>,
-}
+/// Per-node cache of host → zone (or nothing).
+pub type DomainCache = super::cache::TtlCache<String, Option<Zone>>;
 
 /// Certificate and key files for a domain served over Airlock's own TLS listener.
 #[derive(Debug, Clone)]
@@ -277,11 +270,9 @@ impl Airlock {
     /// The zone an active custom domain serves, if `host` is one.
     pub async fn zone_for_host(&self, host: &str, now: i64) -> Result<Option<Zone>, Error> {
         let ttl = self.config.cache_seconds;
-        if let Ok(entries) = self.domains.entries.lock()
-            && let Some((zone, fetched_at)) = entries.get(host)
-            && now - fetched_at < ttl
-        {
-            return Ok(zone.clone());
+        let key = host.to_string();
+        if let Some(zone) = self.domains.get(&key, now, ttl) {
+            return Ok(zone);
         }
         let zone = match self.db.find_domain(host).await? {
             Some(domain) if domain.state == DomainState::Active => self
@@ -294,21 +285,11 @@ impl Airlock {
                 }),
             _ => None,
         };
-        if let Ok(mut entries) = self.domains.entries.lock() {
-            if entries.len() >= MAX_CACHED_HOSTS {
-                entries.retain(|_, (_, fetched_at)| now - *fetched_at < ttl);
-                if entries.len() >= MAX_CACHED_HOSTS {
-                    entries.clear();
-                }
-            }
-            entries.insert(host.to_string(), (zone.clone(), now));
-        }
+        self.domains.put(key, zone.clone(), now, ttl);
         Ok(zone)
     }
 
     fn forget_host(&self, host: &str) {
-        if let Ok(mut entries) = self.domains.entries.lock() {
-            entries.remove(host);
-        }
+        self.domains.forget(&host.to_string());
     }
 }

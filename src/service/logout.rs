@@ -43,7 +43,7 @@ impl Airlock {
         };
         let client = match client_id {
             None => None,
-            Some(client_id) => self.env_store(zone).find_client(client_id).await?,
+            Some(client_id) => self.client(zone, client_id).await?,
         };
         let target = match logout::post_logout_redirect(&request, hint.is_some(), client.as_ref()) {
             Ok(target) => target,

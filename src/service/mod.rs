@@ -24,7 +24,7 @@ use crate::oidc::OAuthError;
 use crate::store::{Db, EnvStore, PoolSettings, StoreError};
 
 pub use audit::{AuditWriter, Caller, Event};
-pub use cache::EnvironmentCache;
+pub use cache::{ClientCache, EnvironmentCache};
 pub use keys::{EnvKeys, KeyCache};
 pub use limits::{Limited, RateLimiter};
 
@@ -35,6 +35,7 @@ pub struct Airlock {
     pub db: Db,
     kek: Kek,
     environments: EnvironmentCache,
+    clients: ClientCache,
     keys: KeyCache,
     audit: AuditWriter,
     limiter: RateLimiter,
@@ -58,6 +59,7 @@ impl Airlock {
             db,
             kek,
             environments: EnvironmentCache::default(),
+            clients: ClientCache::default(),
             keys: KeyCache::default(),
             limiter: RateLimiter::default(),
             domains: domains::DomainCache::default(),
@@ -66,28 +68,6 @@ impl Airlock {
 
     pub fn env_store<'a>(&'a self, environment: &'a Environment) -> EnvStore<'a> {
         EnvStore::new(&self.db, &environment.id)
-    }
-
-    /// The environment `project/name`, through a short-lived per-node cache.
-    pub async fn environment(
-        &self,
-        project: &str,
-        name: &str,
-    ) -> Result<Option<Environment>, Error> {
-        self.environments
-            .get(
-                &self.db,
-                project,
-                name,
-                crate::clock::now(),
-                self.config.cache_seconds,
-            )
-            .await
-    }
-
-    fn forget_environment(&self, environment: &Environment) {
-        self.environments
-            .forget(&environment.project, &environment.name);
     }
 
     /// Resolves `PROJECT/ENV` as written by admins.

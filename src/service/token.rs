@@ -92,10 +92,7 @@ impl Airlock {
         zone: &Zone,
         presented: &PresentedClient,
     ) -> Result<Client, Error> {
-        let client = self
-            .env_store(zone)
-            .find_client(&presented.client_id)
-            .await?;
+        let client = self.client(zone, &presented.client_id).await?;
         let secret_ok = match (
             &presented.secret,
             client.as_ref().and_then(|c| c.secret_digest.as_deref()),

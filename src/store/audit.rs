@@ -9,6 +9,9 @@ use sqlx::{Any, Row, Transaction};
 use super::{Db, EnvStore, StoreError};
 use crate::model::audit::{self, AuditDraft, AuditEntry};
 
+/// Rows per multi-row INSERT (13 parameters each, well under both backends' limits).
+const ROWS_PER_INSERT: usize = 50;
+
 /// How often a batch is retried after losing the chain head to another node.
 const APPEND_ATTEMPTS: usize = 20;
 
@@ -87,31 +90,51 @@ async fn append_in(
             ),
             None => (0, audit::GENESIS.to_string()),
         };
+        // Chain the whole batch first, then write it with multi-row INSERTs: a few statements per
+        // batch rather than one per entry.
+        let mut chained = Vec::with_capacity(drafts.len());
         let mut seq = head_seq;
         for draft in drafts {
             seq += 1;
             let hash = audit::entry_hash(seq, draft, &prev_hash);
+            chained.push((
+                seq,
+                *draft,
+                std::mem::replace(&mut prev_hash, hash.clone()),
+                hash,
+            ));
+        }
+        for chunk in chained.chunks(ROWS_PER_INSERT) {
+            let placeholders: Vec<String> = (0..chunk.len())
+                .map(|row| {
+                    let first = row * 13;
+                    let columns: Vec<String> =
+                        (1..=13).map(|i| format!("${}", first + i)).collect();
+                    format!("({})", columns.join(", "))
+                })
+                .collect();
             let sql = format!(
-                "INSERT INTO audit_log ({ENTRY_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                "INSERT INTO audit_log ({ENTRY_COLUMNS}) VALUES {}",
+                placeholders.join(", ")
             );
-            sqlx::query(&sql)
-                .bind(*env_id)
-                .bind(seq)
-                .bind(draft.at)
-                .bind(&draft.event)
-                .bind(&draft.outcome)
-                .bind(&draft.actor)
-                .bind(&draft.client_id)
-                .bind(&draft.ip)
-                .bind(&draft.user_agent)
-                .bind(&draft.request_id)
-                .bind(&draft.details)
-                .bind(&prev_hash)
-                .bind(&hash)
-                .execute(&mut **tx)
-                .await?;
-            prev_hash = hash;
+            let mut query = sqlx::query(&sql);
+            for (seq, draft, prev, hash) in chunk {
+                query = query
+                    .bind(*env_id)
+                    .bind(*seq)
+                    .bind(draft.at)
+                    .bind(&draft.event)
+                    .bind(&draft.outcome)
+                    .bind(&draft.actor)
+                    .bind(&draft.client_id)
+                    .bind(&draft.ip)
+                    .bind(&draft.user_agent)
+                    .bind(&draft.request_id)
+                    .bind(&draft.details)
+                    .bind(prev)
+                    .bind(hash);
+            }
+            query.execute(&mut **tx).await?;
         }
         let moved = if head.is_some() {
             sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE env_id = $1 AND seq = $4")

@@ -149,25 +149,24 @@ impl EnvStore<'_> {
     }
 
     /// Whether an access token is still in force: not revoked itself, and its grant (if any) alive.
+    /// One round trip, as this runs on every userinfo and introspection call.
     pub async fn access_token_is_live(
         &self,
         jti: &str,
         grant_id: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let revoked = sqlx::query(
-            "SELECT 1 AS revoked FROM revoked_access_tokens WHERE env_id = $1 AND jti = $2",
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE env_id = $1 AND jti = $2) AS revoked, \
+             (SELECT COUNT(*) FROM grants WHERE env_id = $1 AND grant_id = $3 AND revoked_at IS NULL) AS live",
         )
         .bind(self.env_id)
         .bind(jti)
-        .fetch_optional(self.db.pool())
+        .bind(grant_id.unwrap_or(""))
+        .fetch_one(self.db.pool())
         .await?;
-        if revoked.is_some() {
-            return Ok(false);
-        }
-        match grant_id {
-            None => Ok(true),
-            Some(grant_id) => self.grant_is_active(grant_id).await,
-        }
+        let revoked: i64 = row.try_get("revoked")?;
+        let live: i64 = row.try_get("live")?;
+        Ok(revoked == 0 && (grant_id.is_none() || live > 0))
     }
 
     pub async fn find_refresh(&self, digest: &str) -> Result<Option<RefreshToken>, StoreError> {
