@@ -27,7 +27,18 @@ pub fn verify_blocking(password: &str, stored: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// At most one argon2 computation per core at a time: more would not finish sooner, and each holds
+/// 19 MiB, so a burst of sign-ins cannot balloon memory.
+fn argon2_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
 pub async fn hash(password: String) -> String {
+    let _slot = argon2_slots().acquire().await;
     tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
         .expect("the argon2 task does not panic")
@@ -36,6 +47,7 @@ pub async fn hash(password: String) -> String {
 /// Verifies against `stored`, or against a fixed dummy hash when the account does not exist, so the
 /// time taken does not reveal whether it does.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
+    let _slot = argon2_slots().acquire().await;
     tokio::task::spawn_blocking(move || match stored {
         Some(stored) => verify_blocking(&password, &stored),
         None => {

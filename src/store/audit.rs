@@ -55,7 +55,7 @@ impl Db {
         }
         let mut last_error = StoreError::Conflict;
         for _ in 0..APPEND_ATTEMPTS {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin_write().await?;
             match append_in(&mut tx, &by_env).await {
                 Ok(true) => {
                     tx.commit().await?;

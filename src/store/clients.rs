@@ -125,7 +125,7 @@ impl EnvStore<'_> {
 
     /// Deletes a client with everything issued to it, in one transaction; false if there is none.
     pub async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         for sql in [
             "DELETE FROM refresh_tokens WHERE env_id = $1 AND client_id = $2",
             "DELETE FROM authorization_codes WHERE env_id = $1 AND client_id = $2",

@@ -129,6 +129,18 @@ impl Db {
         self.backend
     }
 
+    /// A transaction that writes. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a
+    /// deferred transaction that reads first and writes later fails at once with `SQLITE_BUSY` when
+    /// another writer got in between, instead of waiting its turn.
+    pub(super) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     pub(super) fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -73,7 +73,7 @@ impl EnvStore<'_> {
         refresh: Option<(&str, &RefreshToken)>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let consumed = sqlx::query(
             "UPDATE authorization_codes SET consumed_at = $3 \
              WHERE env_id = $1 AND code_digest = $2 AND consumed_at IS NULL",
@@ -204,7 +204,7 @@ impl EnvStore<'_> {
         successor: &RefreshToken,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let rotated = sqlx::query(
             "UPDATE refresh_tokens SET rotated_at = $3 \
              WHERE env_id = $1 AND token_digest = $2 AND rotated_at IS NULL \

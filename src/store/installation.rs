@@ -78,7 +78,7 @@ impl Db {
         environment: &Environment,
         keys: &[StoredKey],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO environments (id, project_id, name, kind, access_token_ttl, id_token_ttl, \
              refresh_token_ttl, code_ttl, session_ttl, created_at, token_requests_per_minute, \

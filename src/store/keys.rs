@@ -79,7 +79,7 @@ impl EnvStore<'_> {
         new_key: &StoredKey,
         rotation: &Rotation,
     ) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let replaced = sqlx::query(
             "SELECT kid FROM signing_keys WHERE env_id = $1 AND alg = $2 \
              AND (retires_at IS NULL OR retires_at > $3) ORDER BY kid",

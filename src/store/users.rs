@@ -100,7 +100,7 @@ impl EnvStore<'_> {
 
     /// Deletes a user with their sessions, consents, codes and grants, in one transaction.
     pub async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         for sql in [
             "DELETE FROM sessions WHERE env_id = $1 AND user_id = $2",
             "DELETE FROM consents WHERE env_id = $1 AND user_id = $2",
