@@ -3,6 +3,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc: fewer cycles per request than glibc's allocator, and it hands argon2's 19 MiB blocks
+/// back to the system instead of keeping one per thread that ever hashed a password.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = airlock::cli::Cli::parse();

@@ -38,7 +38,7 @@ pub async fn resolve(State(state): State<AppState>, request: Request, next: Next
         Ok(_) => return error::not_found().await,
         Err(e) => return HttpError::json(e).into_response(),
     };
-    let issuer = Issuer::for_path(&state.config.public_url, &environment);
+    let issuer = Issuer::for_path(&state.public_url, &environment);
     enter(
         Zone {
             environment,

@@ -98,6 +98,40 @@ impl Environment {
     }
 }
 
+/// The installation's public URL, parsed once: where path issuers live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    /// Without a trailing slash.
+    base: String,
+    /// Its path, without a trailing slash (empty at the root).
+    base_path: String,
+    /// Its host name, lowercase.
+    host: String,
+}
+
+impl PublicUrl {
+    pub fn parse(public_url: &str) -> Self {
+        let base = public_url.trim_end_matches('/').to_string();
+        let parsed = url::Url::parse(&base).ok();
+        PublicUrl {
+            base_path: parsed
+                .as_ref()
+                .map(|url| url.path().trim_end_matches('/').to_string())
+                .unwrap_or_default(),
+            host: parsed
+                .as_ref()
+                .and_then(|url| url.host_str())
+                .map(|host| host.trim_end_matches('.').to_ascii_lowercase())
+                .unwrap_or_default(),
+            base,
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+}
+
 /// The issuer identifier an environment answers under, and where its endpoints live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issuer {
@@ -109,15 +143,11 @@ pub struct Issuer {
 
 impl Issuer {
     /// The path-based issuer `{public_url}/{project}/{environment}`.
-    pub fn for_path(public_url: &str, environment: &Environment) -> Self {
-        let base = public_url.trim_end_matches('/');
-        let base_path = url::Url::parse(base)
-            .map(|url| url.path().trim_end_matches('/').to_string())
-            .unwrap_or_default();
+    pub fn for_path(public: &PublicUrl, environment: &Environment) -> Self {
         let suffix = format!("/{}/{}", environment.project, environment.name);
         Issuer {
-            url: format!("{base}{suffix}"),
-            path: format!("{base_path}{suffix}"),
+            url: format!("{}{suffix}", public.base),
+            path: format!("{}{suffix}", public.base_path),
         }
     }
 

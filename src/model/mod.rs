@@ -9,7 +9,9 @@ mod user;
 
 pub use client::{Client, SigningAlg};
 pub use domain::{Domain, DomainState, host_of_authority, normalize_host};
-pub use environment::{EnvKind, EnvPolicy, Environment, Issuer, Project, RateLimits, Zone};
+pub use environment::{
+    EnvKind, EnvPolicy, Environment, Issuer, Project, PublicUrl, RateLimits, Zone,
+};
 pub use signing_key::{KeySchedule, KeyState, Rotation, rotation};
 pub use user::User;
 

@@ -78,7 +78,7 @@ pub struct IssuedAdminToken {
 
 impl Airlock {
     pub fn path_issuer(&self, environment: &Environment) -> Issuer {
-        Issuer::for_path(&self.config.public_url, environment)
+        Issuer::for_path(&self.public_url, environment)
     }
 
     pub fn environment_view(&self, environment: &Environment) -> EnvironmentView {

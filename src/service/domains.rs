@@ -258,13 +258,7 @@ impl Airlock {
 
     /// Whether `host` is the host of the public URL (where path issuers and the admin API live).
     pub fn is_public_host(&self, host: &str) -> bool {
-        url::Url::parse(&self.config.public_url)
-            .ok()
-            .and_then(|url| {
-                url.host_str()
-                    .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
-            })
-            .is_some_and(|public| public == host)
+        self.public_url.host() == host
     }
 
     /// The zone an active custom domain serves, if `host` is one.

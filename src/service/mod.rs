@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::crypto::kek::Kek;
-use crate::model::Environment;
+use crate::model::{Environment, PublicUrl};
 use crate::oidc::OAuthError;
 use crate::store::{Db, EnvStore, PoolSettings, StoreError};
 
@@ -32,6 +32,8 @@ pub use limits::{Limited, RateLimiter};
 #[derive(Debug)]
 pub struct Airlock {
     pub config: Config,
+    /// `config.public_url`, parsed once.
+    pub public_url: PublicUrl,
     pub db: Db,
     kek: Kek,
     environments: EnvironmentCache,
@@ -54,6 +56,7 @@ impl Airlock {
         };
         let db = Db::connect(&config.database_url, settings).await?;
         Ok(Arc::new(Airlock {
+            public_url: PublicUrl::parse(&config.public_url),
             config,
             audit: AuditWriter::start(db.clone()),
             db,

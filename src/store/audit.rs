@@ -73,27 +73,61 @@ impl Db {
     }
 }
 
-/// False when another writer moved a chain head meanwhile: the caller retries from scratch.
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let params: Vec<String> = (1..=columns)
+                .map(|i| format!("${}", row * columns + i))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where one environment's chain stands before the batch, and where it will stand after it.
+struct HeadMove<'a> {
+    env_id: &'a str,
+    existed: bool,
+    old_seq: i64,
+    new_seq: i64,
+    new_hash: String,
+}
+
+/// False when another writer moved a chain head meanwhile: the caller retries from scratch. A fixed
+/// number of statements per batch, however many environments it spans: one read of the heads,
+/// multi-row inserts, one conditional update and one insert of heads.
 async fn append_in(
     tx: &mut Transaction<'_, Any>,
     by_env: &BTreeMap<&str, Vec<&AuditDraft>>,
 ) -> Result<bool, StoreError> {
+    let env_ids: Vec<&str> = by_env.keys().copied().collect();
+    let mut heads: BTreeMap<String, (i64, String)> = BTreeMap::new();
+    for chunk in env_ids.chunks(ROWS_PER_INSERT) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT env_id, seq, hash FROM audit_heads WHERE env_id IN ({})",
+            params.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for env_id in chunk {
+            query = query.bind(*env_id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            heads.insert(
+                row.try_get("env_id")?,
+                (row.try_get("seq")?, row.try_get("hash")?),
+            );
+        }
+    }
+    let mut chained = Vec::new();
+    let mut moves = Vec::with_capacity(by_env.len());
     for (env_id, drafts) in by_env {
-        let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE env_id = $1")
-            .bind(*env_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        let (head_seq, mut prev_hash) = match &head {
-            Some(row) => (
-                row.try_get::<i64, _>("seq")?,
-                row.try_get::<String, _>("hash")?,
-            ),
-            None => (0, audit::GENESIS.to_string()),
-        };
-        // Chain the whole batch first, then write it with multi-row INSERTs: a few statements per
-        // batch rather than one per entry.
-        let mut chained = Vec::with_capacity(drafts.len());
-        let mut seq = head_seq;
+        let (old_seq, mut prev_hash) = heads
+            .get(*env_id)
+            .cloned()
+            .unwrap_or_else(|| (0, audit::GENESIS.to_string()));
+        let mut seq = old_seq;
         for draft in drafts {
             seq += 1;
             let hash = audit::entry_hash(seq, draft, &prev_hash);
@@ -104,59 +138,71 @@ async fn append_in(
                 hash,
             ));
         }
-        for chunk in chained.chunks(ROWS_PER_INSERT) {
-            let placeholders: Vec<String> = (0..chunk.len())
-                .map(|row| {
-                    let first = row * 13;
-                    let columns: Vec<String> =
-                        (1..=13).map(|i| format!("${}", first + i)).collect();
-                    format!("({})", columns.join(", "))
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO audit_log ({ENTRY_COLUMNS}) VALUES {}",
-                placeholders.join(", ")
-            );
-            let mut query = sqlx::query(&sql);
-            for (seq, draft, prev, hash) in chunk {
-                query = query
-                    .bind(*env_id)
-                    .bind(*seq)
-                    .bind(draft.at)
-                    .bind(&draft.event)
-                    .bind(&draft.outcome)
-                    .bind(&draft.actor)
-                    .bind(&draft.client_id)
-                    .bind(&draft.ip)
-                    .bind(&draft.user_agent)
-                    .bind(&draft.request_id)
-                    .bind(&draft.details)
-                    .bind(prev)
-                    .bind(hash);
-            }
-            query.execute(&mut **tx).await?;
+        moves.push(HeadMove {
+            env_id,
+            existed: heads.contains_key(*env_id),
+            old_seq,
+            new_seq: seq,
+            new_hash: prev_hash,
+        });
+    }
+    for chunk in chained.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO audit_log ({ENTRY_COLUMNS}) VALUES {}",
+            placeholders(chunk.len(), 13)
+        );
+        let mut query = sqlx::query(&sql);
+        for (seq, draft, prev, hash) in chunk {
+            query = query
+                .bind(&draft.env_id)
+                .bind(*seq)
+                .bind(draft.at)
+                .bind(&draft.event)
+                .bind(&draft.outcome)
+                .bind(&draft.actor)
+                .bind(&draft.client_id)
+                .bind(&draft.ip)
+                .bind(&draft.user_agent)
+                .bind(&draft.request_id)
+                .bind(&draft.details)
+                .bind(prev)
+                .bind(hash);
         }
-        let moved = if head.is_some() {
-            sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE env_id = $1 AND seq = $4")
-                .bind(*env_id)
-                .bind(seq)
-                .bind(&prev_hash)
-                .bind(head_seq)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected()
-        } else {
-            sqlx::query(
-                "INSERT INTO audit_heads (env_id, seq, hash) VALUES ($1, $2, $3) ON CONFLICT (env_id) DO NOTHING",
-            )
-            .bind(*env_id)
-            .bind(seq)
-            .bind(&prev_hash)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected()
-        };
-        if moved != 1 {
+        query.execute(&mut **tx).await?;
+    }
+    let (existing, new): (Vec<&HeadMove>, Vec<&HeadMove>) = moves.iter().partition(|m| m.existed);
+    for chunk in existing.chunks(ROWS_PER_INSERT) {
+        // VALUES columns are column1… on both backends.
+        let sql = format!(
+            "UPDATE audit_heads SET seq = v.column3, hash = v.column4 FROM (VALUES {}) AS v \
+             WHERE audit_heads.env_id = v.column1 AND audit_heads.seq = v.column2",
+            placeholders(chunk.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for head in chunk {
+            query = query
+                .bind(head.env_id)
+                .bind(head.old_seq)
+                .bind(head.new_seq)
+                .bind(&head.new_hash);
+        }
+        if query.execute(&mut **tx).await?.rows_affected() != chunk.len() as u64 {
+            return Ok(false);
+        }
+    }
+    for chunk in new.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO audit_heads (env_id, seq, hash) VALUES {} ON CONFLICT (env_id) DO NOTHING",
+            placeholders(chunk.len(), 3)
+        );
+        let mut query = sqlx::query(&sql);
+        for head in chunk {
+            query = query
+                .bind(head.env_id)
+                .bind(head.new_seq)
+                .bind(&head.new_hash);
+        }
+        if query.execute(&mut **tx).await?.rows_affected() != chunk.len() as u64 {
             return Ok(false);
         }
     }

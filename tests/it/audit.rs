@@ -387,3 +387,53 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
     assert_eq!(report.at_seq, Some(3));
 }
 backend_test!(tampering_is_detected_and_located);
+
+async fn concurrent_appends_across_environments_keep_every_chain(server: &TestServer) {
+    let zones = [
+        server.seed("acme", "sandbox", EnvKind::Test).await,
+        server.seed("acme", "production", EnvKind::Live).await,
+        server.seed("beta", "sandbox", EnvKind::Test).await,
+    ];
+    let before: Vec<usize> = {
+        let mut counts = Vec::new();
+        for zone in &zones {
+            counts.push(
+                server
+                    .airlock
+                    .audit_verify(&zone.environment)
+                    .await
+                    .expect("verify")
+                    .entries,
+            );
+        }
+        counts
+    };
+    // Many token requests at once, interleaved across zones, so writer batches span environments.
+    let mut requests = Vec::new();
+    for round in 0..60 {
+        let zone = zones[round % zones.len()].clone();
+        requests.push(tokio::spawn(async move {
+            client_post(
+                &format!("{}/token", zone.issuer),
+                &zone.client_id,
+                &zone.client_secret,
+                &[("grant_type", "client_credentials")],
+            )
+            .await
+            .0
+        }));
+    }
+    for request in requests {
+        assert_eq!(request.await.expect("join"), 200);
+    }
+    for (zone, before) in zones.iter().zip(before) {
+        let report = server
+            .airlock
+            .audit_verify(&zone.environment)
+            .await
+            .expect("verify");
+        assert!(report.intact, "{report:?}");
+        assert_eq!(report.entries, before + 20);
+    }
+}
+backend_test!(concurrent_appends_across_environments_keep_every_chain);
