@@ -6,7 +6,7 @@ use std::hash::Hash;
 use std::sync::Mutex;
 
 use super::{Airlock, Error};
-use crate::model::{Client, Environment};
+use crate::model::{Client, Environment, Issuer};
 
 const MAX_ENTRIES: usize = 20_000;
 
@@ -53,6 +53,8 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
 /// Environments by `(project, name)`.
 pub type EnvironmentCache = TtlCache<(String, String), Environment>;
+/// Serialised discovery documents by issuer (a pure function of the issuer, so never stale).
+pub type DiscoveryCache = TtlCache<String, bytes::Bytes>;
 /// Clients (or their absence) by `(environment id, client id)`.
 pub type ClientCache = TtlCache<(String, String), Option<Client>>;
 
@@ -99,5 +101,16 @@ impl Airlock {
     pub(super) fn forget_client(&self, environment: &Environment, client_id: &str) {
         self.clients
             .forget(&(environment.id.clone(), client_id.to_string()));
+    }
+
+    /// The discovery document of `issuer`, serialised once per node.
+    pub fn discovery_document(&self, issuer: &Issuer) -> bytes::Bytes {
+        let key = issuer.as_str().to_string();
+        if let Some(document) = self.discovery.get(&key, 0, i64::MAX) {
+            return document;
+        }
+        let document: bytes::Bytes = crate::oidc::discovery::metadata(issuer).to_string().into();
+        self.discovery.put(key, document.clone(), 0, i64::MAX);
+        document
     }
 }

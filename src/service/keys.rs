@@ -24,7 +24,7 @@ pub struct EnvKeys {
     signing: HashMap<SigningAlg, SigningKey>,
     pub verifying: Vec<VerifyingKey>,
     /// The JWKS document, serialised once.
-    pub jwks: String,
+    pub jwks: bytes::Bytes,
     /// When this view must be re-read.
     valid_until: i64,
 }
@@ -111,7 +111,7 @@ fn load(kek: &Kek, stored: &[StoredKey], now: i64, cache_seconds: i64) -> Result
     Ok(EnvKeys {
         signing,
         verifying,
-        jwks: jose::jwks_document(&published).to_string(),
+        jwks: jose::jwks_document(&published).to_string().into(),
         valid_until,
     })
 }

@@ -24,7 +24,7 @@ use crate::oidc::OAuthError;
 use crate::store::{Db, EnvStore, PoolSettings, StoreError};
 
 pub use audit::{AuditWriter, Caller, Event};
-pub use cache::{ClientCache, EnvironmentCache};
+pub use cache::{ClientCache, DiscoveryCache, EnvironmentCache};
 pub use keys::{EnvKeys, KeyCache};
 pub use limits::{Limited, RateLimiter};
 
@@ -38,6 +38,7 @@ pub struct Airlock {
     kek: Kek,
     environments: EnvironmentCache,
     clients: ClientCache,
+    discovery: DiscoveryCache,
     keys: KeyCache,
     audit: AuditWriter,
     limiter: RateLimiter,
@@ -63,6 +64,7 @@ impl Airlock {
             kek,
             environments: EnvironmentCache::default(),
             clients: ClientCache::default(),
+            discovery: DiscoveryCache::default(),
             keys: KeyCache::default(),
             limiter: RateLimiter::default(),
             domains: domains::DomainCache::default(),

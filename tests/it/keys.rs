@@ -208,7 +208,7 @@ async fn es256_rotation_and_cli(server: &TestServer) {
         )
         .await
         .expect("keys");
-    assert!(keys.jwks.contains(&kid));
+    assert!(String::from_utf8_lossy(&keys.jwks).contains(&kid));
     let (ok, _, stderr) = server.cli(&["keys", "rotate", "acme/sandbox", "--alg", "HS256"]);
     assert!(!ok && stderr.contains("HS256"), "{stderr}");
     let (ok, _, _) = server.cli(&["keys", "rotate", "acme/nowhere"]);

@@ -5,9 +5,9 @@ use axum::response::{IntoResponse, Response};
 use crate::http::AppState;
 use crate::http::current_env::CurrentEnvironment;
 use crate::http::error::HttpError;
-use crate::oidc::discovery;
+use axum::body::Bytes;
 
-fn public_json(body: String, max_age: &'static str) -> Response {
+fn public_json(body: Bytes, max_age: &'static str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -23,9 +23,9 @@ fn public_json(body: String, max_age: &'static str) -> Response {
 }
 
 /// `GET {issuer}/.well-known/openid-configuration`
-pub async fn discovery(current: CurrentEnvironment) -> Response {
+pub async fn discovery(State(state): State<AppState>, current: CurrentEnvironment) -> Response {
     public_json(
-        discovery::metadata(&current.issuer).to_string(),
+        state.discovery_document(&current.issuer),
         "public, max-age=300",
     )
 }
