@@ -81,6 +81,56 @@ def login_load(args, seconds, workers):
     return {"rps": len(latencies) / elapsed, "p50_ms": pick(0.50), "p99_ms": pick(0.99), "errors": errors[0]}
 
 
+def targets(data):
+    """The issue's targets, checked against this run (Airlock on SQLite, the default backend)."""
+    def run(case_prefix, server):
+        for case in data["cases"]:
+            if case["name"].startswith(case_prefix):
+                return next((r for r in case["runs"] if r["server"] == server), None)
+        return None
+    rows = []
+    def check(what, target, value, ok):
+        rows.append(f"| {what} | {target} | {value} | {'met' if ok else 'not met'} |")
+    limits = data["limits"]
+    a, p = run("3.", "airlock-sqlite"), run("3.", "peer")
+    if a and p:
+        check("client_credentials ES256 vs peer", ">= 6x", f"{a['rps'] / p['rps']:.1f}x", a["rps"] >= 6 * p["rps"])
+        if limits["es256_sign"]:
+            share = a["rps"] / limits["es256_sign"]
+            check("client_credentials ES256 vs one core's ES256 signing", ">= 60%", f"{share:.0%}", share >= 0.6)
+        check("p99 at 50 connections, token case", "<= 1/5 of peer", f"{a['p99_ms']:.1f} vs {p['p99_ms']:.1f} ms",
+              a["p99_ms"] * 5 <= p["p99_ms"])
+        check("peak RSS under load (token case)", "<= 1/4 of peer", f"{a['rss_mb']:.0f} vs {p['rss_mb']:.0f} MB",
+              a["rss_mb"] * 4 <= p["rss_mb"])
+    a = run("4.", "airlock-sqlite")
+    if a and limits["rs256_sign"]:
+        share = a["rps"] / limits["rs256_sign"]
+        check("client_credentials RS256 vs one core's RSA-2048 signing", ">= 85%", f"{share:.0%}", share >= 0.85)
+    for prefix, what, factor in [("1.", "discovery", 10), ("2.", "JWKS", 10), ("5.", "introspection", 5),
+                                 ("6.", "userinfo", 5)]:
+        a, p = run(prefix, "airlock-sqlite"), run(prefix, "peer")
+        if a and p:
+            check(f"{what} vs peer", f">= {factor}x", f"{a['rps'] / p['rps']:.1f}x", a["rps"] >= factor * p["rps"])
+    a = run("7.", "airlock-sqlite")
+    if a and limits["argon2"]:
+        share = a["rps"] / limits["argon2"]
+        check("full login vs one core's argon2id rate", ">= 90%", f"{share:.0%}", share >= 0.9)
+    scale = {row["environments"]: row for row in data.get("scale", [])}
+    if 1 in scale:
+        for count, row in scale.items():
+            if count == 1:
+                continue
+            ratio = row["rps"] / scale[1]["rps"]
+            check(f"token throughput at {count} environments vs 1", "within 10%", f"{ratio:.0%}", ratio >= 0.9)
+        biggest = scale[max(scale)]
+        check(f"start-up at {max(scale)} environments", "< 2 s", f"{biggest['startup_s']:.2f} s", biggest["startup_s"] < 2)
+        check(f"idle RSS at {max(scale)} environments", "< 100 MB", f"{biggest['idle_rss_mb']:.0f} MB",
+              biggest["idle_rss_mb"] < 100)
+    errors = sum(r["errors"] for c in data["cases"] for r in c["runs"])
+    check("errors, every case", "zero", str(errors), errors == 0)
+    return ["## Targets", "", "| target | wanted | this run | |", "| --- | --- | --- | --- |"] + rows + [""]
+
+
 def report(results_path, out_path):
     data = json.load(open(results_path))
     lines = ["# Benchmark results", "",
@@ -93,6 +143,7 @@ def report(results_path, out_path):
               f"- RSA-2048 signatures/s (`openssl speed rsa2048`): {data['limits']['rs256_sign']:.0f}",
               f"- argon2id (m=19456 KiB, t=2, p=1) hashes/s (`cargo run --release --example argon2_rate`): "
               f"{data['limits']['argon2']:.1f}", ""]
+    lines += targets(data)
     for case in data["cases"]:
         lines += [f"## {case['name']}", "", f"`{case['command']}`", "",
                   "| server | req/s | p50 ms | p99 ms | errors | peak RSS MB | vs peer (req/s) |",

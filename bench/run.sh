@@ -237,9 +237,10 @@ PY
 done
 
 # --- results -----------------------------------------------------------------------------------
-python3 - "$MODE" "$ES_SIGN" "$RS_SIGN" "$ARGON" >"$OUT/results.json" <<'PY'
+python3 - "$MODE" "$ES_SIGN" "$RS_SIGN" "$ARGON" "$SECONDS_PER_CASE" >"$OUT/results.json" <<'PY'
 import json, platform, subprocess, sys
 mode, es, rs, argon = sys.argv[1], *map(float, sys.argv[2:5])
+seconds_per_case = sys.argv[5]
 runs = [json.loads(l) for l in open("bench/out/runs.jsonl") if l.strip()]
 scale = [json.loads(l) for l in open("bench/out/scale.jsonl") if l.strip()]
 def version(cmd):
@@ -269,7 +270,7 @@ machine = {"mode": mode, "cpu": version("grep -m1 'model name' /proc/cpuinfo | c
            "node": version("node --version"),
            "oidc-provider": version("node -p \"require('./bench/peer/node_modules/oidc-provider/package.json').version\""),
            "wrk": version("wrk -v 2>&1 | head -1"), "postgresql": version("psql --version"),
-           "seconds per case": version("echo $SECONDS_PER_CASE") or "see run.sh"}
+           "seconds per case": seconds_per_case, "connections": "50 (wrk -t1 -c50)"}
 print(json.dumps({"machine": machine, "limits": {"es256_sign": es, "rs256_sign": rs, "argon2": argon},
                   "cases": cases, "scale": scale}, indent=1))
 PY
