@@ -125,29 +125,18 @@ impl EnvStore<'_> {
 
     /// Deletes a client with everything issued to it, in one transaction; false if there is none.
     pub async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.db.begin_write().await?;
-        for sql in [
-            "DELETE FROM refresh_tokens WHERE env_id = $1 AND client_id = $2",
-            "DELETE FROM authorization_codes WHERE env_id = $1 AND client_id = $2",
-            "DELETE FROM consents WHERE env_id = $1 AND client_id = $2",
-            "DELETE FROM grants WHERE env_id = $1 AND client_id = $2",
-        ] {
-            sqlx::query(sql)
-                .bind(self.env_id)
-                .bind(client_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let deleted = sqlx::query("DELETE FROM clients WHERE env_id = $1 AND client_id = $2")
-            .bind(self.env_id)
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await?;
-        if deleted.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
+        super::delete_with_dependents(
+            self,
+            "clients",
+            "client_id",
+            client_id,
+            &[
+                "refresh_tokens",
+                "authorization_codes",
+                "consents",
+                "grants",
+            ],
+        )
+        .await
     }
 }

@@ -100,30 +100,19 @@ impl EnvStore<'_> {
 
     /// Deletes a user with their sessions, consents, codes and grants, in one transaction.
     pub async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.db.begin_write().await?;
-        for sql in [
-            "DELETE FROM sessions WHERE env_id = $1 AND user_id = $2",
-            "DELETE FROM consents WHERE env_id = $1 AND user_id = $2",
-            "DELETE FROM authorization_codes WHERE env_id = $1 AND user_id = $2",
-            "DELETE FROM refresh_tokens WHERE env_id = $1 AND user_id = $2",
-            "DELETE FROM grants WHERE env_id = $1 AND user_id = $2",
-        ] {
-            sqlx::query(sql)
-                .bind(self.env_id)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let deleted = sqlx::query("DELETE FROM users WHERE env_id = $1 AND user_id = $2")
-            .bind(self.env_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        if deleted.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
+        super::delete_with_dependents(
+            self,
+            "users",
+            "user_id",
+            user_id,
+            &[
+                "sessions",
+                "consents",
+                "authorization_codes",
+                "refresh_tokens",
+                "grants",
+            ],
+        )
+        .await
     }
 }

@@ -235,3 +235,141 @@ async fn quickstart_is_idempotent(server: &TestServer) {
     assert!(page.text().await.expect("html").contains("SANDBOX"));
 }
 backend_test!(quickstart_is_idempotent);
+
+async fn clients_and_users_are_managed_and_audited(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let token = server.admin_token(&zone.environment).await;
+    let url = |path: &str| {
+        format!(
+            "{}/admin/v1/projects/acme/environments/sandbox{path}",
+            server.base
+        )
+    };
+    let send = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.expect("send");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json::<Value>().await.unwrap_or(Value::Null),
+        )
+    };
+
+    let (status, listed) = send(http().get(url("/clients")).bearer_auth(&token)).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["clients"].as_array().expect("clients").len(), 2);
+    assert!(!listed.to_string().contains("secret_digest"));
+    let client_path = format!("/clients/{}", zone.client_id);
+    let (status, updated) = send(http().patch(url(&client_path)).bearer_auth(&token).json(
+        &json!({"name": "Renamed", "post_logout_redirect_uris": ["https://rp.example/bye"]}),
+    ))
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["name"], "Renamed");
+    assert_eq!(
+        updated["post_logout_redirect_uris"],
+        json!(["https://rp.example/bye"])
+    );
+    let (status, _) = send(
+        http()
+            .patch(url(&client_path))
+            .bearer_auth(&token)
+            .json(&json!({"redirect_uris": ["javascript:alert(1)"]})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = send(
+        http()
+            .patch(url(&client_path))
+            .bearer_auth(&token)
+            .json(&json!({"nope": 1})),
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    // A user: profile, password (their sessions end), deletion.
+    let user_path = format!("/users/{}", zone.sub);
+    let (status, user) = send(
+        http()
+            .patch(url(&user_path))
+            .bearer_auth(&token)
+            .json(&json!({"name": "New Name", "email_verified": true})),
+    )
+    .await;
+    assert_eq!((status, user["name"].as_str()), (200, Some("New Name")));
+    let (status, _) = send(
+        http()
+            .post(url(&format!("{user_path}/password")))
+            .bearer_auth(&token)
+            .json(&json!({"password": "short"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = send(
+        http()
+            .post(url(&format!("{user_path}/password")))
+            .bearer_auth(&token)
+            .json(&json!({"password": "a brand new password"})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let zone_with_new_password = crate::harness::server::Seeded {
+        password: "a brand new password".into(),
+        ..zone.clone()
+    };
+    let tokens =
+        crate::harness::flow::sign_in(&zone_with_new_password, &crate::harness::Browser::new())
+            .await;
+    let (status, _) = send(http().delete(url(&user_path)).bearer_auth(&token)).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        send(http().get(url(&user_path)).bearer_auth(&token))
+            .await
+            .0,
+        404
+    );
+    // The deleted user's tokens died with their grants.
+    assert_eq!(
+        crate::harness::flow::userinfo_status(&zone, &tokens.access_token).await,
+        401
+    );
+    assert_eq!(
+        crate::harness::flow::introspect(&zone, &tokens.refresh_token)
+            .await
+            .1,
+        json!({"active": false})
+    );
+
+    // Deleting the client: its credentials stop working.
+    let (status, _) = send(http().delete(url(&client_path)).bearer_auth(&token)).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        send(http().delete(url(&client_path)).bearer_auth(&token))
+            .await
+            .0,
+        404
+    );
+    let refused = http()
+        .post(format!("{}/token", zone.issuer))
+        .basic_auth(&zone.client_id, Some(&zone.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(refused.status().as_u16(), 401);
+
+    let entries = server
+        .airlock
+        .audit_list(&zone.environment, None, None, None)
+        .await
+        .expect("audit");
+    for expected in [
+        "client.updated",
+        "client.deleted",
+        "user.updated",
+        "user.password_changed",
+        "user.deleted",
+    ] {
+        assert!(entries.iter().any(|e| e.event == expected), "{expected}");
+    }
+}
+backend_test!(clients_and_users_are_managed_and_audited);

@@ -54,14 +54,7 @@ async fn client_credentials(server: &TestServer) {
         for claim in ["aud", "jti", "exp", "iat", "scope"] {
             assert!(claims.get(claim).is_some(), "RFC 9068 claim {claim}");
         }
-        let jwks: Value = http()
-            .get(format!("{}/jwks", zone.issuer))
-            .send()
-            .await
-            .expect("jwks")
-            .json()
-            .await
-            .expect("json");
+        let jwks = crate::harness::flow::jwks(&zone).await;
         let kids: Vec<&str> = jwks["keys"]
             .as_array()
             .expect("keys")

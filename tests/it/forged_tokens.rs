@@ -72,14 +72,7 @@ async fn forged_and_malformed_tokens_are_refused(server: &TestServer) {
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("b64")).expect("json");
         header["kid"].as_str().expect("kid").to_string()
     };
-    let jwks: Value = http()
-        .get(format!("{}/jwks", zone.issuer))
-        .send()
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("json");
+    let jwks = flow::jwks(&zone).await;
     let public_key = jwks["keys"]
         .as_array()
         .expect("keys")

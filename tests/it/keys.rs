@@ -15,14 +15,7 @@ use crate::harness::server::{Seeded, http};
 use crate::harness::{Browser, TestServer};
 
 async fn jwks_kids(zone: &Seeded) -> Vec<String> {
-    let jwks: Value = http()
-        .get(format!("{}/jwks", zone.issuer))
-        .send()
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("json");
+    let jwks = flow::jwks(zone).await;
     let mut kids: Vec<String> = jwks["keys"]
         .as_array()
         .expect("keys")

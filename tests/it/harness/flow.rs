@@ -110,3 +110,15 @@ pub async fn userinfo_status(zone: &Seeded, token: &str) -> u16 {
         .status()
         .as_u16()
 }
+
+/// The zone's JWKS document.
+pub async fn jwks(zone: &Seeded) -> Value {
+    http()
+        .get(format!("{}/jwks", zone.issuer))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json")
+}
