@@ -9,8 +9,9 @@ use sqlx::{Any, Row, Transaction};
 use super::{Db, EnvStore, StoreError};
 use crate::model::audit::{self, AuditDraft, AuditEntry};
 
-/// Rows per multi-row INSERT (13 parameters each, well under both backends' limits).
-const ROWS_PER_INSERT: usize = 50;
+/// Rows per multi-row statement: small and fixed, so statements are prepared once and cached, and
+/// binding (linear in the parameter count per parameter with sqlx-sqlite) stays cheap.
+const ROWS_PER_INSERT: usize = 16;
 
 /// How often a batch is retried after losing the chain head to another node.
 const APPEND_ATTEMPTS: usize = 20;
