@@ -647,16 +647,16 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                     environment.slug(),
                     zone_label(environment.kind)
                 );
-                text.push_str("kid                               alg    state    activates_at  retires_at    unpublish_at");
+                text.push_str("kid                               alg    state    activates_at          retires_at            unpublish_at");
                 for key in &keys {
                     let date =
-                        |at: Option<i64>| at.map(|at| at.to_string()).unwrap_or_else(|| "-".into());
+                        |at: Option<i64>| at.map(utc_timestamp).unwrap_or_else(|| "-".into());
                     text.push_str(&format!(
-                        "\n{:<33} {:<6} {:<8} {:<13} {:<13} {}",
+                        "\n{:<33} {:<6} {:<8} {:<21} {:<21} {}",
                         key.kid,
                         key.alg,
                         key.state.as_str(),
-                        key.schedule.activates_at,
+                        utc_timestamp(key.schedule.activates_at),
                         date(key.schedule.retires_at),
                         date(key.schedule.unpublish_at)
                     ));
@@ -729,6 +729,32 @@ fn parse_since(value: &str, now: i64) -> anyhow::Result<i64> {
     Ok(now - number.saturating_mul(seconds))
 }
 
+/// Epoch seconds as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC), for people reading the CLI.
+fn utc_timestamp(epoch: i64) -> String {
+    let (days, seconds) = (epoch.div_euclid(86_400), epoch.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        seconds / 3600,
+        seconds % 3600 / 60,
+        seconds % 60
+    )
+}
+
 fn audit_text(entries: &[AuditView]) -> String {
     entries
         .iter()
@@ -737,7 +763,7 @@ fn audit_text(entries: &[AuditView]) -> String {
                 "[{}] #{} {} {}/{} {} {} actor={} client={} ip={} request={} {}",
                 e.label,
                 e.seq,
-                e.at,
+                utc_timestamp(e.at),
                 e.project,
                 e.environment,
                 e.event,
@@ -784,4 +810,17 @@ fn quickstart_text(report: &[crate::service::quickstart::DemoEnvironment]) -> St
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_timestamp;
+
+    #[test]
+    fn timestamps_are_utc_calendar_dates() {
+        assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_timestamp(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_timestamp(1_795_508_380), "2026-11-24T08:19:40Z");
+        assert_eq!(utc_timestamp(-1), "1969-12-31T23:59:59Z");
+    }
 }
