@@ -30,12 +30,13 @@ pub enum Addressed {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-/// What trusted proxies told us.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct ForwardedFacts {
+/// One proxy hop as a proxy recorded it: whom it received the request from (`for`), and the host
+/// that request was addressed to (`host`). Hops are in the order the proxies appended them, so the
+/// last one was written by our peer.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Hop {
+    from: Option<IpAddr>,
     host: Option<String>,
-    /// Client-side first, as the proxies appended them.
-    hops: Vec<IpAddr>,
 }
 
 fn unquote(value: &str) -> &str {
@@ -53,42 +54,57 @@ fn node_ip(node: &str) -> Option<IpAddr> {
         .or_else(|| node.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok()))
 }
 
-/// RFC 7239 `Forwarded`, else the `X-Forwarded-*` pair.
-fn forwarded_facts(headers: &HeaderMap) -> ForwardedFacts {
-    let values = |name: &str| -> Vec<String> {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .collect()
-    };
-    let forwarded = values("forwarded");
+fn header_list(headers: &HeaderMap, name: &str) -> Vec<String> {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// RFC 7239 `Forwarded` elements, else the `X-Forwarded-*` pair (whose host, when a proxy appended
+/// rather than replaced it, is the last value: the one our peer wrote).
+fn forwarded_hops(headers: &HeaderMap) -> Vec<Hop> {
+    let forwarded = header_list(headers, "forwarded");
     if !forwarded.is_empty() {
-        let mut facts = ForwardedFacts::default();
-        for element in &forwarded {
-            for pair in element.split(';') {
-                let Some((name, value)) = pair.split_once('=') else {
-                    continue;
-                };
-                match name.trim().to_ascii_lowercase().as_str() {
-                    "host" if facts.host.is_none() => facts.host = Some(unquote(value).to_string()),
-                    "for" => facts.hops.extend(node_ip(value)),
-                    _ => {}
-                }
-            }
-        }
-        return facts;
-    }
-    ForwardedFacts {
-        host: values("x-forwarded-host").into_iter().next(),
-        hops: values("x-forwarded-for")
+        return forwarded
             .iter()
-            .filter_map(|v| node_ip(v))
-            .collect(),
+            .map(|element| {
+                let mut hop = Hop::default();
+                for pair in element.split(';') {
+                    let Some((name, value)) = pair.split_once('=') else {
+                        continue;
+                    };
+                    match name.trim().to_ascii_lowercase().as_str() {
+                        "host" => hop.host = Some(unquote(value).to_string()),
+                        "for" => hop.from = node_ip(value),
+                        _ => {}
+                    }
+                }
+                hop
+            })
+            .collect();
     }
+    let mut hops: Vec<Hop> = header_list(headers, "x-forwarded-for")
+        .iter()
+        .map(|node| Hop {
+            from: node_ip(node),
+            host: None,
+        })
+        .collect();
+    if let Some(host) = header_list(headers, "x-forwarded-host").pop() {
+        match hops.last_mut() {
+            Some(last) => last.host = Some(host),
+            None => hops.push(Hop {
+                from: None,
+                host: Some(host),
+            }),
+        }
+    }
+    hops
 }
 
 fn is_trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
@@ -96,6 +112,10 @@ fn is_trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
 }
 
 /// The effective host and client address of a request arriving from `peer`.
+///
+/// Only hops written by trusted proxies count: the last one (written by our trusted peer), and each
+/// one before it as long as the hop after it names a trusted proxy as its sender. Anything a client
+/// put in front of those is ignored, so it cannot choose the host or the address we see.
 fn effective(
     headers: &HeaderMap,
     authority: Option<&str>,
@@ -107,22 +127,23 @@ fn effective(
         .and_then(|v| v.to_str().ok())
         .or(authority)
         .map(str::to_string);
-    match peer {
-        Some(peer) if is_trusted(peer, proxies) => {
-            let facts = forwarded_facts(headers);
-            // The client is the last hop no trusted proxy accounts for.
-            let client = facts
-                .hops
-                .iter()
-                .rev()
-                .find(|hop| !is_trusted(**hop, proxies))
-                .copied()
-                .or(facts.hops.first().copied())
-                .unwrap_or(peer);
-            (facts.host.or(own_host), Some(client))
+    let Some(peer) = peer.filter(|peer| is_trusted(*peer, proxies)) else {
+        return (own_host, peer);
+    };
+    let hops = forwarded_hops(headers);
+    let mut first_trusted = hops.len();
+    while first_trusted > 0 {
+        first_trusted -= 1;
+        match hops[first_trusted].from {
+            Some(from) if is_trusted(from, proxies) => continue,
+            _ => break,
         }
-        _ => (own_host, peer),
     }
+    let trusted = &hops[first_trusted.min(hops.len())..];
+    let client = trusted.first().and_then(|hop| hop.from).unwrap_or(peer);
+    // The outermost trusted proxy saw the host the client asked for.
+    let host = trusted.iter().find_map(|hop| hop.host.clone()).or(own_host);
+    (host, Some(client))
 }
 
 fn is_probe(path: &str) -> bool {
@@ -228,6 +249,34 @@ mod tests {
         let (host, client) = effective(&h, None, Some("127.0.0.2".parse().unwrap()), &proxies());
         assert_eq!(host.as_deref(), Some("login.acme.com"));
         assert_eq!(client, Some("2001:db8::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn hops_a_client_wrote_before_the_trusted_proxy_are_ignored() {
+        let h = headers(&[
+            ("host", "internal"),
+            (
+                "forwarded",
+                "for=10.9.9.9;host=evil.example, for=198.51.100.7;host=login.acme.com",
+            ),
+        ]);
+        let (host, client) = effective(&h, None, Some("10.0.0.5".parse().unwrap()), &proxies());
+        assert_eq!(host.as_deref(), Some("login.acme.com"));
+        assert_eq!(client, Some("198.51.100.7".parse().unwrap()));
+
+        let appended = headers(&[
+            ("host", "internal"),
+            ("x-forwarded-host", "evil.example, login.acme.com"),
+            ("x-forwarded-for", "10.9.9.9, 198.51.100.7"),
+        ]);
+        let (host, client) = effective(
+            &appended,
+            None,
+            Some("10.0.0.5".parse().unwrap()),
+            &proxies(),
+        );
+        assert_eq!(host.as_deref(), Some("login.acme.com"));
+        assert_eq!(client, Some("198.51.100.7".parse().unwrap()));
     }
 
     #[test]

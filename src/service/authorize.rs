@@ -15,7 +15,7 @@ use crate::oidc::params::ParamBag;
 use crate::oidc::redirect::AuthorizationResponse;
 use crate::oidc::scope::Scope;
 use crate::oidc::{ErrorCode, OAuthError};
-use crate::store::NewCode;
+use crate::store::{NewCode, SigninAttempt};
 
 /// Form fields of our own pages; never re-emitted from a client's request.
 pub const OWN_FIELD_PREFIX: &str = "airlock_";
@@ -109,11 +109,12 @@ impl Airlock {
         let account = secrets::digest(&email);
         let ip = origin.ip.clone().unwrap_or_default();
         let limits = zone.limits;
+        // The typed name may be a mistyped password: the log names the account by digest only.
         let failed = |reason: &'static str| {
             Event::failure("signin.failed")
                 .client(client.client_id.clone())
                 .detail("reason", reason)
-                .detail("email", email.clone())
+                .detail("account", account.clone())
         };
         let throttled = |retry_after: u64| {
             let notice = Some("Too many sign-in attempts. Please wait and try again.");
@@ -122,7 +123,9 @@ impl Airlock {
                 retry_after,
             }
         };
-        if let Err(retry_after) = self.limiter.check(
+        // Both limits are charged before the password is checked, so parallel guesses are counted
+        // too; a success gives the IP unit back and clears the account's series.
+        if let Err(retry_after) = self.limiter.take(
             &zone.id,
             Limited::SigninFailures,
             &ip,
@@ -132,13 +135,24 @@ impl Airlock {
                 .await?;
             return Ok((throttled(retry_after), None));
         }
-        if let Some(record) = store.signin_failures(&account).await?
-            && record.locked_until > now
+        let threshold = limits.lockout_threshold;
+        let failures = match store
+            .begin_signin_attempt(
+                &account,
+                now,
+                now - limits::FAILURE_MEMORY_SECONDS,
+                |failures| limits::lockout_until(failures, threshold, now),
+            )
+            .await?
         {
-            self.record(zone, origin, failed("account_locked"), now)
-                .await?;
-            return Ok((throttled((record.locked_until - now) as u64), None));
-        }
+            SigninAttempt::Counted { failures } => failures,
+            SigninAttempt::Locked { until } => {
+                self.record(zone, origin, failed("account_locked"), now)
+                    .await?;
+                return Ok((throttled((until - now).max(1) as u64), None));
+            }
+        };
+        let lock = limits::lockout_until(failures, threshold, now);
         let user = if email.len() > 254 || password_plain.len() > 1024 {
             None
         } else {
@@ -151,19 +165,6 @@ impl Airlock {
         .await;
         let known_account = user.is_some();
         let Some(user) = user.filter(|_| verified) else {
-            let _ = self.limiter.take(
-                &zone.id,
-                Limited::SigninFailures,
-                &ip,
-                limits.signin_failures_per_minute,
-            );
-            let failures = store
-                .count_signin_failure(&account, now, now - limits::FAILURE_MEMORY_SECONDS)
-                .await?;
-            let lock = limits::lockout_until(failures, limits.lockout_threshold, now);
-            if let Some(until) = lock {
-                store.lock_account(&account, until).await?;
-            }
             let reason = if known_account {
                 "wrong_password"
             } else {
@@ -179,6 +180,12 @@ impl Airlock {
                 None,
             ));
         };
+        self.limiter.refund(
+            &zone.id,
+            Limited::SigninFailures,
+            &ip,
+            limits.signin_failures_per_minute,
+        );
         store.clear_signin_failures(&account).await?;
         let token = secrets::random_token();
         let session = Session {

@@ -60,28 +60,6 @@ impl RateLimiter {
         subject: &str,
         per_minute: i64,
     ) -> Result<(), u64> {
-        self.apply(env_id, what, subject, per_minute, true)
-    }
-
-    /// Whether one unit is available, without spending it.
-    pub fn check(
-        &self,
-        env_id: &str,
-        what: Limited,
-        subject: &str,
-        per_minute: i64,
-    ) -> Result<(), u64> {
-        self.apply(env_id, what, subject, per_minute, false)
-    }
-
-    fn apply(
-        &self,
-        env_id: &str,
-        what: Limited,
-        subject: &str,
-        per_minute: i64,
-        spend: bool,
-    ) -> Result<(), u64> {
         if per_minute <= 0 {
             return Ok(());
         }
@@ -106,12 +84,23 @@ impl RateLimiter {
         bucket.tokens = (bucket.tokens + refilled).min(capacity);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
-            if spend {
-                bucket.tokens -= 1.0;
-            }
+            bucket.tokens -= 1.0;
             Ok(())
         } else {
             Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
+        }
+    }
+
+    /// Gives back a unit `take` spent, for attempts that turned out not to count.
+    pub fn refund(&self, env_id: &str, what: Limited, subject: &str, per_minute: i64) {
+        if per_minute <= 0 {
+            return;
+        }
+        let key = (env_id.to_string(), what, subject.to_string());
+        if let Ok(mut buckets) = self.shard(&key).lock()
+            && let Some(bucket) = buckets.get_mut(&key)
+        {
+            bucket.tokens = (bucket.tokens + 1.0).min(per_minute as f64);
         }
     }
 }
@@ -175,17 +164,15 @@ mod tests {
     }
 
     #[test]
-    fn check_does_not_spend() {
+    fn a_refund_gives_one_unit_back() {
         let limiter = RateLimiter::default();
-        for _ in 0..5 {
-            assert!(limiter.check("e", Limited::SigninFailures, "ip", 1).is_ok());
-        }
         assert!(limiter.take("e", Limited::SigninFailures, "ip", 1).is_ok());
-        assert!(
-            limiter
-                .check("e", Limited::SigninFailures, "ip", 1)
-                .is_err()
-        );
+        assert!(limiter.take("e", Limited::SigninFailures, "ip", 1).is_err());
+        limiter.refund("e", Limited::SigninFailures, "ip", 1);
+        assert!(limiter.take("e", Limited::SigninFailures, "ip", 1).is_ok());
+        assert!(limiter.take("e", Limited::SigninFailures, "ip", 1).is_err());
+        limiter.refund("other", Limited::SigninFailures, "ip", 1);
+        assert!(limiter.take("e", Limited::SigninFailures, "ip", 1).is_err());
     }
 
     #[test]

@@ -183,8 +183,49 @@ async fn failed_sign_ins_lock_account_names(server: &TestServer) {
     assert!(reasons.contains(&"wrong_password"));
     assert!(reasons.contains(&"unknown_account"));
     assert!(reasons.contains(&"account_locked"));
+    // What was typed as the name may be a password typed in the wrong field: never logged as such.
+    for entry in &entries {
+        let details = entry.details.to_string();
+        assert!(!details.contains("nobody@example.com"), "{details}");
+        assert!(!details.contains(&sandbox.email), "{details}");
+        assert_eq!(entry.details["account"].as_str().map(str::len), Some(64));
+    }
 }
 backend_test!(failed_sign_ins_lock_account_names);
+
+async fn parallel_guesses_cannot_outrun_the_lockout(server: &TestServer) {
+    let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
+    set_limits(
+        server,
+        &sandbox,
+        json!({"lockout_threshold": 3, "signin_failures_per_minute": 0}),
+    )
+    .await;
+    // Twelve guesses at once: each is counted before its password is checked, so only about the
+    // threshold's worth get a verdict; the rest are throttled.
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let sandbox = sandbox.clone();
+        guesses.spawn(async move {
+            attempt(&sandbox, &sandbox.email, &format!("guess {i}"))
+                .await
+                .0
+        });
+    }
+    let statuses = guesses.join_all().await;
+    let verdicts = statuses.iter().filter(|s| **s == 200).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(verdicts + throttled, 12, "{statuses:?}");
+    assert!(
+        verdicts <= 5,
+        "{verdicts} guesses were checked: {statuses:?}"
+    );
+    assert_eq!(
+        attempt(&sandbox, &sandbox.email, &sandbox.password).await.0,
+        429
+    );
+}
+backend_test!(parallel_guesses_cannot_outrun_the_lockout);
 
 async fn failed_sign_ins_are_limited_per_ip(server: &TestServer) {
     let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
