@@ -1,12 +1,9 @@
 //! Response headers every answer carries.
 
-use axum::extract::Request;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
-pub async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
+pub fn security_headers(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -19,7 +16,6 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     headers
         .entry(header::X_FRAME_OPTIONS)
         .or_insert(HeaderValue::from_static("DENY"));
-    response
 }
 
 /// `Cache-Control: no-store` and `Pragma: no-cache`, for anything carrying a credential.

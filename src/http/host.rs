@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -150,7 +150,9 @@ fn is_probe(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz")
 }
 
-pub async fn resolve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// Notes in the request's extensions who sent it (`ClientIp`) and what its host addresses
+/// (`Addressed`); an unknown host is answered here, with 404. Probes answer on any host.
+pub async fn address(state: &AppState, request: &mut Request) -> Result<(), Response> {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -165,22 +167,22 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
         request.extensions_mut().insert(ClientIp(client));
     }
     if is_probe(request.uri().path()) {
-        return next.run(request).await;
+        return Ok(());
     }
     let Some(host) = host.map(|h| host_of_authority(&h)) else {
-        return error::not_found().await;
+        return Err(error::not_found().await);
     };
     let addressed = if state.is_public_host(&host) {
         Addressed::PublicHost
     } else {
         match state.zone_for_host(&host, crate::clock::now()).await {
             Ok(Some(zone)) => Addressed::Domain(Box::new(zone)),
-            Ok(None) => return error::not_found().await,
-            Err(error) => return HttpError::json(error).into_response(),
+            Ok(None) => return Err(error::not_found().await),
+            Err(error) => return Err(HttpError::json(error).into_response()),
         }
     };
     request.extensions_mut().insert(addressed);
-    next.run(request).await
+    Ok(())
 }
 
 /// For routes that exist only on the public host (admin API, quickstart callback).

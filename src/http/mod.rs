@@ -1,13 +1,15 @@
 //! HTTP adapters only: extract, call one service function, shape the response.
 //!
-//! Route table: `host` first decides what the request's host addresses. On the public host,
-//! per-environment routes live under `/{project}/{environment}` (the path issuer), where `current_env`
-//! resolves the environment once, and the admin API under `/admin/v1`; on a custom domain the same
-//! per-environment routes sit at the root. Probes (`/healthz`, `/readyz`) answer on any host.
+//! Route table: `edge` (the one middleware) first decides what the request's host addresses. On the
+//! public host, per-environment routes live under `/{project}/{environment}` (the path issuer) and
+//! the admin API under `/admin/v1`; on a custom domain the same per-environment routes sit at the
+//! root. The `current_env` extractor resolves the environment once, from either. Probes
+//! (`/healthz`, `/readyz`) answer on any host.
 
 mod admin;
 mod cookies;
 mod current_env;
+mod edge;
 mod error;
 mod form;
 mod headers;
@@ -26,7 +28,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::get;
-use tower_http::trace::TraceLayer;
 
 use crate::service::Airlock;
 
@@ -40,11 +41,6 @@ const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let path_issuers = oidc::routes().layer(middleware::from_fn_with_state(
-        state.clone(),
-        current_env::resolve,
-    ));
-    let custom_domain = oidc::routes().layer(middleware::from_fn(current_env::resolve_domain));
     let public_only = Router::new()
         .route(
             crate::service::quickstart::CALLBACK_PATH,
@@ -56,14 +52,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
         .merge(public_only)
-        .nest("/{project}/{environment}", path_issuers)
-        .merge(custom_domain)
+        .merge(oidc::routes())
         .fallback(error::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), host::resolve))
-        .layer(middleware::from_fn(headers::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(TraceLayer::new_for_http())
-        .layer(middleware::from_fn(request_meta::request_id))
+        .layer(middleware::from_fn_with_state(state.clone(), edge::edge))
         .with_state(state)
 }
 

@@ -4,12 +4,9 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
-use tracing::Instrument;
+use axum::http::{HeaderMap, HeaderName, header};
 
 use super::host::ClientIp;
 use crate::crypto::secrets;
@@ -36,27 +33,14 @@ fn generated_id() -> String {
     secrets::hex(&rand::random::<[u8; 16]>())
 }
 
-/// Outermost middleware: names the request, then runs it inside a span carrying that name.
-pub async fn request_id(mut request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
+/// The request's id: the caller's `x-request-id` when it is sane, a fresh one otherwise.
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
         .get(&REQUEST_ID)
         .and_then(|value| value.to_str().ok())
         .filter(|id| acceptable(id))
         .map(str::to_string)
-        .unwrap_or_else(generated_id);
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %request.method(),
-        path = %request.uri().path(),
-    );
-    let mut response = next.run(request).instrument(span).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID.clone(), value);
-    }
-    response
+        .unwrap_or_else(generated_id)
 }
 
 /// The audit `Origin` of a request.

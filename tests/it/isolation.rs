@@ -509,6 +509,7 @@ async fn no_default_environment(server: &TestServer) {
         "/acme",
         "/acme/sandbox/unknown-endpoint",
         "/ACME/sandbox/jwks",
+        "/nope/sandbox/token",
     ] {
         let status = http()
             .get(format!("{}{path}", server.base))
@@ -518,6 +519,13 @@ async fn no_default_environment(server: &TestServer) {
             .status();
         assert_eq!(status.as_u16(), 404, "{path}");
     }
+    // A known zone's endpoint with the wrong method is 405; only the zone's existence is not told.
+    let wrong_method = http()
+        .get(format!("{}/acme/sandbox/token", server.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(wrong_method.status().as_u16(), 405);
     let discovery: Value = http()
         .get(format!(
             "{}/acme/sandbox/.well-known/openid-configuration",

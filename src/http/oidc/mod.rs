@@ -8,31 +8,65 @@ mod logout;
 mod token;
 mod userinfo;
 
+use axum::Json;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use serde_json::json;
 
 use super::AppState;
+use super::current_env::CurrentEnvironment;
 use crate::oidc::endpoints::Endpoint;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(Endpoint::Discovery.path(), get(discovery::discovery))
-        .route(Endpoint::Jwks.path(), get(discovery::jwks))
-        .route(
-            Endpoint::Authorization.path(),
+fn handlers() -> [(Endpoint, MethodRouter<AppState>); 10] {
+    [
+        (Endpoint::Discovery, get(discovery::discovery)),
+        (Endpoint::Jwks, get(discovery::jwks)),
+        (
+            Endpoint::Authorization,
             get(authorize::authorize).post(authorize::authorize),
-        )
-        .route(Endpoint::Login.path(), post(authorize::login))
-        .route(Endpoint::Consent.path(), post(authorize::consent))
-        .route(Endpoint::Token.path(), post(token::token))
-        .route(
-            Endpoint::UserInfo.path(),
+        ),
+        (Endpoint::Login, post(authorize::login)),
+        (Endpoint::Consent, post(authorize::consent)),
+        (Endpoint::Token, post(token::token)),
+        (
+            Endpoint::UserInfo,
             get(userinfo::userinfo).post(userinfo::userinfo),
-        )
-        .route(Endpoint::Introspection.path(), post(lifecycle::introspect))
-        .route(Endpoint::Revocation.path(), post(lifecycle::revoke))
-        .route(
-            Endpoint::EndSession.path(),
+        ),
+        (Endpoint::Introspection, post(lifecycle::introspect)),
+        (Endpoint::Revocation, post(lifecycle::revoke)),
+        (
+            Endpoint::EndSession,
             get(logout::logout).post(logout::logout),
-        )
+        ),
+    ]
+}
+
+/// Every endpoint twice, in one flat table: under `/{project}/{environment}` (path issuers on the
+/// public host) and at the root (custom domains). The `Zone` extractor tells which applies.
+pub fn routes() -> Router<AppState> {
+    let prefix = format!(
+        "/{{{}}}/{{{}}}",
+        super::current_env::PROJECT,
+        super::current_env::ENVIRONMENT
+    );
+    handlers()
+        .into_iter()
+        .fold(Router::new(), |router, (endpoint, handler)| {
+            let handler = handler.fallback(method_not_allowed);
+            router
+                .route(&format!("{prefix}{}", endpoint.path()), handler.clone())
+                .route(endpoint.path(), handler)
+        })
+}
+
+/// A method the endpoint does not take: 405, but only once the zone is known, so an unknown zone is
+/// 404 whatever the method.
+async fn method_not_allowed(_zone: CurrentEnvironment) -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(json!({ "error": "method_not_allowed" })),
+    )
+        .into_response()
 }
