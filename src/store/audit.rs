@@ -9,9 +9,8 @@ use sqlx::{Any, Row, Transaction};
 use super::{Db, EnvStore, StoreError};
 use crate::model::audit::{self, AuditDraft, AuditEntry};
 
-/// Rows per multi-row statement: small and fixed, so statements are prepared once and cached, and
-/// binding (linear in the parameter count per parameter with sqlx-sqlite) stays cheap.
-const ROWS_PER_INSERT: usize = 16;
+/// Rows per multi-row statement: a fixed size, so the statements are prepared once and cached.
+const ROWS_PER_INSERT: usize = 64;
 
 /// How often a batch is retried after losing the chain head to another node.
 const APPEND_ATTEMPTS: usize = 20;
@@ -57,7 +56,7 @@ impl Db {
         let mut last_error = StoreError::Conflict;
         for _ in 0..APPEND_ATTEMPTS {
             let mut tx = self.begin_write().await?;
-            match append_in(&mut tx, &by_env).await {
+            match append_in(self, &mut tx, &by_env).await {
                 Ok(true) => {
                     tx.commit().await?;
                     return Ok(());
@@ -74,18 +73,6 @@ impl Db {
     }
 }
 
-fn placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let params: Vec<String> = (1..=columns)
-                .map(|i| format!("${}", row * columns + i))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Where one environment's chain stands before the batch, and where it will stand after it.
 struct HeadMove<'a> {
     env_id: &'a str,
@@ -99,16 +86,16 @@ struct HeadMove<'a> {
 /// number of statements per batch, however many environments it spans: one read of the heads,
 /// multi-row inserts, one conditional update and one insert of heads.
 async fn append_in(
+    db: &Db,
     tx: &mut Transaction<'_, Any>,
     by_env: &BTreeMap<&str, Vec<&AuditDraft>>,
 ) -> Result<bool, StoreError> {
     let env_ids: Vec<&str> = by_env.keys().copied().collect();
     let mut heads: BTreeMap<String, (i64, String)> = BTreeMap::new();
     for chunk in env_ids.chunks(ROWS_PER_INSERT) {
-        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT env_id, seq, hash FROM audit_heads WHERE env_id IN ({})",
-            params.join(", ")
+            "SELECT env_id, seq, hash FROM audit_heads WHERE (env_id) IN ({})",
+            db.value_rows(chunk.len(), 1)
         );
         let mut query = sqlx::query(&sql);
         for env_id in chunk {
@@ -150,7 +137,7 @@ async fn append_in(
     for chunk in chained.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO audit_log ({ENTRY_COLUMNS}) VALUES {}",
-            placeholders(chunk.len(), 13)
+            db.value_rows(chunk.len(), 13)
         );
         let mut query = sqlx::query(&sql);
         for (seq, draft, prev, hash) in chunk {
@@ -177,7 +164,7 @@ async fn append_in(
         let sql = format!(
             "UPDATE audit_heads SET seq = v.column3, hash = v.column4 FROM (VALUES {}) AS v \
              WHERE audit_heads.env_id = v.column1 AND audit_heads.seq = v.column2",
-            placeholders(chunk.len(), 4)
+            db.value_rows(chunk.len(), 4)
         );
         let mut query = sqlx::query(&sql);
         for head in chunk {
@@ -194,7 +181,7 @@ async fn append_in(
     for chunk in new.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO audit_heads (env_id, seq, hash) VALUES {} ON CONFLICT (env_id) DO NOTHING",
-            placeholders(chunk.len(), 3)
+            db.value_rows(chunk.len(), 3)
         );
         let mut query = sqlx::query(&sql);
         for head in chunk {
