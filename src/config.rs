@@ -39,14 +39,10 @@ pub struct Config {
         global = true
     )]
     pub kek_file: PathBuf,
-    /// Maximum database connections of this node.
-    #[arg(
-        long,
-        env = "AIRLOCK_DB_POOL_SIZE",
-        default_value_t = 16,
-        global = true
-    )]
-    pub db_pool_size: u32,
+    /// Maximum database connections of this node [default: 16 on PostgreSQL, 4 on SQLite, which
+    /// has one writer at a time and a page cache per connection].
+    #[arg(long, env = "AIRLOCK_DB_POOL_SIZE", global = true)]
+    pub db_pool_size: Option<u32>,
     /// Seconds a node may serve environments and keys from its cache: another node's change (a key
     /// rotation, new limits) is seen within this bound.
     #[arg(
@@ -127,7 +123,7 @@ impl Config {
             public_url: public_url.into(),
             listen: "127.0.0.1:0".into(),
             kek_file,
-            db_pool_size: 8,
+            db_pool_size: Some(8),
             cache_seconds: 10,
             db_acquire_timeout: 5,
             db_statement_timeout_ms: 5000,

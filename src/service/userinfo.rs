@@ -17,6 +17,25 @@ impl Airlock {
         token: &str,
         now: i64,
     ) -> Result<AccessTokenClaims, Error> {
+        let claims = self.signed_access_token(zone, token, now).await?;
+        if !self
+            .env_store(zone)
+            .access_token_is_live(&claims.jti, claims.grant.as_deref())
+            .await?
+        {
+            return Err(OAuthError::invalid_token().with_detail("revoked").into());
+        }
+        Ok(claims)
+    }
+
+    /// The claims of an access token this zone signed and that has not expired; whether it was
+    /// revoked is for the caller to check.
+    async fn signed_access_token(
+        &self,
+        zone: &Zone,
+        token: &str,
+        now: i64,
+    ) -> Result<AccessTokenClaims, Error> {
         let parsed = jose::parse_compact(token).map_err(|_| OAuthError::invalid_token())?;
         if parsed.typ.as_deref() != Some("at+jwt") {
             return Err(OAuthError::invalid_token().with_detail("wrong typ").into());
@@ -30,13 +49,6 @@ impl Airlock {
             return Err(OAuthError::invalid_token()
                 .with_detail("iss or lifetime")
                 .into());
-        }
-        if !self
-            .env_store(zone)
-            .access_token_is_live(&claims.jti, claims.grant.as_deref())
-            .await?
-        {
-            return Err(OAuthError::invalid_token().with_detail("revoked").into());
         }
         Ok(claims)
     }
@@ -64,20 +76,25 @@ impl Airlock {
     }
 
     pub async fn userinfo(&self, zone: &Zone, token: &str, now: i64) -> Result<Value, Error> {
-        let claims = self.verify_access_token(zone, token, now).await?;
+        let claims = self.signed_access_token(zone, token, now).await?;
         let scope = Scope::parse_supported(Some(&claims.scope))?;
-        if claims.grant.is_none() || !scope.contains(scope::OPENID) {
+        let Some(grant_id) = claims
+            .grant
+            .as_deref()
+            .filter(|_| scope.contains(scope::OPENID))
+        else {
             return Err(OAuthError::new(
                 ErrorCode::InsufficientScope,
                 "the access token does not carry the openid scope",
             )
             .into());
-        }
+        };
+        // One query: the user, if the token was neither revoked nor outlived its grant.
         let user = self
             .env_store(zone)
-            .find_user(&claims.sub)
+            .user_of_live_token(&claims.sub, &claims.jti, grant_id)
             .await?
-            .ok_or_else(OAuthError::invalid_token)?;
+            .ok_or_else(|| OAuthError::invalid_token().with_detail("revoked"))?;
         let mut body = Map::new();
         body.insert("sub".into(), json!(user.user_id));
         body.extend(claims::identity_claims(&user, &scope));

@@ -23,13 +23,17 @@ pub struct Db {
 /// How the pool talks to the database.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
-    pub max_connections: u32,
+    /// None: the backend's default.
+    pub max_connections: Option<u32>,
     pub acquire_timeout: Duration,
     /// PostgreSQL `statement_timeout`; zero for none.
     pub statement_timeout: Duration,
     /// How long to keep retrying the first connection.
     pub connect_retry: Duration,
 }
+
+const SQLITE_DEFAULT_CONNECTIONS: u32 = 4;
+const POSTGRES_DEFAULT_CONNECTIONS: u32 = 16;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -70,8 +74,20 @@ impl Db {
         };
         let options = AnyConnectOptions::from_str(&url).map_err(StoreError::from)?;
         let pool = AnyPoolOptions::new()
-            .max_connections(settings.max_connections.max(1))
+            .max_connections(
+                settings
+                    .max_connections
+                    .unwrap_or(match backend {
+                        Backend::Sqlite => SQLITE_DEFAULT_CONNECTIONS,
+                        Backend::Postgres => POSTGRES_DEFAULT_CONNECTIONS,
+                    })
+                    .max(1),
+            )
             .acquire_timeout(settings.acquire_timeout)
+            // A SQLite connection is a file handle that cannot go stale, so the round trip to its
+            // worker thread that tests it before each use buys nothing; PostgreSQL keeps the test,
+            // which catches connections a database restart cut.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     match backend {

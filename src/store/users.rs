@@ -49,6 +49,30 @@ impl EnvStore<'_> {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    /// The user an access token speaks for, provided the token (`jti`) was not revoked and its
+    /// grant is still in force.
+    pub async fn user_of_live_token(
+        &self,
+        user_id: &str,
+        jti: &str,
+        grant_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND user_id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.env_id = $1 AND r.jti = $3) \
+             AND EXISTS (SELECT 1 FROM grants g WHERE g.env_id = $1 AND g.grant_id = $4 \
+             AND g.revoked_at IS NULL)"
+        );
+        let row = sqlx::query(&sql)
+            .bind(self.env_id)
+            .bind(user_id)
+            .bind(jti)
+            .bind(grant_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND email = $2");
         let row = sqlx::query(&sql)
