@@ -72,7 +72,8 @@ impl KeySchedule {
 }
 
 /// What a rotation at `now` decides: the new key is published at once and signs after
-/// `publish_delay`; the keys it replaces stop signing then, and leave the JWKS once every token they
+/// `publish_delay`, never sooner than `cache_slack` (so every node, whatever it has cached, publishes
+/// the key before any node signs with it); the keys it replaces stop signing then, and leave the JWKS once every token they
 /// signed has expired (`max_token_ttl`) and every node's cache has seen the change (`cache_slack`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rotation {
@@ -82,7 +83,7 @@ pub struct Rotation {
 }
 
 pub fn rotation(now: i64, publish_delay: i64, max_token_ttl: i64, cache_slack: i64) -> Rotation {
-    let switch = now + publish_delay.max(0);
+    let switch = now + publish_delay.max(cache_slack).max(0);
     Rotation {
         new_key: KeySchedule {
             activates_at: switch,
@@ -97,6 +98,14 @@ pub fn rotation(now: i64, publish_delay: i64, max_token_ttl: i64, cache_slack: i
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_key_signs_before_every_node_can_have_published_it() {
+        let decided = rotation(1_000, 0, 600, 10);
+        assert_eq!(decided.new_key.state_at(1_009), KeyState::Staged);
+        assert_eq!(decided.new_key.state_at(1_010), KeyState::Active);
+        assert_eq!(decided.retire_replaced_at, 1_010);
+    }
 
     #[test]
     fn a_rotation_overlaps_old_and_new_keys() {
@@ -127,9 +136,10 @@ mod tests {
             unpublish_at: Some(second.unpublish_replaced_at),
             ..first.new_key
         };
-        assert_eq!(staged.state_at(1_099), KeyState::Staged);
-        assert_eq!(staged.state_at(1_100), KeyState::Retired);
-        assert_eq!(staged.state_at(1_760), KeyState::Removed);
+        // The second rotation's key signs from 1_160 (its delay is raised to the cache slack).
+        assert_eq!(staged.state_at(1_159), KeyState::Staged);
+        assert_eq!(staged.state_at(1_160), KeyState::Retired);
+        assert_eq!(staged.state_at(1_820), KeyState::Removed);
     }
 
     #[test]
