@@ -662,6 +662,10 @@ async fn add_domain(
 ) -> Result<Response, HttpError> {
     let environment = admin.environment(&state, &project, &name).await?;
     let request = body(payload)?;
+    // Certificate paths name files on the server: the operator's call, not an environment admin's.
+    if request.tls_cert_file.is_some() || request.tls_key_file.is_some() {
+        admin.installation_wide()?;
+    }
     let tls = match (request.tls_cert_file, request.tls_key_file) {
         (Some(cert_file), Some(key_file)) => Some(TlsFiles {
             cert_file,
@@ -718,6 +722,10 @@ async fn verify_domain(
         Err(JsonRejection::MissingJsonContentType(_)) => VerifyBody::default(),
         other => body(other)?,
     };
+    // Vouching for a host without DNS proof is the operator's call, not an environment admin's.
+    if request.manual {
+        admin.installation_wide()?;
+    }
     let view = state
         .verify_domain(
             &environment,

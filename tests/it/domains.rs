@@ -134,6 +134,12 @@ async fn custom_domains(backend: Backend) {
     let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
     let production_admin = server.admin_token(&production.environment).await;
     let sandbox_admin = server.admin_token(&sandbox.environment).await;
+    let operator = server
+        .airlock
+        .create_admin_token(None, "operator", server.now())
+        .await
+        .expect("token")
+        .admin_token;
 
     let certificate =
         rcgen::generate_simple_self_signed(vec![PRODUCTION_HOST.into(), SANDBOX_HOST.into()])
@@ -148,12 +154,23 @@ async fn custom_domains(backend: Backend) {
         "tls_key_file": key_file.to_str().expect("path"),
     });
 
-    // Bind: pending, with the record to publish. A host binds to one environment only.
+    // Bind: pending, with the record to publish. A host binds to one environment only. Certificate
+    // files on the server are named by the operator (an installation-wide token), not by an
+    // environment's admin.
     let mut body = tls_files.clone();
     body["host"] = json!("Login.Acme.com");
-    let (status, added) = admin(
+    let (status, _) = admin(
         &server,
         &production_admin,
+        reqwest::Method::POST,
+        "/production/domains",
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, added) = admin(
+        &server,
+        &operator,
         reqwest::Method::POST,
         "/production/domains",
         Some(body),
@@ -267,7 +284,7 @@ async fn custom_domains(backend: Backend) {
     assert_eq!(
         admin(
             &server,
-            &sandbox_admin,
+            &operator,
             reqwest::Method::POST,
             "/sandbox/domains",
             Some(body)
@@ -278,12 +295,24 @@ async fn custom_domains(backend: Backend) {
     );
     let (ok, _, stderr) = server.cli(&["domain", "verify", SANDBOX_HOST, "--manual"]);
     assert!(!ok && stderr.contains("not allowed"), "{stderr}");
-    let (status, manual) = admin(
+    // Vouching without DNS proof is the operator's call too.
+    let verify_path = format!("/sandbox/domains/{SANDBOX_HOST}/verify");
+    let manually = Some(json!({"manual": true}));
+    let (status, _) = admin(
         &server,
         &sandbox_admin,
         reqwest::Method::POST,
-        &format!("/sandbox/domains/{SANDBOX_HOST}/verify"),
-        Some(json!({"manual": true})),
+        &verify_path,
+        manually.clone(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, manual) = admin(
+        &server,
+        &operator,
+        reqwest::Method::POST,
+        &verify_path,
+        manually,
     )
     .await;
     assert_eq!(
