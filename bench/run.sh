@@ -135,6 +135,7 @@ bench_airlock() { # BACKEND DATABASE_URL
     post_lua "$OUT/introspect.lua" /bench/zone/introspect "Basic $(basic "$es")" "token=$user_token"
     bearer_lua "$OUT/userinfo.lua" "$user_token"
     local server="airlock-$backend"
+    measure floor "$server" "http://127.0.0.1:$port/healthz"
     measure discovery "$server" "$issuer/.well-known/openid-configuration"
     measure jwks "$server" "$issuer/jwks"
     measure cc-es256 "$server" "http://127.0.0.1:$port/bench/zone/token" "$OUT/es.lua"
@@ -205,7 +206,11 @@ for count in $SCALE; do
     url="sqlite://$PWD/$dir/airlock.db"
     echo "== scale: seeding $count environments"
     target/release/examples/seed_environments "$url" "$dir/kek" http://127.0.0.1:18081 "$count" "$dir/targets.txt"
-    python3 - "$dir/targets.txt" >"$dir/spread.lua" <<'PY'
+    head -n1 "$dir/targets.txt" >"$dir/one.txt"
+    for spread in spread one; do
+        source_file="$dir/targets.txt"
+        [[ $spread == one ]] && source_file="$dir/one.txt"
+        python3 - "$source_file" >"$dir/$spread.lua" <<'PY'
 import sys
 targets = [line.split(" ", 1) for line in open(sys.argv[1]).read().splitlines() if line]
 print("local targets = {")
@@ -217,6 +222,7 @@ print('''request = function()
   return wrk.format("POST", t[1], {["Content-Type"] = "application/x-www-form-urlencoded", ["Authorization"] = t[2]}, "grant_type=client_credentials")
 end''')
 PY
+    done
     started=$(date +%s.%N)
     AIRLOCK_DATABASE_URL=$url AIRLOCK_KEK_FILE="$dir/kek" AIRLOCK_PUBLIC_URL=http://127.0.0.1:18081 \
         AIRLOCK_LISTEN=127.0.0.1:18081 RUST_LOG=warn taskset -c "$SERVER_CPU" "$BIN" serve >"$dir/serve.log" 2>&1 &
@@ -226,11 +232,13 @@ PY
     sleep 2
     idle=$(rss_mb "$SERVER_PID" VmRSS)
     measure "scale-$count" "airlock-sqlite" "http://127.0.0.1:18081/" "$dir/spread.lua" >/dev/null
+    measure "scale-$count-one-zone" "airlock-sqlite" "http://127.0.0.1:18081/" "$dir/one.lua" >/dev/null
     python3 - "$count" "$startup" "$idle" >>"$OUT/scale.jsonl" <<'PY'
 import json, sys
-last = json.loads(open("bench/out/runs.jsonl").read().splitlines()[-1])
-print(json.dumps({"environments": int(sys.argv[1]), "rps": last["rps"], "p99_ms": last["p99_ms"],
-                  "startup_s": float(sys.argv[2]), "idle_rss_mb": float(sys.argv[3])}))
+spread, one = [json.loads(l) for l in open("bench/out/runs.jsonl").read().splitlines()[-2:]]
+print(json.dumps({"environments": int(sys.argv[1]), "rps": spread["rps"], "p99_ms": spread["p99_ms"],
+                  "rps_one_zone": one["rps"], "startup_s": float(sys.argv[2]),
+                  "idle_rss_mb": float(sys.argv[3])}))
 PY
     tail -n1 "$OUT/scale.jsonl"
     stop_server
@@ -248,7 +256,8 @@ def version(cmd):
         return subprocess.run(cmd, capture_output=True, text=True, shell=True).stdout.strip().splitlines()[0]
     except Exception:
         return "unknown"
-names = {"discovery": "1. GET discovery", "jwks": "2. GET JWKS",
+names = {"floor": "0. GET /healthz: Airlock's HTTP stack alone, the ceiling of any endpoint (the peer has none)",
+         "discovery": "1. GET discovery", "jwks": "2. GET JWKS",
          "cc-es256": "3. client_credentials, client_secret_basic, ES256 JWT access token",
          "cc-rs256": "4. client_credentials, client_secret_basic, RS256 JWT access token",
          "introspection": "5. Introspection of a valid access token", "userinfo": "6. UserInfo with a valid access token",
@@ -284,7 +293,7 @@ runs = [json.loads(l) for l in open("bench/out/runs.jsonl") if l.strip()]
 bad = [r for r in runs if r["errors"] or r["rps"] <= 0]
 for r in runs:
     print(f"{r['server']:>16} {r['case']:>14} {r['rps']:>10.0f} req/s  p99 {r['p99_ms']:.2f} ms  errors {r['errors']}")
-if bad or len(runs) < 7:
+if bad or len(runs) < 8:
     raise SystemExit(f"smoke pass failed: {bad or 'missing cases'}")
 print("smoke pass ok")
 PY

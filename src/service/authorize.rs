@@ -15,7 +15,7 @@ use crate::oidc::params::ParamBag;
 use crate::oidc::redirect::AuthorizationResponse;
 use crate::oidc::scope::Scope;
 use crate::oidc::{ErrorCode, OAuthError};
-use crate::store::{NewCode, SigninAttempt};
+use crate::store::NewCode;
 
 /// Form fields of our own pages; never re-emitted from a client's request.
 pub const OWN_FIELD_PREFIX: &str = "airlock_";
@@ -123,9 +123,7 @@ impl Airlock {
                 retry_after,
             }
         };
-        // Both limits are charged before the password is checked, so parallel guesses are counted
-        // too; a success gives the IP unit back and clears the account's series.
-        if let Err(retry_after) = self.limiter.take(
+        if let Err(retry_after) = self.limiter.check(
             &zone.id,
             Limited::SigninFailures,
             &ip,
@@ -135,24 +133,21 @@ impl Airlock {
                 .await?;
             return Ok((throttled(retry_after), None));
         }
-        let threshold = limits.lockout_threshold;
-        let failures = match store
-            .begin_signin_attempt(
-                &account,
-                now,
-                now - limits::FAILURE_MEMORY_SECONDS,
-                |failures| limits::lockout_until(failures, threshold, now),
-            )
-            .await?
+        if let Some(record) = store.signin_failures(&account).await?
+            && record.locked_until > now
         {
-            SigninAttempt::Counted { failures } => failures,
-            SigninAttempt::Locked { until } => {
-                self.record(zone, origin, failed("account_locked"), now)
-                    .await?;
-                return Ok((throttled((until - now).max(1) as u64), None));
-            }
+            self.record(zone, origin, failed("account_locked"), now)
+                .await?;
+            return Ok((throttled((record.locked_until - now) as u64), None));
+        }
+        // Failures count once checked: bound how many attempts are being checked at once, so a burst
+        // of parallel guesses cannot all be checked before the first failure locks the account.
+        let ip_subject = format!("ip:{ip}");
+        let Some(_pass) = self.signin_gate.enter(&zone.id, &[&ip_subject, &account]) else {
+            self.record(zone, origin, failed("too_many_parallel_attempts"), now)
+                .await?;
+            return Ok((throttled(1), None));
         };
-        let lock = limits::lockout_until(failures, threshold, now);
         let user = if email.len() > 254 || password_plain.len() > 1024 {
             None
         } else {
@@ -165,6 +160,19 @@ impl Airlock {
         .await;
         let known_account = user.is_some();
         let Some(user) = user.filter(|_| verified) else {
+            let _ = self.limiter.take(
+                &zone.id,
+                Limited::SigninFailures,
+                &ip,
+                limits.signin_failures_per_minute,
+            );
+            let failures = store
+                .count_signin_failure(&account, now, now - limits::FAILURE_MEMORY_SECONDS)
+                .await?;
+            let lock = limits::lockout_until(failures, limits.lockout_threshold, now);
+            if let Some(until) = lock {
+                store.lock_account(&account, until).await?;
+            }
             let reason = if known_account {
                 "wrong_password"
             } else {
@@ -180,12 +188,6 @@ impl Airlock {
                 None,
             ));
         };
-        self.limiter.refund(
-            &zone.id,
-            Limited::SigninFailures,
-            &ip,
-            limits.signin_failures_per_minute,
-        );
         store.clear_signin_failures(&account).await?;
         let token = secrets::random_token();
         let session = Session {

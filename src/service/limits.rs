@@ -60,6 +60,28 @@ impl RateLimiter {
         subject: &str,
         per_minute: i64,
     ) -> Result<(), u64> {
+        self.apply(env_id, what, subject, per_minute, true)
+    }
+
+    /// Whether one unit is available, without spending it.
+    pub fn check(
+        &self,
+        env_id: &str,
+        what: Limited,
+        subject: &str,
+        per_minute: i64,
+    ) -> Result<(), u64> {
+        self.apply(env_id, what, subject, per_minute, false)
+    }
+
+    fn apply(
+        &self,
+        env_id: &str,
+        what: Limited,
+        subject: &str,
+        per_minute: i64,
+        spend: bool,
+    ) -> Result<(), u64> {
         if per_minute <= 0 {
             return Ok(());
         }
@@ -84,23 +106,67 @@ impl RateLimiter {
         bucket.tokens = (bucket.tokens + refilled).min(capacity);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+            if spend {
+                bucket.tokens -= 1.0;
+            }
             Ok(())
         } else {
             Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
         }
     }
+}
 
-    /// Gives back a unit `take` spent, for attempts that turned out not to count.
-    pub fn refund(&self, env_id: &str, what: Limited, subject: &str, per_minute: i64) {
-        if per_minute <= 0 {
-            return;
-        }
-        let key = (env_id.to_string(), what, subject.to_string());
-        if let Ok(mut buckets) = self.shard(&key).lock()
-            && let Some(bucket) = buckets.get_mut(&key)
+/// Sign-in attempts one account name, or one address, may have in verification at once on a node.
+/// Failures are counted once a password has been checked, so without this bound a burst of parallel
+/// guesses would all be checked before the first one locked the account.
+pub const MAX_PARALLEL_SIGNINS: usize = 32;
+
+/// Per-node count of sign-in attempts in verification, by environment and subject.
+#[derive(Debug, Default)]
+pub struct SigninGate {
+    in_flight: Mutex<HashMap<(String, String), usize>>,
+}
+
+/// Holds a place in the gate for every subject of one attempt until dropped.
+#[derive(Debug)]
+pub struct SigninPass<'a> {
+    gate: &'a SigninGate,
+    keys: Vec<(String, String)>,
+}
+
+impl SigninGate {
+    /// A place for an attempt by all of `subjects` (say an address and an account name), or None
+    /// when any of them already has `MAX_PARALLEL_SIGNINS` attempts in verification.
+    pub fn enter(&self, env_id: &str, subjects: &[&str]) -> Option<SigninPass<'_>> {
+        let mut in_flight = self.in_flight.lock().ok()?;
+        let keys: Vec<(String, String)> = subjects
+            .iter()
+            .map(|subject| (env_id.to_string(), subject.to_string()))
+            .collect();
+        if keys
+            .iter()
+            .any(|key| in_flight.get(key).copied().unwrap_or(0) >= MAX_PARALLEL_SIGNINS)
         {
-            bucket.tokens = (bucket.tokens + 1.0).min(per_minute as f64);
+            return None;
+        }
+        for key in &keys {
+            *in_flight.entry(key.clone()).or_insert(0) += 1;
+        }
+        Some(SigninPass { gate: self, keys })
+    }
+}
+
+impl Drop for SigninPass<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut in_flight) = self.gate.in_flight.lock() {
+            for key in &self.keys {
+                if let Some(count) = in_flight.get_mut(key) {
+                    *count -= 1;
+                    if *count == 0 {
+                        in_flight.remove(key);
+                    }
+                }
+            }
         }
     }
 }
@@ -164,15 +230,32 @@ mod tests {
     }
 
     #[test]
-    fn a_refund_gives_one_unit_back() {
+    fn check_does_not_spend() {
         let limiter = RateLimiter::default();
+        for _ in 0..5 {
+            assert!(limiter.check("e", Limited::SigninFailures, "ip", 1).is_ok());
+        }
         assert!(limiter.take("e", Limited::SigninFailures, "ip", 1).is_ok());
-        assert!(limiter.take("e", Limited::SigninFailures, "ip", 1).is_err());
-        limiter.refund("e", Limited::SigninFailures, "ip", 1);
-        assert!(limiter.take("e", Limited::SigninFailures, "ip", 1).is_ok());
-        assert!(limiter.take("e", Limited::SigninFailures, "ip", 1).is_err());
-        limiter.refund("other", Limited::SigninFailures, "ip", 1);
-        assert!(limiter.take("e", Limited::SigninFailures, "ip", 1).is_err());
+        assert!(
+            limiter
+                .check("e", Limited::SigninFailures, "ip", 1)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_gate_bounds_attempts_in_verification() {
+        let gate = SigninGate::default();
+        let passes: Vec<_> = (0..MAX_PARALLEL_SIGNINS)
+            .map(|_| gate.enter("e", &["ip", "account"]).expect("room"))
+            .collect();
+        assert!(gate.enter("e", &["account"]).is_none());
+        assert!(gate.enter("e", &["other-ip", "account"]).is_none());
+        assert!(gate.enter("e", &["other-ip", "other-account"]).is_some());
+        assert!(gate.enter("production", &["ip", "account"]).is_some());
+        drop(passes);
+        assert!(gate.enter("e", &["ip", "account"]).is_some());
+        assert!(gate.in_flight.lock().expect("lock").is_empty());
     }
 
     #[test]

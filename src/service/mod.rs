@@ -8,7 +8,7 @@ mod cache;
 pub mod domains;
 pub mod keys;
 pub mod lifecycle;
-mod limits;
+pub mod limits;
 pub mod logout;
 pub mod quickstart;
 pub mod token;
@@ -42,6 +42,7 @@ pub struct Airlock {
     keys: KeyCache,
     audit: AuditWriter,
     limiter: RateLimiter,
+    signin_gate: limits::SigninGate,
     domains: domains::DomainCache,
 }
 
@@ -67,6 +68,7 @@ impl Airlock {
             discovery: DiscoveryCache::default(),
             keys: KeyCache::default(),
             limiter: RateLimiter::default(),
+            signin_gate: limits::SigninGate::default(),
             domains: domains::DomainCache::default(),
         }))
     }

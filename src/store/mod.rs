@@ -19,7 +19,6 @@ pub use error::StoreError;
 pub use grants::NewCode;
 pub use installation::AdminTokenRecord;
 pub use keys::{DueKey, StoredKey};
-pub use signin::SigninAttempt;
 
 /// The door to one environment's data: every query it runs is keyed by `env_id`.
 #[derive(Debug, Clone, Copy)]
