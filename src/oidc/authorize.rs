@@ -3,6 +3,9 @@
 //! 2. everything else (failures redirect back with `error`) → `ValidatedAuthorization`;
 //! 3. then, with the browser's session and remembered consent, what happens next.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use super::params::ParamBag;
 use super::pkce;
 use super::redirect::{ResponseMode, VerifiedRedirect};
@@ -56,14 +59,32 @@ pub fn verify_redirect(
         Ok(None) => return Err(PageError::MissingRedirectUri),
         Err(_) => return Err(PageError::RepeatedParameter),
     };
+    // Request objects are refused (`request_not_supported`), but the refusal must still travel the
+    // way the request asked, and `response_mode` and `state` may be given only inside the object
+    // (OIDC Core §6.1: its members supersede the query's). They are read, unverified, for that
+    // alone; the redirect URI stays the one checked above.
+    let object = params
+        .get("request")
+        .ok()
+        .flatten()
+        .and_then(unverified_request_object);
+    let member = |name: &str| object.as_ref()?.get(name)?.as_str();
+    let query = |name: &str| params.get(name).ok().flatten();
     // A bad response_mode or state cannot prevent reporting the error: fall back to the query.
-    let mode = match params.get("response_mode") {
-        Ok(Some("form_post")) => ResponseMode::FormPost,
+    let mode = match member("response_mode").or(query("response_mode")) {
+        Some("form_post") => ResponseMode::FormPost,
         _ => ResponseMode::Query,
     };
-    let state = params.get("state").ok().flatten();
+    let state = member("state").or(query("state"));
     VerifiedRedirect::verify(client, requested, mode, state, issuer)
         .ok_or(PageError::UnregisteredRedirectUri)
+}
+
+/// The members of a compact JWS or JWT's payload, without checking any signature.
+fn unverified_request_object(object: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let payload = object.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -350,6 +371,28 @@ mod tests {
             request(&repeated, &c).unwrap_err().code,
             ErrorCode::InvalidRequest
         );
+    }
+
+    #[test]
+    fn a_refused_request_object_is_answered_the_way_it_asked() {
+        let c = client(false, false);
+        // {"response_mode":"form_post","state":"from-object"}, unsigned.
+        let payload =
+            URL_SAFE_NO_PAD.encode(br#"{"response_mode":"form_post","state":"from-object"}"#);
+        let query = format!("{BASE}&state=from-query&request=eyJhbGciOiJub25lIn0.{payload}.");
+        let params = ParamBag::parse(query.as_bytes()).unwrap();
+        let redirect = verify_redirect(&params, &c, "https://op/p/e").unwrap();
+        assert_eq!(redirect.mode(), ResponseMode::FormPost);
+        assert_eq!(redirect.state(), Some("from-object"));
+        assert_eq!(redirect.uri(), "https://app.example/cb");
+        let rejected = validate(&params, &c, redirect).unwrap_err();
+        assert_eq!(rejected.1.code, ErrorCode::RequestNotSupported);
+        // Garbage in `request` leaves the query's own values in force.
+        let garbage = format!("{BASE}&state=s&response_mode=form_post&request=not-a-jwt");
+        let params = ParamBag::parse(garbage.as_bytes()).unwrap();
+        let redirect = verify_redirect(&params, &c, "https://op/p/e").unwrap();
+        assert_eq!(redirect.mode(), ResponseMode::FormPost);
+        assert_eq!(redirect.state(), Some("s"));
     }
 
     #[test]

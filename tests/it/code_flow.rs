@@ -275,6 +275,19 @@ async fn form_post_and_errors_through_redirect(server: &TestServer) {
     assert_eq!(action, &zone.redirect_uri);
     assert!(fields.contains(&("error".into(), "login_required".into())));
     assert!(fields.contains(&("state".into(), "abc".into())));
+    // A request object asking for form_post (its state inside it only) is refused by form_post.
+    // Payload: {"response_mode":"form_post","state":"in-object"}.
+    let step = browser
+        .get(&format!(
+            "{base}&response_type=code&scope=openid&request=eyJhbGciOiJub25lIn0.eyJyZXNwb25zZV9tb2RlIjoiZm9ybV9wb3N0Iiwic3RhdGUiOiJpbi1vYmplY3QifQ."
+        ))
+        .await;
+    let crate::harness::Step::Form { action, fields, .. } = &step else {
+        panic!("the refusal is POSTed: {step:?}");
+    };
+    assert_eq!(action, &zone.redirect_uri);
+    assert!(fields.contains(&("error".into(), "request_not_supported".into())));
+    assert!(fields.contains(&("state".into(), "in-object".into())));
     // Unknown parameters are ignored; the login page appears.
     let step = browser
         .get(&format!("{base}&response_type=code&scope=openid&extra=foobar&display=page&ui_locales=se&acr_values=1+2&claims_locales=se&login_hint=buffy%40example.com"))
