@@ -2,6 +2,7 @@
 //! writing to the same environment at once serialise on it and the chain stays linear.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -54,7 +55,7 @@ impl Db {
             by_env.entry(draft.env_id.as_str()).or_default().push(draft);
         }
         let mut last_error = StoreError::Conflict;
-        for _ in 0..APPEND_ATTEMPTS {
+        for attempt in 0..APPEND_ATTEMPTS {
             let mut tx = self.begin_write().await?;
             match append_in(self, &mut tx, &by_env).await {
                 Ok(true) => {
@@ -68,6 +69,10 @@ impl Db {
                     break;
                 }
             }
+            // Another node moved a head: give it room before trying again, longer each time, so
+            // nodes racing for the same chains do not retry in lockstep.
+            let jitter = u64::from(rand::random::<u8>() % 4);
+            tokio::time::sleep(Duration::from_millis(attempt as u64 + jitter)).await;
         }
         Err(last_error)
     }
