@@ -8,12 +8,7 @@ use crate::harness::TestServer;
 use crate::harness::server::http;
 
 async fn admin_api_manages_zones(server: &TestServer) {
-    let root = server
-        .airlock
-        .create_admin_token(None, "root", server.now())
-        .await
-        .expect("token")
-        .admin_token;
+    let root = server.installation_admin_token().await;
     let api = |path: &str| format!("{}/admin/v1{path}", server.base);
     let post = |path: &str, token: &str, body: Value| {
         http().post(api(path)).bearer_auth(token).json(&body).send()

@@ -134,12 +134,7 @@ async fn custom_domains(backend: Backend) {
     let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
     let production_admin = server.admin_token(&production.environment).await;
     let sandbox_admin = server.admin_token(&sandbox.environment).await;
-    let operator = server
-        .airlock
-        .create_admin_token(None, "operator", server.now())
-        .await
-        .expect("token")
-        .admin_token;
+    let operator = server.installation_admin_token().await;
 
     let certificate =
         rcgen::generate_simple_self_signed(vec![PRODUCTION_HOST.into(), SANDBOX_HOST.into()])

@@ -159,6 +159,15 @@ impl TestServer {
             .admin_token
     }
 
+    /// An installation-wide admin token (the operator's).
+    pub async fn installation_admin_token(&self) -> String {
+        self.airlock
+            .create_admin_token(None, "operator", self.now())
+            .await
+            .expect("admin token")
+            .admin_token
+    }
+
     /// Runs the `airlock` binary against this server's database; exit success, stdout and stderr.
     pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_airlock"))
