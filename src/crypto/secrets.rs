@@ -49,10 +49,12 @@ pub fn digest(secret: &str) -> String {
 
 /// Compares a presented secret with a stored digest in constant time.
 pub fn matches_digest(presented: &str, stored_digest: &str) -> bool {
-    digest(presented)
-        .as_bytes()
-        .ct_eq(stored_digest.as_bytes())
-        .into()
+    constant_time_eq(&digest(presented), stored_digest)
+}
+
+/// Equality whose time does not depend on where the two strings first differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 #[cfg(test)]

@@ -70,6 +70,15 @@ pub struct SignedOutPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirmPage<'a> {
+    pub zone: &'a str,
+    pub kind: &'a str,
+    pub action: &'a str,
+    pub fields: &'a [(String, String)],
+}
+
+#[derive(Template)]
 #[template(path = "form_post.html")]
 pub struct FormPostPage<'a> {
     pub action: &'a str,

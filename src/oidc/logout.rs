@@ -57,6 +57,19 @@ impl LogoutRequest {
         })
     }
 
+    /// The request's own parameters, to be carried through a confirmation form.
+    pub fn fields(&self) -> Vec<(String, String)> {
+        [
+            ("id_token_hint", &self.id_token_hint),
+            ("client_id", &self.client_id),
+            ("post_logout_redirect_uri", &self.post_logout_redirect_uri),
+            ("state", &self.state),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.clone().map(|value| (name.to_string(), value)))
+        .collect()
+    }
+
     /// The client the request is about: the hint's audience, which `client_id` must agree with.
     pub fn client_id<'a>(
         &'a self,
@@ -69,6 +82,13 @@ impl LogoutRequest {
             (named, audience) => Ok(audience.or(named)),
         }
     }
+}
+
+/// Whether to ask the person before ending their session: unless a valid ID token of this issuer
+/// names the session's own user, the request may come from anyone (a link, an image, another site),
+/// and one click on a confirmation form proves it does not.
+pub fn needs_confirmation(hint_subject: Option<&str>, session_user: &str, confirmed: bool) -> bool {
+    !confirmed && hint_subject != Some(session_user)
 }
 
 /// Where to send the browser after signing out, if anywhere. `hint_verified` says whether a valid
@@ -108,6 +128,31 @@ pub fn post_logout_redirect(
 mod tests {
     use super::*;
     use crate::model::SigningAlg;
+
+    #[test]
+    fn only_a_hint_for_the_session_user_or_a_confirmation_skips_the_question() {
+        assert!(!needs_confirmation(Some("u1"), "u1", false));
+        assert!(needs_confirmation(Some("u2"), "u1", false));
+        assert!(needs_confirmation(None, "u1", false));
+        assert!(!needs_confirmation(None, "u1", true));
+    }
+
+    #[test]
+    fn a_request_is_carried_through_the_form_as_it_came() {
+        let request = LogoutRequest {
+            id_token_hint: None,
+            client_id: Some("c".into()),
+            post_logout_redirect_uri: None,
+            state: Some("s p".into()),
+        };
+        assert_eq!(
+            request.fields(),
+            vec![
+                ("client_id".to_string(), "c".to_string()),
+                ("state".to_string(), "s p".to_string())
+            ]
+        );
+    }
 
     fn client() -> Client {
         Client {

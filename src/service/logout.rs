@@ -13,11 +13,24 @@ pub enum LogoutOutcome {
     Redirect(String),
     /// Signed out; show the signed-out page.
     SignedOut,
+    /// Nothing done yet: ask the person, with a form that posts these fields back.
+    Confirm { fields: Vec<(String, String)> },
     /// Nothing done: the request cannot be trusted.
     Rejected(LogoutRejection),
 }
 
+/// The form field that carries the confirmation.
+pub const CONFIRMATION_FIELD: &str = "airlock_confirm";
+
+/// Proof that a confirmation came from a page shown to the session's holder: derived from the session
+/// token (which only that browser holds, in an HttpOnly cookie), and distinct from its stored digest.
+fn confirmation_code(session_token: &str) -> String {
+    secrets::digest(&format!("logout-confirmation:{session_token}"))
+}
+
 impl Airlock {
+    /// Ends this zone's session. A request that does not carry an ID token of the session's own user
+    /// is confirmed by the person first.
     pub async fn logout(
         &self,
         zone: &Zone,
@@ -53,7 +66,21 @@ impl Airlock {
         let mut user_id = None;
         if let Some(token) = session_token {
             let digest = secrets::digest(token);
-            user_id = store.find_session(&digest, now).await?.map(|s| s.user_id);
+            if let Some(session) = store.find_session(&digest, now).await? {
+                let code = confirmation_code(token);
+                let confirmed = params
+                    .get(CONFIRMATION_FIELD)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|presented| secrets::constant_time_eq(presented, &code));
+                let hint_subject = hint.as_ref().map(|claims| claims.sub.as_str());
+                if logout::needs_confirmation(hint_subject, &session.user_id, confirmed) {
+                    let mut fields = request.fields();
+                    fields.push((CONFIRMATION_FIELD.to_string(), code));
+                    return Ok(LogoutOutcome::Confirm { fields });
+                }
+                user_id = Some(session.user_id);
+            }
             store.delete_session(&digest).await?;
         }
         let mut event = Event::success("logout").detail("had_session", user_id.is_some());

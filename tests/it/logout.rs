@@ -32,6 +32,18 @@ async fn signed_in(zone: &Seeded, browser: &Browser) -> bool {
     }
 }
 
+/// The confirmation page's form: its action and fields.
+fn confirmation_form(step: &Step) -> (String, Vec<(String, String)>) {
+    let Step::Form { action, fields, .. } = step else {
+        panic!("a confirmation page expected: {step:?}");
+    };
+    assert!(
+        fields.iter().any(|(name, _)| name == "airlock_confirm"),
+        "{fields:?}"
+    );
+    (action.clone(), fields.clone())
+}
+
 fn assert_no_redirect(step: &Step) {
     assert!(
         !matches!(step, Step::Redirect(_)),
@@ -183,7 +195,8 @@ async fn untrusted_logout_requests_never_redirect(server: &TestServer) {
         .await;
     assert_no_redirect(&step);
     assert_eq!(step.status().as_u16(), 400);
-    // The client named but no hint: signed out, but never sent anywhere.
+    // The client named but no hint: anyone could have sent this (a link, an image), so the person
+    // is asked first; confirmed, they are signed out but never sent anywhere.
     let step = browser
         .get(&logout_url(
             &zone,
@@ -194,18 +207,40 @@ async fn untrusted_logout_requests_never_redirect(server: &TestServer) {
         ))
         .await;
     assert_no_redirect(&step);
+    let (action, fields) = confirmation_form(&step);
+    assert!(
+        signed_in(&zone, &browser).await,
+        "nothing ends before the answer"
+    );
+    // Another signed-in browser cannot use this page's confirmation: it is asked again.
+    let other = Browser::new();
+    flow::sign_in(&zone, &other).await;
+    let replayed = other.post_form(&action, &fields).await;
+    confirmation_form(&replayed);
+    assert!(signed_in(&zone, &other).await);
+    let step = browser.post_form(&action, &fields).await;
+    assert_no_redirect(&step);
     assert_eq!(step.status().as_u16(), 200);
     assert!(step.html().contains("signed out"));
     assert!(!signed_in(&zone, &browser).await);
+    assert!(signed_in(&zone, &other).await);
 
-    // No parameters, or only state, or hint and state: a signed-out page.
+    // No parameters, or only state: asked, then signed out on the answer.
     for params in [vec![], vec![("state", "s")]] {
         flow::sign_in(&zone, &browser).await;
         let step = browser.get(&logout_url(&zone, &params)).await;
         assert_no_redirect(&step);
+        let (action, fields) = confirmation_form(&step);
+        assert!(signed_in(&zone, &browser).await);
+        let step = browser.post_form(&action, &fields).await;
+        assert_no_redirect(&step);
         assert_eq!(step.status().as_u16(), 200);
         assert!(!signed_in(&zone, &browser).await);
     }
+    // Without a session there is nothing to confirm: the signed-out page at once.
+    let step = Browser::new().get(&logout_url(&zone, &[])).await;
+    assert_eq!(step.status().as_u16(), 200);
+    assert!(step.html().contains("signed out"));
     let tokens = flow::sign_in(&zone, &browser).await;
     let step = browser
         .get(&logout_url(

@@ -9,8 +9,9 @@ use crate::http::current_env::CurrentEnvironment;
 use crate::http::error::HttpError;
 use crate::http::form;
 use crate::http::headers::no_store;
-use crate::http::pages::{self, ErrorPage, SignedOutPage};
+use crate::http::pages::{self, ErrorPage, LogoutConfirmPage, SignedOutPage};
 use crate::http::request_meta::RequestOrigin;
+use crate::oidc::endpoints::Endpoint;
 use crate::oidc::logout::LogoutRejection;
 use crate::service::logout::LogoutOutcome;
 
@@ -43,6 +44,21 @@ pub async fn logout(
     };
     let mut response = match outcome {
         LogoutOutcome::Rejected(rejection) => return rejected(rejection),
+        LogoutOutcome::Confirm { fields } => {
+            let action = format!("{}{}", current.issuer.as_str(), Endpoint::EndSession.path());
+            let mut response = pages::render(
+                StatusCode::OK,
+                &LogoutConfirmPage {
+                    zone: &current.environment.slug(),
+                    kind: current.environment.kind.as_str(),
+                    action: &action,
+                    fields: &fields,
+                },
+            );
+            no_store(&mut response);
+            // The session lives on until the person confirms.
+            return response;
+        }
         LogoutOutcome::Redirect(location) => {
             let mut response = StatusCode::SEE_OTHER.into_response();
             if let Ok(value) = HeaderValue::from_str(&location) {
