@@ -60,7 +60,7 @@ impl EnvStore<'_> {
         let row = sqlx::query(&sql)
             .bind(self.env_id)
             .bind(client_id)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(&mut *self.db.read_connection().await?)
             .await?;
         row.as_ref().map(client_from_row).transpose()
     }

@@ -3,8 +3,14 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor};
+use tokio::sync::{Mutex, MutexGuard};
 
 use super::StoreError;
 
@@ -18,6 +24,44 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite only: connections kept out of the pool for single-statement reads on hot paths.
+    readers: Option<Arc<Readers>>,
+}
+
+/// A few SQLite connections held outside the pool. sqlx tests every pooled connection with a round
+/// trip to its worker thread each time it goes back to the pool; a read that takes one of these
+/// instead costs one round trip, not two. (On PostgreSQL that test catches connections a database
+/// restart cut, so reads there stay with the pool.)
+#[derive(Debug)]
+struct Readers {
+    connections: Vec<Mutex<AnyConnection>>,
+    next: AtomicUsize,
+}
+
+/// A connection for one read: one of the held SQLite readers, or a pooled connection.
+pub(super) enum ReadConnection<'a> {
+    Held(MutexGuard<'a, AnyConnection>),
+    Pooled(PoolConnection<Any>),
+}
+
+impl Deref for ReadConnection<'_> {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            ReadConnection::Held(guard) => guard,
+            ReadConnection::Pooled(connection) => connection,
+        }
+    }
+}
+
+impl DerefMut for ReadConnection<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            ReadConnection::Held(guard) => &mut *guard,
+            ReadConnection::Pooled(connection) => &mut *connection,
+        }
+    }
 }
 
 /// How the pool talks to the database.
@@ -33,6 +77,8 @@ pub struct PoolSettings {
 }
 
 const SQLITE_DEFAULT_CONNECTIONS: u32 = 4;
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
 const POSTGRES_DEFAULT_CONNECTIONS: u32 = 16;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -92,11 +138,7 @@ impl Db {
                 Box::pin(async move {
                     match backend {
                         Backend::Sqlite => {
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                            )
-                            .await?;
+                            conn.execute(SQLITE_SETUP).await?;
                         }
                         Backend::Postgres => {
                             let millis = settings.statement_timeout.as_millis();
@@ -107,11 +149,43 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        let db = Db { pool, backend };
+        let mut db = Db {
+            pool,
+            backend,
+            readers: None,
+        };
         db.migrate().await?;
+        if backend == Backend::Sqlite {
+            let count = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+            let mut connections = Vec::with_capacity(count);
+            for _ in 0..count {
+                let mut connection = options.connect().await?;
+                connection.execute(SQLITE_SETUP).await?;
+                connections.push(Mutex::new(connection));
+            }
+            db.readers = Some(Arc::new(Readers {
+                connections,
+                next: AtomicUsize::new(0),
+            }));
+        }
         Ok(db)
+    }
+
+    /// A connection for a single-statement read: a held SQLite reader (the next one round-robin,
+    /// waiting its turn), or one from the pool.
+    pub(super) async fn read_connection(&self) -> Result<ReadConnection<'_>, StoreError> {
+        match &self.readers {
+            Some(readers) => {
+                let index =
+                    readers.next.fetch_add(1, Ordering::Relaxed) % readers.connections.len();
+                Ok(ReadConnection::Held(
+                    readers.connections[index].lock().await,
+                ))
+            }
+            None => Ok(ReadConnection::Pooled(self.pool.acquire().await?)),
+        }
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {

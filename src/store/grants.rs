@@ -45,7 +45,7 @@ impl EnvStore<'_> {
         )
         .bind(self.env_id)
         .bind(digest)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *self.db.read_connection().await?)
         .await?;
         row.map(|row| {
             Ok(AuthorizationCode {
@@ -123,7 +123,7 @@ impl EnvStore<'_> {
         )
         .bind(self.env_id)
         .bind(grant_id)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *self.db.read_connection().await?)
         .await?;
         Ok(row.is_some())
     }
@@ -162,7 +162,7 @@ impl EnvStore<'_> {
         .bind(self.env_id)
         .bind(jti)
         .bind(grant_id.unwrap_or(""))
-        .fetch_one(self.db.pool())
+        .fetch_one(&mut *self.db.read_connection().await?)
         .await?;
         let revoked: i64 = row.try_get("revoked")?;
         let live: i64 = row.try_get("live")?;
@@ -178,7 +178,7 @@ impl EnvStore<'_> {
         )
         .bind(self.env_id)
         .bind(digest)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *self.db.read_connection().await?)
         .await?;
         row.map(|row| {
             Ok(RefreshToken {

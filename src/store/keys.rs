@@ -67,7 +67,7 @@ impl EnvStore<'_> {
              unpublish_at FROM signing_keys WHERE env_id = $1 ORDER BY activates_at, created_at, kid",
         )
         .bind(self.env_id)
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut *self.db.read_connection().await?)
         .await?;
         rows.iter().map(key_from_row).collect()
     }

@@ -34,7 +34,7 @@ impl EnvStore<'_> {
         .bind(self.env_id)
         .bind(digest)
         .bind(now)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *self.db.read_connection().await?)
         .await?;
         row.map(|row| {
             Ok(Session {
@@ -66,7 +66,7 @@ impl EnvStore<'_> {
         .bind(self.env_id)
         .bind(user_id)
         .bind(client_id)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *self.db.read_connection().await?)
         .await?;
         Ok(row.map(|row| row.try_get("scope")).transpose()?)
     }

@@ -22,7 +22,7 @@ impl EnvStore<'_> {
         )
         .bind(self.env_id)
         .bind(account_digest)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *self.db.read_connection().await?)
         .await?;
         row.map(|row| {
             Ok(SigninFailures {

@@ -44,7 +44,7 @@ impl EnvStore<'_> {
         let row = sqlx::query(&sql)
             .bind(self.env_id)
             .bind(user_id)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(&mut *self.db.read_connection().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }
@@ -68,7 +68,7 @@ impl EnvStore<'_> {
             .bind(user_id)
             .bind(jti)
             .bind(grant_id)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(&mut *self.db.read_connection().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }
@@ -78,7 +78,7 @@ impl EnvStore<'_> {
         let row = sqlx::query(&sql)
             .bind(self.env_id)
             .bind(email)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(&mut *self.db.read_connection().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }

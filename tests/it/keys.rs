@@ -66,6 +66,7 @@ async fn rotation_overlaps_old_and_new_keys(server: &TestServer) {
     assert_eq!(jwks_kids(&production).await, production_kids);
 
     // Rotated again with no delay (as the CLI would): the newest key signs from now on.
+    let rotated_at = server.now();
     let active = server
         .airlock
         .rotate_key(
@@ -73,7 +74,7 @@ async fn rotation_overlaps_old_and_new_keys(server: &TestServer) {
             SigningAlg::RS256,
             Some(0),
             &Caller::cli(),
-            server.now(),
+            rotated_at,
         )
         .await
         .expect("rotate");
@@ -121,7 +122,7 @@ async fn rotation_overlaps_old_and_new_keys(server: &TestServer) {
     assert_eq!(state_of(&keys, &active.kid), KeyState::Active);
     let old = keys.iter().find(|k| k.kid == old_kid).expect("old");
     let unpublish_at = old.schedule.unpublish_at.expect("scheduled to leave");
-    assert!(unpublish_at >= now + sandbox.environment.policy.id_token_ttl);
+    assert!(unpublish_at >= rotated_at + sandbox.environment.policy.id_token_ttl);
     let later = server
         .airlock
         .list_keys(&sandbox.environment, unpublish_at)
