@@ -20,7 +20,7 @@ pub enum LogoutOutcome {
 }
 
 /// The form field that carries the confirmation.
-pub const CONFIRMATION_FIELD: &str = "airlock_confirm";
+const CONFIRMATION_FIELD: &str = "airlock_confirm";
 
 /// Proof that a confirmation came from a page shown to the session's holder: derived from the session
 /// token (which only that browser holds, in an HttpOnly cookie), and distinct from its stored digest.
