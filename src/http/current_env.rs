@@ -26,19 +26,20 @@ impl FromRequestParts<AppState> for Zone {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let (mut project, mut name) = (None, None);
-        if let Ok(params) = RawPathParams::from_request_parts(parts, state).await {
-            for (key, value) in &params {
-                match key {
-                    PROJECT => project = Some(value.to_string()),
-                    ENVIRONMENT => name = Some(value.to_string()),
-                    _ => {}
-                }
-            }
-        }
-        let zone = match (parts.extensions.get::<Addressed>(), project, name) {
+        let params = RawPathParams::from_request_parts(parts, state).await.ok();
+        let param = |wanted: &str| {
+            params
+                .iter()
+                .flat_map(|params| params.iter())
+                .find_map(|(key, value)| (key == wanted).then_some(value))
+        };
+        let zone = match (
+            parts.extensions.get::<Addressed>(),
+            param(PROJECT),
+            param(ENVIRONMENT),
+        ) {
             (Some(Addressed::PublicHost), Some(project), Some(name)) => {
-                match state.environment(&project, &name).await {
+                match state.environment(project, name).await {
                     Ok(Some(environment)) if environment.path_issuer_enabled => Zone {
                         issuer: Issuer::for_path(&state.public_url, &environment),
                         environment,

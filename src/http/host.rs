@@ -131,15 +131,12 @@ fn effective(
         return (own_host, peer);
     };
     let hops = forwarded_hops(headers);
-    let mut first_trusted = hops.len();
-    while first_trusted > 0 {
-        first_trusted -= 1;
-        match hops[first_trusted].from {
-            Some(from) if is_trusted(from, proxies) => continue,
-            _ => break,
-        }
-    }
-    let trusted = &hops[first_trusted.min(hops.len())..];
+    // From our peer's hop backwards, up to and including the first whose sender is not a trusted proxy.
+    let first_trusted = hops
+        .iter()
+        .rposition(|hop| !hop.from.is_some_and(|from| is_trusted(from, proxies)))
+        .unwrap_or(0);
+    let trusted = &hops[first_trusted..];
     let client = trusted.first().and_then(|hop| hop.from).unwrap_or(peer);
     // The outermost trusted proxy saw the host the client asked for.
     let host = trusted.iter().find_map(|hop| hop.host.clone()).or(own_host);

@@ -73,8 +73,9 @@ impl KeySchedule {
 
 /// What a rotation at `now` decides: the new key is published at once and signs after
 /// `publish_delay`, never sooner than `cache_slack` (so every node, whatever it has cached, publishes
-/// the key before any node signs with it); the keys it replaces stop signing then, and leave the JWKS once every token they
-/// signed has expired (`max_token_ttl`) and every node's cache has seen the change (`cache_slack`).
+/// the key before any node signs with it); the keys it replaces stop signing then, and leave the
+/// JWKS once every token they signed has expired (`max_token_ttl`) and every node's cache has seen
+/// the change (`cache_slack`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rotation {
     pub new_key: KeySchedule,

@@ -7,6 +7,12 @@ use sqlx::Row;
 use super::{EnvStore, StoreError};
 use crate::model::{AuthorizationCode, RefreshToken};
 
+/// SQL condition, the one statement of what keeps an access token alive: the token `$2` of
+/// environment `$1` was not revoked, and its grant `$3` ('' for tokens of no grant) is in force.
+pub(super) const ACCESS_TOKEN_LIVE: &str = "NOT EXISTS (SELECT 1 FROM revoked_access_tokens r \
+     WHERE r.env_id = $1 AND r.jti = $2) AND ($3 = '' OR EXISTS (SELECT 1 FROM grants g \
+     WHERE g.env_id = $1 AND g.grant_id = $3 AND g.revoked_at IS NULL))";
+
 /// A code about to be stored: only its digest is kept.
 #[derive(Debug, Clone)]
 pub struct NewCode {
@@ -149,24 +155,19 @@ impl EnvStore<'_> {
     }
 
     /// Whether an access token is still in force: not revoked itself, and its grant (if any) alive.
-    /// One round trip, as this runs on every userinfo and introspection call.
+    /// One round trip, as this runs on every introspection call.
     pub async fn access_token_is_live(
         &self,
         jti: &str,
         grant_id: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE env_id = $1 AND jti = $2) AS revoked, \
-             (SELECT COUNT(*) FROM grants WHERE env_id = $1 AND grant_id = $3 AND revoked_at IS NULL) AS live",
-        )
-        .bind(self.env_id)
-        .bind(jti)
-        .bind(grant_id.unwrap_or(""))
-        .fetch_one(&mut *self.db.read_connection().await?)
-        .await?;
-        let revoked: i64 = row.try_get("revoked")?;
-        let live: i64 = row.try_get("live")?;
-        Ok(revoked == 0 && (grant_id.is_none() || live > 0))
+        let live = sqlx::query(&format!("SELECT 1 AS live WHERE {ACCESS_TOKEN_LIVE}"))
+            .bind(self.env_id)
+            .bind(jti)
+            .bind(grant_id.unwrap_or(""))
+            .fetch_optional(&mut *self.db.read_connection().await?)
+            .await?;
+        Ok(live.is_some())
     }
 
     pub async fn find_refresh(&self, digest: &str) -> Result<Option<RefreshToken>, StoreError> {

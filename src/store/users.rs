@@ -1,6 +1,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::grants::ACCESS_TOKEN_LIVE;
 use super::{EnvStore, StoreError, flag};
 use crate::model::User;
 
@@ -58,16 +59,14 @@ impl EnvStore<'_> {
         grant_id: &str,
     ) -> Result<Option<User>, StoreError> {
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND user_id = $2 \
-             AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.env_id = $1 AND r.jti = $3) \
-             AND EXISTS (SELECT 1 FROM grants g WHERE g.env_id = $1 AND g.grant_id = $4 \
-             AND g.revoked_at IS NULL)"
+            "SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND user_id = $4 \
+             AND {ACCESS_TOKEN_LIVE}"
         );
         let row = sqlx::query(&sql)
             .bind(self.env_id)
-            .bind(user_id)
             .bind(jti)
             .bind(grant_id)
+            .bind(user_id)
             .fetch_optional(&mut *self.db.read_connection().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
