@@ -1,14 +1,15 @@
-//! JOSE with josekit: key generation, compact JWS signing, verification against an algorithm allow-list,
-//! and JWKS rendering. Only RS256 and ES256 are ever accepted; `alg: none` and HMAC never are.
+//! JOSE: key generation and JWK rendering with josekit; compact JWS signing and verification against
+//! an algorithm allow-list with OpenSSL's key objects (see `signature`). Only RS256 and ES256 are ever
+//! accepted; `alg: none` and HMAC never are.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use josekit::jwk::Jwk;
-use josekit::jws::{ES256, JwsSigner, JwsVerifier, RS256};
+use josekit::jws::{ES256, RS256};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::signature::{PrivateKey, PublicKey};
 use crate::model::SigningAlg;
 
 #[derive(Debug, thiserror::Error)]
@@ -62,16 +63,13 @@ pub fn generate(alg: SigningAlg, kid: String) -> Result<GeneratedKey, JoseError>
 pub struct SigningKey {
     kid: String,
     alg: SigningAlg,
-    signer: Box<dyn JwsSigner>,
+    key: PrivateKey,
 }
 
 impl SigningKey {
     pub fn from_der(kid: String, alg: SigningAlg, der: &[u8]) -> Result<Self, JoseError> {
-        let signer: Box<dyn JwsSigner> = match alg {
-            SigningAlg::RS256 => Box::new(RS256.signer_from_der(der).map_err(key_error)?),
-            SigningAlg::ES256 => Box::new(ES256.signer_from_der(der).map_err(key_error)?),
-        };
-        Ok(SigningKey { kid, alg, signer })
+        let key = PrivateKey::from_der(alg, der).map_err(key_error)?;
+        Ok(SigningKey { kid, alg, key })
     }
 
     pub fn kid(&self) -> &str {
@@ -89,7 +87,7 @@ impl SigningKey {
         let mut input = URL_SAFE_NO_PAD.encode(header.to_string());
         input.push('.');
         input.push_str(&URL_SAFE_NO_PAD.encode(payload));
-        let signature = self.signer.sign(input.as_bytes()).map_err(key_error)?;
+        let signature = self.key.sign(input.as_bytes()).map_err(key_error)?;
         input.push('.');
         input.push_str(&URL_SAFE_NO_PAD.encode(signature));
         Ok(input)
@@ -101,22 +99,39 @@ impl SigningKey {
 pub struct VerifyingKey {
     kid: String,
     alg: SigningAlg,
-    verifier: Box<dyn JwsVerifier>,
+    key: PublicKey,
+}
+
+/// The members of a public JWK that name and rebuild the key.
+#[derive(serde::Deserialize)]
+struct PublicJwk {
+    kid: String,
+    alg: String,
+    #[serde(default)]
+    n: String,
+    #[serde(default)]
+    e: String,
+    #[serde(default)]
+    x: String,
+    #[serde(default)]
+    y: String,
 }
 
 impl VerifyingKey {
     pub fn from_public_jwk(public_jwk: &str) -> Result<Self, JoseError> {
-        let jwk = Jwk::from_bytes(public_jwk.as_bytes()).map_err(key_error)?;
-        let kid = jwk.key_id().ok_or(JoseError::UntrustedKey)?.to_string();
-        let alg = jwk
-            .algorithm()
-            .and_then(SigningAlg::parse)
-            .ok_or(JoseError::UntrustedKey)?;
-        let verifier: Box<dyn JwsVerifier> = match alg {
-            SigningAlg::RS256 => Box::new(RS256.verifier_from_jwk(&jwk).map_err(key_error)?),
-            SigningAlg::ES256 => Box::new(ES256.verifier_from_jwk(&jwk).map_err(key_error)?),
-        };
-        Ok(VerifyingKey { kid, alg, verifier })
+        let jwk: PublicJwk = serde_json::from_str(public_jwk).map_err(key_error)?;
+        let alg = SigningAlg::parse(&jwk.alg).ok_or(JoseError::UntrustedKey)?;
+        let decode = |member: &str| URL_SAFE_NO_PAD.decode(member).map_err(key_error);
+        let key = match alg {
+            SigningAlg::RS256 => PublicKey::rsa(&decode(&jwk.n)?, &decode(&jwk.e)?),
+            SigningAlg::ES256 => PublicKey::p256(&decode(&jwk.x)?, &decode(&jwk.y)?),
+        }
+        .map_err(key_error)?;
+        Ok(VerifyingKey {
+            kid: jwk.kid,
+            alg,
+            key,
+        })
     }
 
     pub fn kid(&self) -> &str {
@@ -168,9 +183,12 @@ impl UnverifiedJws<'_> {
             .iter()
             .find(|key| key.kid == kid && key.alg == alg)
             .ok_or(JoseError::UntrustedKey)?;
-        key.verifier
-            .verify(self.signing_input.as_bytes(), &self.signature)
-            .map_err(|_| JoseError::BadSignature)?;
+        if !key
+            .key
+            .verifies(self.signing_input.as_bytes(), &self.signature)
+        {
+            return Err(JoseError::BadSignature);
+        }
         serde_json::from_slice(&self.payload).map_err(|_| JoseError::Malformed)
     }
 }

@@ -4,3 +4,4 @@ pub mod jose;
 pub mod kek;
 pub mod password;
 pub mod secrets;
+pub mod signature;
