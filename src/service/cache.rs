@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 
+use sha2::{Digest, Sha256};
+
 use super::{Airlock, Error};
 use crate::model::{Client, Environment, Issuer};
+use crate::oidc::claims::AccessTokenClaims;
 
 const MAX_ENTRIES: usize = 20_000;
 
@@ -57,6 +60,27 @@ pub type EnvironmentCache = TtlCache<(String, String), Environment>;
 pub type DiscoveryCache = TtlCache<String, bytes::Bytes>;
 /// Clients (or their absence) by `(environment id, client id)`.
 pub type ClientCache = TtlCache<(String, String), Option<Client>>;
+/// Access tokens whose signature this node checked, by [`verified_token_key`]. A resource server
+/// presents the same token on every call it serves; the signature check is done once per node and
+/// cache period, while expiry, issuer and revocation are still checked on every use.
+pub type VerifiedTokenCache = TtlCache<[u8; 32], std::sync::Arc<VerifiedAccessToken>>;
+
+/// An access token whose signature verified under key `kid` of its environment.
+#[derive(Debug)]
+pub struct VerifiedAccessToken {
+    pub kid: String,
+    pub claims: AccessTokenClaims,
+}
+
+/// SHA-256 of the environment id and the token: the same token presented to another environment is
+/// another key, so it is verified (and refused) there on its own.
+pub fn verified_token_key(environment: &Environment, token: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(environment.id.as_bytes());
+    hasher.update([0]);
+    hasher.update(token.as_bytes());
+    hasher.finalize().into()
+}
 
 impl Airlock {
     /// The environment `project/name`, through the node cache.

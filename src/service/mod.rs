@@ -24,7 +24,7 @@ use crate::oidc::OAuthError;
 use crate::store::{Db, EnvStore, PoolSettings, StoreError};
 
 pub use audit::{AuditWriter, Caller, Event};
-pub use cache::{ClientCache, DiscoveryCache, EnvironmentCache};
+pub use cache::{ClientCache, DiscoveryCache, EnvironmentCache, VerifiedTokenCache};
 pub use keys::{EnvKeys, KeyCache};
 pub use limits::{Limited, RateLimiter};
 
@@ -39,6 +39,7 @@ pub struct Airlock {
     environments: EnvironmentCache,
     clients: ClientCache,
     discovery: DiscoveryCache,
+    verified_tokens: VerifiedTokenCache,
     keys: KeyCache,
     audit: AuditWriter,
     limiter: RateLimiter,
@@ -66,6 +67,7 @@ impl Airlock {
             environments: EnvironmentCache::default(),
             clients: ClientCache::default(),
             discovery: DiscoveryCache::default(),
+            verified_tokens: VerifiedTokenCache::default(),
             keys: KeyCache::default(),
             limiter: RateLimiter::default(),
             signin_gate: limits::SigninGate::default(),

@@ -2,6 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
+use std::sync::Arc;
+
+use super::cache::{VerifiedAccessToken, verified_token_key};
 use super::{Airlock, Error};
 use crate::crypto::jose;
 use crate::model::Zone;
@@ -36,14 +39,32 @@ impl Airlock {
         token: &str,
         now: i64,
     ) -> Result<AccessTokenClaims, Error> {
-        let parsed = jose::parse_compact(token).map_err(|_| OAuthError::invalid_token())?;
-        if parsed.typ.as_deref() != Some("at+jwt") {
-            return Err(OAuthError::invalid_token().with_detail("wrong typ").into());
-        }
         let keys = self.keys(zone, now).await?;
-        let claims: AccessTokenClaims = parsed
-            .verify(&keys.verifying)
-            .map_err(|e| OAuthError::invalid_token().with_detail(e.to_string()))?;
+        let cache_key = verified_token_key(zone, token);
+        let ttl = self.config.cache_seconds;
+        let claims = match self.verified_tokens.get(&cache_key, now, ttl) {
+            // Only while its key is still published: an unpublished key verifies nothing more.
+            Some(known) if keys.verifying.iter().any(|key| key.kid() == known.kid) => {
+                known.claims.clone()
+            }
+            _ => {
+                let parsed = jose::parse_compact(token).map_err(|_| OAuthError::invalid_token())?;
+                if parsed.typ.as_deref() != Some("at+jwt") {
+                    return Err(OAuthError::invalid_token().with_detail("wrong typ").into());
+                }
+                let claims: AccessTokenClaims = parsed
+                    .verify(&keys.verifying)
+                    .map_err(|e| OAuthError::invalid_token().with_detail(e.to_string()))?;
+                let kid = parsed.kid.unwrap_or_default();
+                let verified = VerifiedAccessToken {
+                    kid,
+                    claims: claims.clone(),
+                };
+                self.verified_tokens
+                    .put(cache_key, Arc::new(verified), now, ttl);
+                claims
+            }
+        };
         let issuer = zone.issuer.clone();
         if claims.iss != issuer.as_str() || claims.exp <= now || claims.iat > now + 60 {
             return Err(OAuthError::invalid_token()

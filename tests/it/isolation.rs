@@ -193,7 +193,9 @@ async fn assert_isolated(
     assert_eq!(foreign_refresh.0, 400);
     assert_eq!(foreign_refresh, run(refresh_form(fake)).await);
 
-    // The access token of `from` at `to`'s userinfo: the same 401 as a garbage token.
+    // The access token of `from` at `to`'s userinfo: the same 401 as a garbage token, even right
+    // after `from` accepted it (and this node remembered its signature as checked).
+    assert_eq!(userinfo(from, &stolen.access_token).await.0, 200);
     let foreign_userinfo = userinfo(to, &stolen.access_token).await;
     assert_eq!(foreign_userinfo.0, 401);
     assert_eq!(foreign_userinfo, userinfo(to, "e30.e30.c2ln").await);
