@@ -58,6 +58,13 @@ pub fn generate(alg: SigningAlg, kid: String) -> Result<GeneratedKey, JoseError>
     })
 }
 
+#[derive(Serialize)]
+struct JwsHeader<'a> {
+    alg: &'a str,
+    kid: &'a str,
+    typ: &'a str,
+}
+
 /// A private key ready to sign, decrypted once and kept in memory.
 #[derive(Debug)]
 pub struct SigningKey {
@@ -82,9 +89,14 @@ impl SigningKey {
 
     /// Compact JWS of `claims` with header `{alg, kid, typ}`.
     pub fn sign(&self, typ: &str, claims: &impl Serialize) -> Result<String, JoseError> {
-        let header = json!({ "alg": self.alg.as_str(), "kid": self.kid, "typ": typ });
+        let header = JwsHeader {
+            alg: self.alg.as_str(),
+            kid: &self.kid,
+            typ,
+        };
+        let header = serde_json::to_vec(&header).map_err(key_error)?;
         let payload = serde_json::to_vec(claims).map_err(key_error)?;
-        let mut input = URL_SAFE_NO_PAD.encode(header.to_string());
+        let mut input = URL_SAFE_NO_PAD.encode(header);
         input.push('.');
         input.push_str(&URL_SAFE_NO_PAD.encode(payload));
         let signature = self.key.sign(input.as_bytes()).map_err(key_error)?;
