@@ -1,8 +1,8 @@
 //! UserInfo (OIDC Core §5.3): a valid access token of this zone, for a live grant, with `openid`.
 
-use serde_json::{Map, Value, json};
-
 use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
 
 use super::cache::{VerifiedAccessToken, verified_token_key};
 use super::{Airlock, Error};
