@@ -117,8 +117,12 @@ pub struct VerifyingKey {
 /// The members of a public JWK that name and rebuild the key.
 #[derive(serde::Deserialize)]
 struct PublicJwk {
-    kid: String,
+    kty: String,
+    kid: Option<String>,
     alg: String,
+    #[serde(rename = "use")]
+    key_use: Option<String>,
+    crv: Option<String>,
     #[serde(default)]
     n: String,
     #[serde(default)]
@@ -130,20 +134,31 @@ struct PublicJwk {
 }
 
 impl VerifyingKey {
+    /// A signing key's public JWK: `kty` (and for EC `crv`) must fit its `alg`, and `use`, if
+    /// present, must be `sig`.
     pub fn from_public_jwk(public_jwk: &str) -> Result<Self, JoseError> {
         let jwk: PublicJwk = serde_json::from_str(public_jwk).map_err(key_error)?;
         let alg = SigningAlg::parse(&jwk.alg).ok_or(JoseError::UntrustedKey)?;
+        let kid = jwk.kid.ok_or(JoseError::UntrustedKey)?;
+        let fits = match alg {
+            SigningAlg::RS256 => jwk.kty == "RSA",
+            SigningAlg::ES256 => jwk.kty == "EC" && jwk.crv.as_deref() == Some("P-256"),
+        };
+        if !fits
+            || jwk
+                .key_use
+                .as_deref()
+                .is_some_and(|key_use| key_use != "sig")
+        {
+            return Err(JoseError::UntrustedKey);
+        }
         let decode = |member: &str| URL_SAFE_NO_PAD.decode(member).map_err(key_error);
         let key = match alg {
             SigningAlg::RS256 => PublicKey::rsa(&decode(&jwk.n)?, &decode(&jwk.e)?),
             SigningAlg::ES256 => PublicKey::p256(&decode(&jwk.x)?, &decode(&jwk.y)?),
         }
         .map_err(key_error)?;
-        Ok(VerifyingKey {
-            kid: jwk.kid,
-            alg,
-            key,
-        })
+        Ok(VerifyingKey { kid, alg, key })
     }
 
     pub fn kid(&self) -> &str {

@@ -35,6 +35,12 @@ fn p256() -> Result<EcGroup, ErrorStack> {
     EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)
 }
 
+/// RS256 keys: a modulus of at least 2048 bits (RFC 7518 §3.3) and an odd exponent of at least 3.
+fn fits_rs256<T: openssl::pkey::HasPublic>(rsa: &Rsa<T>) -> bool {
+    let exponent = rsa.e();
+    rsa.n().num_bits() >= 2048 && exponent.num_bits() >= 2 && exponent.is_bit_set(0)
+}
+
 fn rs256_encoding(message: &[u8]) -> Vec<u8> {
     let mut encoded = Vec::with_capacity(SHA256_DIGEST_INFO.len() + 32);
     encoded.extend_from_slice(&SHA256_DIGEST_INFO);
@@ -55,7 +61,7 @@ impl PrivateKey {
         match alg {
             SigningAlg::RS256 => {
                 let rsa = key.rsa().map_err(|_| KeyError::WrongKind("RS256"))?;
-                if rsa.size() < 256 {
+                if !fits_rs256(&rsa) {
                     return Err(KeyError::WrongKind("RS256"));
                 }
                 Ok(PrivateKey::Rsa(rsa))
@@ -103,7 +109,7 @@ impl PublicKey {
             BigNum::from_slice(modulus)?,
             BigNum::from_slice(exponent)?,
         )?;
-        if rsa.size() < 256 {
+        if !fits_rs256(&rsa) {
             return Err(KeyError::WrongKind("RS256"));
         }
         Ok(PublicKey::Rsa(rsa))
@@ -225,5 +231,15 @@ mod tests {
         assert!(PrivateKey::from_der(SigningAlg::RS256, &ec).is_err());
         assert!(PrivateKey::from_der(SigningAlg::RS256, b"not der").is_err());
         assert!(PublicKey::p256(&[1; 32], &[2; 32]).is_err());
+        let modulus = member(
+            &RS256.generate_key_pair(2048).unwrap().to_jwk_public_key(),
+            "n",
+        );
+        assert!(PublicKey::rsa(&modulus, &[1, 0, 1]).is_ok());
+        assert!(PublicKey::rsa(&modulus, &[1]).is_err());
+        assert!(PublicKey::rsa(&modulus[1..], &[1, 0, 1]).is_err());
+        let short = PKey::from_rsa(Rsa::generate(1024).unwrap()).unwrap();
+        let short = short.private_key_to_der().unwrap();
+        assert!(PrivateKey::from_der(SigningAlg::RS256, &short).is_err());
     }
 }

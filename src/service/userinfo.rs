@@ -42,12 +42,14 @@ impl Airlock {
         let keys = self.keys(zone, now).await?;
         let cache_key = verified_token_key(zone, token);
         let ttl = self.config.cache_seconds;
-        let claims = match self.verified_tokens.get(&cache_key, now, ttl) {
-            // Only while its key is still published: an unpublished key verifies nothing more.
-            Some(known) if keys.verifying.iter().any(|key| key.kid() == known.kid) => {
-                known.claims.clone()
-            }
-            _ => {
+        // A remembered token counts only while its key is still published.
+        let remembered = self
+            .verified_tokens
+            .get(&cache_key, now, ttl)
+            .filter(|known| keys.verifying.iter().any(|key| key.kid() == known.kid));
+        let (claims, newly_verified_by) = match remembered {
+            Some(known) => (known.claims.clone(), None),
+            None => {
                 let parsed = jose::parse_compact(token).map_err(|_| OAuthError::invalid_token())?;
                 if parsed.typ.as_deref() != Some("at+jwt") {
                     return Err(OAuthError::invalid_token().with_detail("wrong typ").into());
@@ -55,14 +57,7 @@ impl Airlock {
                 let claims: AccessTokenClaims = parsed
                     .verify(&keys.verifying)
                     .map_err(|e| OAuthError::invalid_token().with_detail(e.to_string()))?;
-                let kid = parsed.kid.unwrap_or_default();
-                let verified = VerifiedAccessToken {
-                    kid,
-                    claims: claims.clone(),
-                };
-                self.verified_tokens
-                    .put(cache_key, Arc::new(verified), now, ttl);
-                claims
+                (claims, parsed.kid)
             }
         };
         let issuer = zone.issuer.clone();
@@ -70,6 +65,14 @@ impl Airlock {
             return Err(OAuthError::invalid_token()
                 .with_detail("iss or lifetime")
                 .into());
+        }
+        if let Some(kid) = newly_verified_by {
+            let verified = VerifiedAccessToken {
+                kid,
+                claims: claims.clone(),
+            };
+            self.verified_tokens
+                .put(cache_key, Arc::new(verified), now, ttl);
         }
         Ok(claims)
     }
