@@ -285,7 +285,7 @@ impl Airlock {
         let Some(client) = self.client(zone, client_id).await? else {
             return Ok(Err(AuthorizeOutcome::ErrorPage(PageError::UnknownClient)));
         };
-        let issuer = zone.issuer.clone();
+        let issuer = &zone.issuer;
         let redirect = match authorize::verify_redirect(params, &client, issuer.as_str()) {
             Ok(redirect) => redirect,
             Err(page) => return Ok(Err(AuthorizeOutcome::ErrorPage(page))),

@@ -57,7 +57,7 @@ impl Airlock {
         Ok(json!({
             "active": true,
             "token_type": "refresh_token",
-            "iss": zone.issuer.clone().as_str(),
+            "iss": zone.issuer.as_str(),
             "sub": refresh.user_id,
             "client_id": refresh.client_id,
             "scope": refresh.scope,

@@ -281,7 +281,7 @@ impl Airlock {
             .into());
         }
         let keys = self.keys(zone, now).await?;
-        let issuer = zone.issuer.clone();
+        let issuer = &zone.issuer;
         let claims = AccessTokenClaims {
             iss: issuer.as_str().to_string(),
             sub: client.client_id.clone(),
@@ -322,7 +322,7 @@ impl Airlock {
         let keys = self.keys(zone, now).await?;
         let access_token = self.sign_access_token(zone, &keys, grant, now)?;
         let id_token = if grant.scope.contains(scope::OPENID) {
-            let issuer = zone.issuer.clone();
+            let issuer = &zone.issuer;
             let id_claims = IdTokenClaims {
                 iss: issuer.as_str().to_string(),
                 sub: grant.user.user_id.clone(),
@@ -358,7 +358,7 @@ impl Airlock {
         now: i64,
     ) -> Result<String, Error> {
         let claims = AccessTokenClaims {
-            iss: zone.issuer.clone().as_str().to_string(),
+            iss: zone.issuer.as_str().to_string(),
             sub: grant.user.user_id.clone(),
             aud: grant.client.client_id.clone(),
             client_id: grant.client.client_id.clone(),

@@ -60,7 +60,7 @@ impl Airlock {
                 (claims, parsed.kid)
             }
         };
-        let issuer = zone.issuer.clone();
+        let issuer = &zone.issuer;
         if claims.iss != issuer.as_str() || claims.exp <= now || claims.iat > now + 60 {
             return Err(OAuthError::invalid_token()
                 .with_detail("iss or lifetime")
@@ -95,7 +95,7 @@ impl Airlock {
         let Ok(claims) = parsed.verify::<IdTokenClaims>(&keys.verifying) else {
             return Ok(None);
         };
-        let issuer = zone.issuer.clone();
+        let issuer = &zone.issuer;
         Ok((claims.iss == issuer.as_str()).then_some(claims))
     }
 
