@@ -16,12 +16,20 @@ const MAX_ENTRIES: usize = 20_000;
 #[derive(Debug)]
 pub struct TtlCache<K, V> {
     entries: Mutex<HashMap<K, (V, i64)>>,
+    capacity: usize,
 }
 
 impl<K, V> Default for TtlCache<K, V> {
     fn default() -> Self {
+        TtlCache::with_capacity(MAX_ENTRIES)
+    }
+}
+
+impl<K, V> TtlCache<K, V> {
+    pub fn with_capacity(capacity: usize) -> Self {
         TtlCache {
             entries: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
         }
     }
 }
@@ -36,10 +44,18 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
     pub fn put(&self, key: K, value: V, now: i64, ttl: i64) {
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES {
+            if entries.len() >= self.capacity {
                 entries.retain(|_, (_, stored_at)| now - *stored_at < ttl);
-                if entries.len() >= MAX_ENTRIES {
-                    entries.clear();
+                if entries.len() >= self.capacity {
+                    // Full of live entries: drop an eighth, an arbitrary set (the map's order is
+                    // randomly seeded), so a flood of new keys mostly evicts its own kind instead
+                    // of emptying the cache for everyone.
+                    let mut dropped = 0;
+                    let evict = self.capacity.div_ceil(8);
+                    entries.retain(|_, _| {
+                        dropped += 1;
+                        dropped > evict
+                    });
                 }
             }
             entries.insert(key, (value, now));
@@ -58,8 +74,11 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 pub type EnvironmentCache = TtlCache<(String, String), Environment>;
 /// Serialised discovery documents by issuer (a pure function of the issuer, so never stale).
 pub type DiscoveryCache = TtlCache<String, bytes::Bytes>;
-/// Clients (or their absence) by `(environment id, client id)`.
-pub type ClientCache = TtlCache<(String, String), Option<Client>>;
+/// Clients by `(environment id, client id)`.
+pub type ClientCache = TtlCache<(String, String), Client>;
+/// Client ids found not to exist, by `(environment id, client id)`: apart from the clients, so
+/// requests naming made-up ids churn this cache and never evict real clients.
+pub type UnknownClientCache = TtlCache<(String, String), ()>;
 /// Access tokens whose signature this node checked, by [`verified_token_key`]. A resource server
 /// presents the same token on every call it serves; the signature check is done once per node and
 /// cache period, while expiry, issuer and revocation are still checked on every use.
@@ -115,16 +134,23 @@ impl Airlock {
         let (now, ttl) = (crate::clock::now(), self.config.cache_seconds);
         let key = (environment.id.clone(), client_id.to_string());
         if let Some(client) = self.clients.get(&key, now, ttl) {
-            return Ok(client);
+            return Ok(Some(client));
+        }
+        if self.unknown_clients.get(&key, now, ttl).is_some() {
+            return Ok(None);
         }
         let found = self.env_store(environment).find_client(client_id).await?;
-        self.clients.put(key, found.clone(), now, ttl);
+        match &found {
+            Some(client) => self.clients.put(key, client.clone(), now, ttl),
+            None => self.unknown_clients.put(key, (), now, ttl),
+        }
         Ok(found)
     }
 
     pub(super) fn forget_client(&self, environment: &Environment, client_id: &str) {
-        self.clients
-            .forget(&(environment.id.clone(), client_id.to_string()));
+        let key = (environment.id.clone(), client_id.to_string());
+        self.clients.forget(&key);
+        self.unknown_clients.forget(&key);
     }
 
     /// The discovery document of `issuer`, serialised once per node.
@@ -136,5 +162,36 @@ impl Airlock {
         let document: bytes::Bytes = crate::oidc::discovery::metadata(issuer).to_string().into();
         self.discovery.put(key, document.clone(), 0, i64::MAX);
         document
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_cache_of_live_entries_drops_an_eighth_not_everything() {
+        let cache = TtlCache::with_capacity(64);
+        for key in 0..64 {
+            cache.put(key, key, 100, 60);
+        }
+        cache.put(64, 64, 100, 60);
+        let live = (0..=64).filter(|k| cache.get(k, 100, 60).is_some()).count();
+        assert_eq!(live, 64 - 8 + 1);
+        assert_eq!(cache.get(&64, 100, 60), Some(64));
+    }
+
+    #[test]
+    fn expired_entries_go_first() {
+        let cache = TtlCache::with_capacity(4);
+        cache.put("old", 1, 0, 60);
+        for key in ["a", "b", "c"] {
+            cache.put(key, 2, 100, 60);
+        }
+        cache.put("d", 3, 100, 60);
+        assert_eq!(cache.get(&"old", 100, 60), None);
+        for key in ["a", "b", "c", "d"] {
+            assert!(cache.get(&key, 100, 60).is_some(), "{key} was evicted");
+        }
     }
 }

@@ -24,7 +24,9 @@ use crate::oidc::OAuthError;
 use crate::store::{Db, EnvStore, PoolSettings, StoreError};
 
 pub use audit::{AuditWriter, Caller, Event};
-pub use cache::{ClientCache, DiscoveryCache, EnvironmentCache, VerifiedTokenCache};
+pub use cache::{
+    ClientCache, DiscoveryCache, EnvironmentCache, UnknownClientCache, VerifiedTokenCache,
+};
 pub use keys::{EnvKeys, KeyCache};
 pub use limits::{Limited, RateLimiter};
 
@@ -38,6 +40,7 @@ pub struct Airlock {
     kek: Kek,
     environments: EnvironmentCache,
     clients: ClientCache,
+    unknown_clients: UnknownClientCache,
     discovery: DiscoveryCache,
     verified_tokens: VerifiedTokenCache,
     keys: KeyCache,
@@ -66,6 +69,7 @@ impl Airlock {
             kek,
             environments: EnvironmentCache::default(),
             clients: ClientCache::default(),
+            unknown_clients: UnknownClientCache::default(),
             discovery: DiscoveryCache::default(),
             verified_tokens: VerifiedTokenCache::default(),
             keys: KeyCache::default(),

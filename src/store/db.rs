@@ -77,7 +77,9 @@ pub struct PoolSettings {
 }
 
 const SQLITE_DEFAULT_CONNECTIONS: u32 = 4;
-const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+/// `synchronous = FULL`: a commit is on disk before it returns (WAL's `NORMAL` may lose the last
+/// commits to a power cut), so an audit entry is durable before the response it records.
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
 const POSTGRES_DEFAULT_CONNECTIONS: u32 = 16;
 

@@ -7,6 +7,7 @@ use openidconnect::{
     AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, Scope, TokenResponse,
 };
 use serde_json::{Value, json};
+use sqlx::{AnyConnection, Connection, Executor};
 
 use crate::backend_test;
 use crate::harness::flow::{self, client_post, introspect};
@@ -542,3 +543,56 @@ async fn no_default_environment(server: &TestServer) {
     assert_eq!(discovery["issuer"], format!("{}/acme/sandbox", server.base));
 }
 backend_test!(no_default_environment);
+
+/// One zone naming made-up client ids, as many as a node caches, does not push another zone's
+/// clients out of the cache. The real client's row is renamed behind the cache first, so a lookup
+/// that went back to the database would show the new name.
+async fn made_up_client_ids_do_not_evict_real_clients(server: &TestServer) {
+    let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let production = server.seed("acme", "production", EnvKind::Live).await;
+    let cached = server
+        .airlock
+        .client(&production.environment, &production.client_id)
+        .await
+        .expect("lookup")
+        .expect("client");
+    sqlx::any::install_default_drivers();
+    let mut conn = AnyConnection::connect(&server.database_url)
+        .await
+        .expect("connect");
+    let renamed = conn
+        .execute(
+            format!(
+                "UPDATE clients SET name = 'renamed behind the cache' WHERE client_id = '{}'",
+                production.client_id
+            )
+            .as_str(),
+        )
+        .await
+        .expect("rename");
+    assert_eq!(renamed.rows_affected(), 1);
+    conn.close().await.ok();
+    for n in 0..20_001 {
+        let made_up = format!("cl_made_up_{n}");
+        let found = server
+            .airlock
+            .client(&sandbox.environment, &made_up)
+            .await
+            .expect("lookup");
+        assert!(found.is_none());
+    }
+    let again = server
+        .airlock
+        .client(&production.environment, &production.client_id)
+        .await
+        .expect("lookup")
+        .expect("client");
+    assert_eq!(again.name, cached.name);
+}
+backend_test!(
+    made_up_client_ids_do_not_evict_real_clients,
+    crate::harness::Options {
+        cache_seconds: Some(600),
+        ..crate::harness::Options::default()
+    }
+);
