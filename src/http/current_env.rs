@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::{self, HttpError};
 use super::host::Addressed;
-use crate::model::{Issuer, Zone};
+use crate::model::Zone;
 
 /// The zone a request is addressed to: its environment, and the issuer it answers as.
 pub type CurrentEnvironment = Zone;
@@ -39,12 +39,9 @@ impl FromRequestParts<AppState> for Zone {
             param(ENVIRONMENT),
         ) {
             (Some(Addressed::PublicHost), Some(project), Some(name)) => {
-                match state.environment(project, name).await {
-                    Ok(Some(environment)) if environment.path_issuer_enabled => Zone {
-                        issuer: Issuer::for_path(&state.public_url, &environment),
-                        environment,
-                    },
-                    Ok(_) => return Err(error::not_found().await),
+                match state.path_zone(project, name).await {
+                    Ok(Some(zone)) => zone,
+                    Ok(None) => return Err(error::not_found().await),
                     Err(e) => return Err(HttpError::json(e).into_response()),
                 }
             }

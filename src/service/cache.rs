@@ -1,14 +1,15 @@
 //! Per-node caches bounded in time, so another node's changes are seen within the configured cache
 //! bound (`AIRLOCK_CACHE_SECONDS`), and bounded in size, so hostile keys cannot grow them without end.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
 use super::{Airlock, Error};
-use crate::model::{Client, Environment, Issuer};
+use crate::model::{Client, Environment, Issuer, Zone};
 use crate::oidc::claims::AccessTokenClaims;
 
 const MAX_ENTRIES: usize = 20_000;
@@ -36,7 +37,11 @@ impl<K, V> TtlCache<K, V> {
 
 impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     /// The value stored less than `ttl` seconds before `now`.
-    pub fn get(&self, key: &K, now: i64, ttl: i64) -> Option<V> {
+    pub fn get<Q>(&self, key: &Q, now: i64, ttl: i64) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         let entries = self.entries.lock().ok()?;
         let (value, stored_at) = entries.get(key)?;
         (now - stored_at < ttl).then(|| value.clone())
@@ -72,6 +77,8 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
 /// Environments by `(project, name)`.
 pub type EnvironmentCache = TtlCache<(String, String), Environment>;
+/// Path issuers' zones by `(project, name)`: what a request under `/{project}/{environment}` needs.
+pub type PathZoneCache = TtlCache<(String, String), Zone>;
 /// Serialised discovery documents by issuer (a pure function of the issuer, so never stale).
 pub type DiscoveryCache = TtlCache<String, bytes::Bytes>;
 /// Clients by `(environment id, client id)`.
@@ -82,7 +89,7 @@ pub type UnknownClientCache = TtlCache<(String, String), ()>;
 /// Access tokens whose signature this node checked, by [`verified_token_key`]. A resource server
 /// presents the same token on every call it serves; the signature check is done once per node and
 /// cache period, while expiry, issuer and revocation are still checked on every use.
-pub type VerifiedTokenCache = TtlCache<[u8; 32], std::sync::Arc<VerifiedAccessToken>>;
+pub type VerifiedTokenCache = TtlCache<[u8; 32], Arc<VerifiedAccessToken>>;
 
 /// An access token whose signature verified under key `kid` of its environment.
 #[derive(Debug)]
@@ -120,9 +127,34 @@ impl Airlock {
         Ok(found)
     }
 
+    /// The zone of the path issuer `/{project}/{name}`, through the node cache; none when the
+    /// environment does not exist or its path issuer is turned off.
+    pub async fn path_zone(&self, project: &str, name: &str) -> Result<Option<Zone>, Error> {
+        let (now, ttl) = (crate::clock::now(), self.config.cache_seconds);
+        let key = (project.to_string(), name.to_string());
+        if let Some(zone) = self.path_zones.get(&key, now, ttl) {
+            return Ok(Some(zone));
+        }
+        // From the database, not through the environment cache: a cached zone is never older
+        // than one cache period.
+        let Some(environment) = self.db.find_environment(project, name).await? else {
+            return Ok(None);
+        };
+        if !environment.path_issuer_enabled {
+            return Ok(None);
+        }
+        let zone = Zone {
+            issuer: Arc::new(Issuer::for_path(&self.public_url, &environment)),
+            environment: Arc::new(environment),
+        };
+        self.path_zones.put(key, zone.clone(), now, ttl);
+        Ok(Some(zone))
+    }
+
     pub(super) fn forget_environment(&self, environment: &Environment) {
-        self.environments
-            .forget(&(environment.project.clone(), environment.name.clone()));
+        let key = (environment.project.clone(), environment.name.clone());
+        self.environments.forget(&key);
+        self.path_zones.forget(&key);
     }
 
     /// A client of `environment`, through the node cache (unknown ids included).
@@ -155,12 +187,12 @@ impl Airlock {
 
     /// The discovery document of `issuer`, serialised once per node.
     pub fn discovery_document(&self, issuer: &Issuer) -> bytes::Bytes {
-        let key = issuer.as_str().to_string();
-        if let Some(document) = self.discovery.get(&key, 0, i64::MAX) {
+        if let Some(document) = self.discovery.get(issuer.as_str(), 0, i64::MAX) {
             return document;
         }
         let document: bytes::Bytes = crate::oidc::discovery::metadata(issuer).to_string().into();
-        self.discovery.put(key, document.clone(), 0, i64::MAX);
+        self.discovery
+            .put(issuer.as_str().to_string(), document.clone(), 0, i64::MAX);
         document
     }
 }

@@ -3,6 +3,7 @@
 //! cannot hammer the database).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use hickory_resolver::TokioAsyncResolver;
 use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig, ResolverOpts};
@@ -274,8 +275,8 @@ impl Airlock {
                 .find_environment_by_id(&domain.env_id)
                 .await?
                 .map(|environment| Zone {
-                    environment,
-                    issuer: Issuer::for_domain(&domain.host),
+                    environment: Arc::new(environment),
+                    issuer: Arc::new(Issuer::for_domain(&domain.host)),
                 }),
             _ => None,
         };

@@ -25,7 +25,8 @@ use crate::store::{Db, EnvStore, PoolSettings, StoreError};
 
 pub use audit::{AuditWriter, Caller, Event};
 pub use cache::{
-    ClientCache, DiscoveryCache, EnvironmentCache, UnknownClientCache, VerifiedTokenCache,
+    ClientCache, DiscoveryCache, EnvironmentCache, PathZoneCache, UnknownClientCache,
+    VerifiedTokenCache,
 };
 pub use keys::{EnvKeys, KeyCache};
 pub use limits::{Limited, RateLimiter};
@@ -39,6 +40,7 @@ pub struct Airlock {
     pub db: Db,
     kek: Kek,
     environments: EnvironmentCache,
+    path_zones: PathZoneCache,
     clients: ClientCache,
     unknown_clients: UnknownClientCache,
     discovery: DiscoveryCache,
@@ -68,6 +70,7 @@ impl Airlock {
             db,
             kek,
             environments: EnvironmentCache::default(),
+            path_zones: PathZoneCache::default(),
             clients: ClientCache::default(),
             unknown_clients: UnknownClientCache::default(),
             discovery: DiscoveryCache::default(),
