@@ -550,12 +550,15 @@ backend_test!(no_default_environment);
 async fn made_up_client_ids_do_not_evict_real_clients(server: &TestServer) {
     let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
     let production = server.seed("acme", "production", EnvKind::Live).await;
-    let cached = server
-        .airlock
-        .client(&production.environment, &production.client_id)
-        .await
-        .expect("lookup")
-        .expect("client");
+    let production_client = async || {
+        server
+            .airlock
+            .client(&production.environment, &production.client_id)
+            .await
+            .expect("lookup")
+            .expect("client")
+    };
+    let cached = production_client().await;
     sqlx::any::install_default_drivers();
     let mut conn = AnyConnection::connect(&server.database_url)
         .await
@@ -581,12 +584,7 @@ async fn made_up_client_ids_do_not_evict_real_clients(server: &TestServer) {
             .expect("lookup");
         assert!(found.is_none());
     }
-    let again = server
-        .airlock
-        .client(&production.environment, &production.client_id)
-        .await
-        .expect("lookup")
-        .expect("client");
+    let again = production_client().await;
     assert_eq!(again.name, cached.name);
 }
 backend_test!(
