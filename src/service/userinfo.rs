@@ -28,6 +28,18 @@ impl Airlock {
         {
             return Err(OAuthError::invalid_token().with_detail("revoked").into());
         }
+        // A user's token dies with its grant, which deleting the client removes; a client's own
+        // token (client_credentials) has no grant, so it dies with the client itself.
+        if claims.grant.is_none()
+            && self
+                .client(&zone.environment, &claims.client_id)
+                .await?
+                .is_none()
+        {
+            return Err(OAuthError::invalid_token()
+                .with_detail("client deleted")
+                .into());
+        }
         Ok(claims)
     }
 

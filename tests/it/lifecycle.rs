@@ -1,6 +1,8 @@
 //! Introspection (RFC 7662) and revocation (RFC 7009).
 
-use airlock::model::EnvKind;
+use airlock::model::{EnvKind, SigningAlg};
+use airlock::service::Caller;
+use airlock::service::admin::NewClient;
 use serde_json::json;
 
 use crate::backend_test;
@@ -234,3 +236,51 @@ async fn discovery_advertises_the_lifecycle_endpoints(server: &TestServer) {
     );
 }
 backend_test!(discovery_advertises_the_lifecycle_endpoints);
+
+async fn a_deleted_clients_own_tokens_stop_introspecting_as_active(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let machine = server
+        .airlock
+        .create_client(
+            &zone.environment,
+            NewClient {
+                name: "Machine".into(),
+                redirect_uris: vec![],
+                post_logout_redirect_uris: vec![],
+                public: false,
+                first_party: false,
+                id_token_signed_response_alg: SigningAlg::ES256,
+            },
+            &Caller::cli(),
+            server.now(),
+        )
+        .await
+        .expect("client");
+    let secret = machine.client_secret.expect("secret");
+    let (status, issued) = client_post(
+        &format!("{}/token", zone.issuer),
+        &machine.client.client_id,
+        &secret,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200, "{issued}");
+    let token = issued["access_token"].as_str().expect("access_token");
+    assert_eq!(introspect(&zone, token).await.1["active"], true);
+
+    server
+        .airlock
+        .delete_client(
+            &zone.environment,
+            &machine.client.client_id,
+            &Caller::cli(),
+            server.now(),
+        )
+        .await
+        .expect("delete");
+    assert_eq!(
+        introspect(&zone, token).await,
+        (200, json!({"active": false}))
+    );
+}
+backend_test!(a_deleted_clients_own_tokens_stop_introspecting_as_active);
