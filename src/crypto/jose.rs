@@ -1,15 +1,20 @@
-//! JOSE: key generation and JWK rendering with josekit; compact JWS signing and verification against
-//! an algorithm allow-list with OpenSSL's key objects (see `signature`). Only RS256 and ES256 are ever
-//! accepted; `alg: none` and HMAC never are.
+//! JOSE keys: generation and public JWKs with josekit, signing and verification of JWTs through
+//! `jws` (OpenSSL's signer and verifier). Only RS256 and ES256 are ever accepted; `alg: none` and
+//! HMAC never are.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jws::{ES256, RS256};
-use serde::Serialize;
+use openssl::bn::BigNum;
+use openssl::ec::{EcGroup, EcKey};
+use openssl::nid::Nid;
+use openssl::pkey::PKey;
+use openssl::rsa::Rsa;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::signature::{PrivateKey, PublicKey};
+use super::jws::{CompactJws, JwsError, JwsSigner, JwsVerifier};
 use crate::model::SigningAlg;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +31,15 @@ pub enum JoseError {
 
 fn key_error(error: impl std::fmt::Display) -> JoseError {
     JoseError::Key(error.to_string())
+}
+
+impl From<JwsError> for JoseError {
+    fn from(error: JwsError) -> Self {
+        match error {
+            JwsError::Malformed => JoseError::Malformed,
+            other => key_error(other),
+        }
+    }
 }
 
 /// A freshly generated key pair: public JWK (with kid, alg, use) and PKCS#8 DER private key.
@@ -58,11 +72,20 @@ pub fn generate(alg: SigningAlg, kid: String) -> Result<GeneratedKey, JoseError>
     })
 }
 
+/// The protected header of every JWT Airlock signs.
 #[derive(Serialize)]
-struct JwsHeader<'a> {
+struct JwtHeader<'a> {
     alg: &'a str,
     kid: &'a str,
     typ: &'a str,
+}
+
+/// What a presented token's header says about how to check it.
+#[derive(Deserialize)]
+struct PresentedHeader {
+    alg: String,
+    kid: Option<String>,
+    typ: Option<String>,
 }
 
 /// A private key ready to sign, decrypted once and kept in memory.
@@ -70,13 +93,13 @@ struct JwsHeader<'a> {
 pub struct SigningKey {
     kid: String,
     alg: SigningAlg,
-    key: PrivateKey,
+    signer: JwsSigner,
 }
 
 impl SigningKey {
     pub fn from_der(kid: String, alg: SigningAlg, der: &[u8]) -> Result<Self, JoseError> {
-        let key = PrivateKey::from_der(alg, der).map_err(key_error)?;
-        Ok(SigningKey { kid, alg, key })
+        let signer = JwsSigner::from_der(alg, der)?;
+        Ok(SigningKey { kid, alg, signer })
     }
 
     pub fn kid(&self) -> &str {
@@ -89,20 +112,14 @@ impl SigningKey {
 
     /// Compact JWS of `claims` with header `{alg, kid, typ}`.
     pub fn sign(&self, typ: &str, claims: &impl Serialize) -> Result<String, JoseError> {
-        let header = JwsHeader {
+        let header = JwtHeader {
             alg: self.alg.as_str(),
             kid: &self.kid,
             typ,
         };
         let header = serde_json::to_vec(&header).map_err(key_error)?;
         let payload = serde_json::to_vec(claims).map_err(key_error)?;
-        let mut input = URL_SAFE_NO_PAD.encode(header);
-        input.push('.');
-        input.push_str(&URL_SAFE_NO_PAD.encode(payload));
-        let signature = self.key.sign(input.as_bytes()).map_err(key_error)?;
-        input.push('.');
-        input.push_str(&URL_SAFE_NO_PAD.encode(signature));
-        Ok(input)
+        Ok(self.signer.sign_compact(&header, &payload)?)
     }
 }
 
@@ -110,12 +127,11 @@ impl SigningKey {
 #[derive(Debug)]
 pub struct VerifyingKey {
     kid: String,
-    alg: SigningAlg,
-    key: PublicKey,
+    verifier: JwsVerifier,
 }
 
 /// The members of a public JWK that name and rebuild the key.
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 struct PublicJwk {
     kty: String,
     kid: Option<String>,
@@ -133,6 +149,11 @@ struct PublicJwk {
     y: String,
 }
 
+fn big_number(member: &str) -> Result<BigNum, JoseError> {
+    let bytes = URL_SAFE_NO_PAD.decode(member).map_err(key_error)?;
+    BigNum::from_slice(&bytes).map_err(key_error)
+}
+
 impl VerifyingKey {
     /// A signing key's public JWK: `kty` (and for EC `crv`) must fit its `alg`, and `use`, if
     /// present, must be `sig`.
@@ -144,21 +165,26 @@ impl VerifyingKey {
             SigningAlg::RS256 => jwk.kty == "RSA",
             SigningAlg::ES256 => jwk.kty == "EC" && jwk.crv.as_deref() == Some("P-256"),
         };
-        if !fits
-            || jwk
-                .key_use
-                .as_deref()
-                .is_some_and(|key_use| key_use != "sig")
-        {
+        if !fits || jwk.key_use.as_deref().is_some_and(|used| used != "sig") {
             return Err(JoseError::UntrustedKey);
         }
-        let decode = |member: &str| URL_SAFE_NO_PAD.decode(member).map_err(key_error);
         let key = match alg {
-            SigningAlg::RS256 => PublicKey::rsa(&decode(&jwk.n)?, &decode(&jwk.e)?),
-            SigningAlg::ES256 => PublicKey::p256(&decode(&jwk.x)?, &decode(&jwk.y)?),
-        }
-        .map_err(key_error)?;
-        Ok(VerifyingKey { kid, alg, key })
+            SigningAlg::RS256 => {
+                let rsa = Rsa::from_public_components(big_number(&jwk.n)?, big_number(&jwk.e)?)
+                    .map_err(key_error)?;
+                PKey::from_rsa(rsa).map_err(key_error)?
+            }
+            SigningAlg::ES256 => {
+                let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).map_err(key_error)?;
+                // A point off the curve is refused here.
+                let (x, y) = (big_number(&jwk.x)?, big_number(&jwk.y)?);
+                let ec =
+                    EcKey::from_public_key_affine_coordinates(&group, &x, &y).map_err(key_error)?;
+                PKey::from_ec_key(ec).map_err(key_error)?
+            }
+        };
+        let verifier = JwsVerifier::new(alg, key)?;
+        Ok(VerifyingKey { kid, verifier })
     }
 
     pub fn kid(&self) -> &str {
@@ -166,38 +192,23 @@ impl VerifyingKey {
     }
 }
 
-/// The parts of a compact JWS, before any trust decision.
+/// A compact JWS parsed, before any trust decision: what its header claims.
 pub struct UnverifiedJws<'a> {
     pub alg: String,
     pub kid: Option<String>,
     pub typ: Option<String>,
-    signing_input: &'a str,
-    signature: Vec<u8>,
-    payload: Vec<u8>,
+    jws: CompactJws<'a>,
 }
 
 pub fn parse_compact(token: &str) -> Result<UnverifiedJws<'_>, JoseError> {
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(JoseError::Malformed);
-    };
-    let decode = |part: &str| {
-        URL_SAFE_NO_PAD
-            .decode(part)
-            .map_err(|_| JoseError::Malformed)
-    };
-    let header: Value =
-        serde_json::from_slice(&decode(header)?).map_err(|_| JoseError::Malformed)?;
-    let field = |name: &str| header.get(name).and_then(Value::as_str).map(str::to_string);
+    let jws = CompactJws::parse(token)?;
+    let header: PresentedHeader =
+        serde_json::from_slice(&jws.header).map_err(|_| JoseError::Malformed)?;
     Ok(UnverifiedJws {
-        alg: field("alg").ok_or(JoseError::Malformed)?,
-        kid: field("kid"),
-        typ: field("typ"),
-        signing_input: &token[..token.rfind('.').ok_or(JoseError::Malformed)?],
-        signature: decode(signature)?,
-        payload: decode(payload)?,
+        alg: header.alg,
+        kid: header.kid,
+        typ: header.typ,
+        jws,
     })
 }
 
@@ -208,15 +219,12 @@ impl UnverifiedJws<'_> {
         let kid = self.kid.as_deref().ok_or(JoseError::UntrustedKey)?;
         let key = keys
             .iter()
-            .find(|key| key.kid == kid && key.alg == alg)
+            .find(|key| key.kid == kid && key.verifier.alg() == alg)
             .ok_or(JoseError::UntrustedKey)?;
-        if !key
-            .key
-            .verifies(self.signing_input.as_bytes(), &self.signature)
-        {
+        if !self.jws.verifies_with(&key.verifier) {
             return Err(JoseError::BadSignature);
         }
-        serde_json::from_slice(&self.payload).map_err(|_| JoseError::Malformed)
+        serde_json::from_slice(&self.jws.payload).map_err(|_| JoseError::Malformed)
     }
 }
 
@@ -231,6 +239,9 @@ pub fn jwks_document(public_jwks: &[String]) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use josekit::jwk::Jwk;
+    use josekit::jws::JwsHeader;
+
     use super::*;
 
     #[test]
@@ -250,8 +261,51 @@ mod tests {
         }
     }
 
+    /// Both directions against josekit, an independent JWS implementation.
     #[test]
-    fn rejects_none_tampering_and_unknown_kid() {
+    fn tokens_interoperate_with_josekit() {
+        for alg in SigningAlg::ALL {
+            let generated = generate(alg, "k1".into()).unwrap();
+            let ours = SigningKey::from_der("k1".into(), alg, &generated.private_der).unwrap();
+            let token = ours.sign("JWT", &json!({"sub": "u"})).unwrap();
+            let jwk = Jwk::from_bytes(generated.public_jwk.as_bytes()).unwrap();
+            let (payload, header) = match alg {
+                SigningAlg::RS256 => josekit::jws::deserialize_compact(
+                    &token,
+                    &RS256.verifier_from_jwk(&jwk).unwrap(),
+                ),
+                SigningAlg::ES256 => josekit::jws::deserialize_compact(
+                    &token,
+                    &ES256.verifier_from_jwk(&jwk).unwrap(),
+                ),
+            }
+            .unwrap();
+            assert_eq!(header.key_id(), Some("k1"));
+            assert_eq!(payload, br#"{"sub":"u"}"#);
+
+            let mut header = JwsHeader::new();
+            header.set_key_id("k1");
+            let theirs = match alg {
+                SigningAlg::RS256 => josekit::jws::serialize_compact(
+                    br#"{"sub":"them"}"#,
+                    &header,
+                    &RS256.signer_from_der(&generated.private_der).unwrap(),
+                ),
+                SigningAlg::ES256 => josekit::jws::serialize_compact(
+                    br#"{"sub":"them"}"#,
+                    &header,
+                    &ES256.signer_from_der(&generated.private_der).unwrap(),
+                ),
+            }
+            .unwrap();
+            let keys = vec![VerifyingKey::from_public_jwk(&generated.public_jwk).unwrap()];
+            let claims: Value = parse_compact(&theirs).unwrap().verify(&keys).unwrap();
+            assert_eq!(claims["sub"], "them");
+        }
+    }
+
+    #[test]
+    fn rejects_none_tampering_wrong_alg_and_unknown_kid() {
         let generated = generate(SigningAlg::ES256, "k1".into()).unwrap();
         let signer =
             SigningKey::from_der("k1".into(), SigningAlg::ES256, &generated.private_der).unwrap();
@@ -261,21 +315,35 @@ mod tests {
         let forged_payload = URL_SAFE_NO_PAD.encode(r#"{"sub":"admin"}"#);
         parts[1] = &forged_payload;
         let forged = parts.join(".");
-        assert!(
-            parse_compact(&forged)
-                .unwrap()
-                .verify::<Value>(&keys)
-                .is_err()
-        );
+        let refused = |token: &str| {
+            parse_compact(token).map_or(true, |jws| jws.verify::<Value>(&keys).is_err())
+        };
+        assert!(refused(&forged));
         let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","kid":"k1"}"#);
-        let unsigned = format!("{none_header}.{forged_payload}.");
-        assert!(
-            parse_compact(&unsigned)
-                .unwrap()
-                .verify::<Value>(&keys)
-                .is_err()
-        );
+        assert!(refused(&format!("{none_header}.{forged_payload}.")));
+        let rs_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k1"}"#);
+        assert!(refused(&format!("{rs_header}.{}.{}", parts[1], parts[2])));
+        let other_kid = URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","kid":"k2"}"#);
+        assert!(refused(&format!("{other_kid}.{}.{}", parts[1], parts[2])));
         assert!(parse_compact("a.b").is_err());
         assert!(parse_compact("!!.??.##").is_err());
+    }
+
+    #[test]
+    fn public_jwks_must_fit_their_alg() {
+        let rsa = generate(SigningAlg::RS256, "r".into()).unwrap();
+        let ec = generate(SigningAlg::ES256, "e".into()).unwrap();
+        let with = |jwk: &str, key: &str, value: Value| {
+            let mut jwk: Value = serde_json::from_str(jwk).unwrap();
+            jwk[key] = value;
+            VerifyingKey::from_public_jwk(&jwk.to_string())
+        };
+        assert!(with(&rsa.public_jwk, "alg", json!("ES256")).is_err());
+        assert!(with(&ec.public_jwk, "alg", json!("RS256")).is_err());
+        assert!(with(&ec.public_jwk, "crv", json!("P-384")).is_err());
+        assert!(with(&ec.public_jwk, "use", json!("enc")).is_err());
+        assert!(with(&ec.public_jwk, "x", json!("AAAA")).is_err());
+        assert!(with(&rsa.public_jwk, "e", json!("AQ")).is_err());
+        assert!(with(&rsa.public_jwk, "alg", json!("HS256")).is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! Cryptography: key encryption at rest, JOSE signing and verification, random secrets, passwords.
 
 pub mod jose;
+pub mod jws;
 pub mod kek;
 pub mod password;
 pub mod secrets;
-pub mod signature;
