@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use airlock::config::Config;
 use airlock::model::{EnvKind, SigningAlg};
-use airlock::service::admin::NewClient;
+use airlock::service::admin::clients::NewClient;
 use airlock::service::{Airlock, Caller};
 use base64::Engine;
 use tokio::task::JoinSet;
@@ -23,9 +23,12 @@ async fn main() -> anyhow::Result<()> {
     let count: usize = count.parse()?;
     let config =
         Config::new(database_url.as_str(), public_url.as_str(), kek_file.into()).validate()?;
-    let airlock = Airlock::start(config).await?;
+    let airlock = Airlock::start(Arc::new(config)).await?;
     let now = airlock::clock::now();
-    airlock.create_project("scale", now).await?;
+    airlock
+        .projects()
+        .create("scale", &Caller::cli(), now)
+        .await?;
     let mut targets = Vec::new();
     let mut running = JoinSet::new();
     for index in 0..count {
@@ -58,7 +61,8 @@ async fn seed_one(
 ) -> anyhow::Result<Option<(usize, String)>> {
     let name = format!("e{index}");
     let environment = airlock
-        .create_environment("scale", &name, EnvKind::Test, now)
+        .environments()
+        .create("scale", &name, EnvKind::Test, &Caller::cli(), now)
         .await?;
     let client = NewClient {
         name: "bench".into(),
@@ -69,12 +73,16 @@ async fn seed_one(
         id_token_signed_response_alg: SigningAlg::ES256,
     };
     let issued = airlock
-        .create_client(&environment, client, &Caller::cli(), now)
+        .clients()
+        .create(&environment, client, &Caller::cli(), now)
         .await?;
     if index >= 100 {
         return Ok(None);
     }
-    let secret = issued.client_secret.unwrap_or_default();
+    let secret = issued
+        .client_secret
+        .map(|secret| secret.expose().to_string())
+        .unwrap_or_default();
     let basic = base64::engine::general_purpose::STANDARD
         .encode(format!("{}:{secret}", issued.client.client_id));
     Ok(Some((index, format!("/scale/{name}/token Basic {basic}"))))

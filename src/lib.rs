@@ -7,6 +7,8 @@
 //! Dependency rules: `model` depends on nothing; `oidc` and `crypto` never touch axum, sqlx or the clock;
 //! only `store` holds SQL; only `clock` reads the wall clock; only `config` reads process settings.
 
+/// The audit vocabulary (typed events) and the hash chain, pure.
+pub mod audit;
 /// Command-line interface: clap subcommands mapped onto service calls.
 pub mod cli;
 /// The only reader of the wall clock.

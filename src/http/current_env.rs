@@ -39,7 +39,7 @@ impl FromRequestParts<AppState> for Zone {
             param(ENVIRONMENT),
         ) {
             (Some(Addressed::PublicHost), Some(project), Some(name)) => {
-                match state.path_zone(project, name).await {
+                match state.zones().path_zone(project, name).await {
                     Ok(Some(zone)) => zone,
                     Ok(None) => return Err(error::not_found().await),
                     Err(e) => return Err(HttpError::json(e).into_response()),

@@ -169,10 +169,10 @@ pub async fn address(state: &AppState, request: &mut Request) -> Result<(), Resp
     let Some(host) = host.map(|h| host_of_authority(&h)) else {
         return Err(error::not_found().await);
     };
-    let addressed = if state.is_public_host(&host) {
+    let addressed = if state.zones().is_public_host(&host) {
         Addressed::PublicHost
     } else {
-        match state.zone_for_host(&host, crate::clock::now()).await {
+        match state.zones().domain_zone(&host).await {
             Ok(Some(zone)) => Addressed::Domain(Box::new(zone)),
             Ok(None) => return Err(error::not_found().await),
             Err(error) => return Err(HttpError::json(error).into_response()),

@@ -11,17 +11,19 @@ mod cookies;
 mod current_env;
 mod edge;
 mod error;
-mod form;
+mod extract;
 mod headers;
 mod host;
 mod oidc;
 mod pages;
 mod probes;
 mod request_meta;
+mod respond;
 mod tls;
 
 pub use tls::serve_tls;
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::Router;
@@ -29,12 +31,27 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::get;
 
+use crate::config::Config;
 use crate::service::Airlock;
 
 pub use current_env::CurrentEnvironment;
 
-/// Shared application state: the service core, built once.
-pub type AppState = Arc<Airlock>;
+/// Shared application state, built once: the service context, and the process configuration the
+/// adapters need (listeners, trusted proxies, the public URL).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub airlock: Arc<Airlock>,
+    pub config: Arc<Config>,
+}
+
+/// Handlers call use cases straight on the state.
+impl Deref for AppState {
+    type Target = Airlock;
+
+    fn deref(&self) -> &Airlock {
+        &self.airlock
+    }
+}
 
 /// Request bodies above this size are refused with 413 before any parsing.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -61,7 +78,7 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves `app` on `listener` (and on the TLS listener, when configured) until the process is stopped.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    state.spawn_key_sweeper();
+    state.airlock.spawn_key_sweeper();
     if let Some(address) = &state.config.tls_listen {
         let tls_listener = tokio::net::TcpListener::bind(address).await?;
         tracing::info!(listen = %tls_listener.local_addr()?, "airlock serving custom domains over TLS");

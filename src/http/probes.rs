@@ -14,7 +14,7 @@ pub async fn healthz() -> Response {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.is_ready().await {
+    match state.is_ready().await {
         Ok(true) => Json(json!({ "status": "ready" })).into_response(),
         Ok(false) => not_ready("migrations pending"),
         Err(error) => {

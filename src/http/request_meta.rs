@@ -9,7 +9,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, header};
 
 use super::host::ClientIp;
-use crate::crypto::secrets;
 use crate::model::audit::Origin;
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -30,7 +29,7 @@ fn acceptable(id: &str) -> bool {
 /// A fresh request id: 128 random bits from the thread's userspace generator (request ids are not
 /// secrets, and a system call per request is not worth it).
 fn generated_id() -> String {
-    secrets::hex(&rand::random::<[u8; 16]>())
+    hex::encode(rand::random::<[u8; 16]>())
 }
 
 /// The request's id: the caller's `x-request-id` when it is sane, a fresh one otherwise.

@@ -51,7 +51,7 @@ fn load_certified_key(cert_file: &str, key_file: &str) -> Result<CertifiedKey, S
 }
 
 async fn refresh(state: &AppState, table: &CertificatesByHost) {
-    let domains = match state.db.domains_with_tls().await {
+    let domains = match state.domains().with_tls().await {
         Ok(domains) => domains,
         Err(error) => {
             tracing::warn!(%error, "could not read TLS domains");

@@ -1,5 +1,7 @@
 use serde::Serialize;
 
+use super::{ClientId, EnvironmentId};
+
 /// Algorithms an environment signs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum SigningAlg {
@@ -29,8 +31,8 @@ impl SigningAlg {
 /// A registered relying party of one environment.
 #[derive(Debug, Clone, Serialize)]
 pub struct Client {
-    pub env_id: String,
-    pub client_id: String,
+    pub env_id: EnvironmentId,
+    pub client_id: ClientId,
     pub name: String,
     #[serde(skip)]
     pub secret_digest: Option<String>,

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::EnvironmentId;
+
 /// Where ownership is proven: a TXT record at `_airlock-challenge.{host}`.
 pub const CHALLENGE_LABEL: &str = "_airlock-challenge";
 const CHALLENGE_PREFIX: &str = "airlock-verify=";
@@ -37,7 +39,7 @@ impl DomainState {
 pub struct Domain {
     pub host: String,
     #[serde(skip)]
-    pub env_id: String,
+    pub env_id: EnvironmentId,
     #[serde(skip)]
     pub challenge: String,
     pub state: DomainState,

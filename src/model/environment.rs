@@ -1,5 +1,7 @@
 use serde::Serialize;
 
+use super::EnvironmentId;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Project {
     pub id: String,
@@ -79,7 +81,7 @@ impl Default for RateLimits {
 /// One trust zone: its own issuer, keys, clients, users and sessions.
 #[derive(Debug, Clone, Serialize)]
 pub struct Environment {
-    pub id: String,
+    pub id: EnvironmentId,
     pub project_id: String,
     pub project: String,
     pub name: String,

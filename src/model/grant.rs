@@ -1,7 +1,9 @@
+use super::{ClientId, GrantId, UserId};
+
 /// A browser sign-in at one environment.
 #[derive(Debug, Clone)]
 pub struct Session {
-    pub user_id: String,
+    pub user_id: UserId,
     pub auth_time: i64,
     pub expires_at: i64,
 }
@@ -9,9 +11,9 @@ pub struct Session {
 /// What an authorization code was issued for; the code itself is only stored as a digest.
 #[derive(Debug, Clone)]
 pub struct AuthorizationCode {
-    pub grant_id: String,
-    pub client_id: String,
-    pub user_id: String,
+    pub grant_id: GrantId,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     pub redirect_uri: String,
     pub scope: String,
     pub nonce: Option<String>,
@@ -24,9 +26,9 @@ pub struct AuthorizationCode {
 /// One refresh token of a grant's rotation family.
 #[derive(Debug, Clone)]
 pub struct RefreshToken {
-    pub grant_id: String,
-    pub client_id: String,
-    pub user_id: String,
+    pub grant_id: GrantId,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     pub scope: String,
     pub auth_time: i64,
     pub expires_at: i64,

@@ -4,6 +4,8 @@ pub mod audit;
 mod client;
 mod domain;
 mod environment;
+mod ids;
+mod secret;
 mod signing_key;
 mod user;
 
@@ -12,6 +14,8 @@ pub use domain::{Domain, DomainState, host_of_authority, normalize_host};
 pub use environment::{
     EnvKind, EnvPolicy, Environment, Issuer, Project, PublicUrl, RateLimits, Zone,
 };
+pub use ids::{ClientId, EnvironmentId, GrantId, Kid, UserId};
+pub use secret::Secret;
 pub use signing_key::{KeySchedule, KeyState, Rotation, rotation};
 pub use user::User;
 

@@ -1,16 +1,18 @@
 use serde::Serialize;
 
+use super::{EnvironmentId, Secret, UserId};
+
 /// An end user of one environment.
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
-    pub env_id: String,
+    pub env_id: EnvironmentId,
     /// The `sub` claim.
-    pub user_id: String,
+    pub user_id: UserId,
     pub email: String,
     pub email_verified: bool,
     pub name: Option<String>,
     #[serde(skip)]
-    pub password_hash: String,
+    pub password_hash: Secret,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -11,7 +11,7 @@ use super::pkce;
 use super::redirect::{ResponseMode, VerifiedRedirect};
 use super::scope::{self, Scope};
 use super::{ErrorCode, OAuthError};
-use crate::model::{Client, Session};
+use crate::model::{Client, ClientId, Session, UserId};
 
 /// Why no redirect back to the client is possible: shown to the person on an error page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +21,6 @@ pub enum PageError {
     MissingRedirectUri,
     UnregisteredRedirectUri,
     RepeatedParameter,
-    MalformedRequest,
 }
 
 impl PageError {
@@ -34,7 +33,6 @@ impl PageError {
                 "The redirect_uri is not registered for this client."
             }
             PageError::RepeatedParameter => "A parameter of the request was repeated.",
-            PageError::MalformedRequest => "The request is not valid form encoding.",
         }
     }
 }
@@ -97,7 +95,7 @@ pub struct Prompt {
 /// An authorization request whose every parameter has been checked.
 #[derive(Debug, Clone)]
 pub struct ValidatedAuthorization {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub redirect: VerifiedRedirect,
     pub scope: Scope,
     pub nonce: Option<String>,
@@ -227,7 +225,7 @@ fn parse_prompt(raw: Option<&str>) -> Result<Prompt, OAuthError> {
 pub enum Authentication {
     /// Continue as this user, authenticated at `auth_time`.
     Authenticated {
-        user_id: String,
+        user_id: UserId,
         auth_time: i64,
     },
     ShowLogin,
@@ -245,7 +243,7 @@ pub fn authentication(
         let fresh_enough = request
             .max_age
             .is_none_or(|max_age| max_age > 0 && now - session.auth_time <= max_age);
-        let matches_hint = hint_subject.is_none_or(|sub| sub == session.user_id);
+        let matches_hint = hint_subject.is_none_or(|sub| session.user_id == *sub);
         !request.prompt.login && fresh_enough && matches_hint
     });
     match usable {

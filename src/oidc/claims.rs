@@ -105,7 +105,7 @@ mod tests {
             email: "a@b.c".into(),
             email_verified: false,
             name: None,
-            password_hash: String::new(),
+            password_hash: crate::model::Secret::new(""),
             created_at: 1,
             updated_at: 2,
         };

@@ -3,7 +3,7 @@
 
 use super::scope::Scope;
 use super::{OAuthError, pkce};
-use crate::model::{AuthorizationCode, RefreshToken};
+use crate::model::{AuthorizationCode, ClientId, RefreshToken};
 
 /// Outcome of presenting an authorization code that exists in this environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,13 +15,13 @@ pub enum CodeCheck {
 
 pub fn check_code(
     code: &AuthorizationCode,
-    client_id: &str,
+    client_id: &ClientId,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
     now: i64,
 ) -> Result<CodeCheck, OAuthError> {
     let invalid = || OAuthError::invalid_grant("the authorization code is invalid or expired");
-    if code.client_id != client_id {
+    if code.client_id != *client_id {
         return Err(invalid().with_detail("code issued to another client"));
     }
     if code.consumed {
@@ -52,12 +52,12 @@ pub enum RefreshCheck {
 
 pub fn check_refresh(
     token: &RefreshToken,
-    client_id: &str,
+    client_id: &ClientId,
     requested_scope: Option<&str>,
     now: i64,
 ) -> Result<RefreshCheck, OAuthError> {
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-    if token.client_id != client_id {
+    if token.client_id != *client_id {
         return Err(invalid().with_detail("refresh token of another client"));
     }
     if token.grant_revoked {
@@ -110,17 +110,33 @@ mod tests {
     #[test]
     fn code_binding() {
         let c = code();
-        let ok = check_code(&c, "c", Some("https://app/cb"), Some(VERIFIER), 10);
+        let ok = check_code(&c, &"c".into(), Some("https://app/cb"), Some(VERIFIER), 10);
         assert_eq!(ok.unwrap(), CodeCheck::Redeemable);
-        assert!(check_code(&c, "other", Some("https://app/cb"), Some(VERIFIER), 10).is_err());
-        assert!(check_code(&c, "c", Some("https://app/cb2"), Some(VERIFIER), 10).is_err());
-        assert!(check_code(&c, "c", None, Some(VERIFIER), 10).is_err());
-        assert!(check_code(&c, "c", Some("https://app/cb"), None, 10).is_err());
-        assert!(check_code(&c, "c", Some("https://app/cb"), Some(VERIFIER), 60).is_err());
+        assert!(
+            check_code(
+                &c,
+                &"other".into(),
+                Some("https://app/cb"),
+                Some(VERIFIER),
+                10
+            )
+            .is_err()
+        );
+        assert!(check_code(&c, &"c".into(), Some("https://app/cb2"), Some(VERIFIER), 10).is_err());
+        assert!(check_code(&c, &"c".into(), None, Some(VERIFIER), 10).is_err());
+        assert!(check_code(&c, &"c".into(), Some("https://app/cb"), None, 10).is_err());
+        assert!(check_code(&c, &"c".into(), Some("https://app/cb"), Some(VERIFIER), 60).is_err());
         let mut consumed = code();
         consumed.consumed = true;
         assert_eq!(
-            check_code(&consumed, "c", Some("https://app/cb"), Some(VERIFIER), 10).unwrap(),
+            check_code(
+                &consumed,
+                &"c".into(),
+                Some("https://app/cb"),
+                Some(VERIFIER),
+                10
+            )
+            .unwrap(),
             CodeCheck::Replayed
         );
     }
@@ -129,7 +145,7 @@ mod tests {
     fn verifier_without_challenge_is_refused() {
         let mut c = code();
         c.code_challenge = None;
-        assert!(check_code(&c, "c", Some("https://app/cb"), Some(VERIFIER), 10).is_err());
+        assert!(check_code(&c, &"c".into(), Some("https://app/cb"), Some(VERIFIER), 10).is_err());
     }
 
     #[test]
@@ -145,18 +161,18 @@ mod tests {
             grant_revoked: false,
         };
         assert!(matches!(
-            check_refresh(&token, "c", Some("openid offline_access"), 1).unwrap(),
+            check_refresh(&token, &"c".into(), Some("openid offline_access"), 1).unwrap(),
             RefreshCheck::Rotate(_)
         ));
-        assert!(check_refresh(&token, "c", Some("openid email"), 1).is_err());
-        assert!(check_refresh(&token, "x", None, 1).is_err());
-        assert!(check_refresh(&token, "c", None, 100).is_err());
+        assert!(check_refresh(&token, &"c".into(), Some("openid email"), 1).is_err());
+        assert!(check_refresh(&token, &"x".into(), None, 1).is_err());
+        assert!(check_refresh(&token, &"c".into(), None, 100).is_err());
         let rotated = RefreshToken {
             rotated: true,
             ..token
         };
         assert_eq!(
-            check_refresh(&rotated, "c", None, 1).unwrap(),
+            check_refresh(&rotated, &"c".into(), None, 1).unwrap(),
             RefreshCheck::Reused
         );
     }

@@ -3,7 +3,7 @@
 //! the client, and the post-logout redirect URI is registered for it, byte for byte.
 
 use super::params::ParamBag;
-use crate::model::Client;
+use crate::model::{Client, UserId};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogoutRequest {
@@ -87,8 +87,12 @@ impl LogoutRequest {
 /// Whether to ask the person before ending their session: unless a valid ID token of this issuer
 /// names the session's own user, the request may come from anyone (a link, an image, another site),
 /// and one click on a confirmation form proves it does not.
-pub fn needs_confirmation(hint_subject: Option<&str>, session_user: &str, confirmed: bool) -> bool {
-    !confirmed && hint_subject != Some(session_user)
+pub fn needs_confirmation(
+    hint_subject: Option<&str>,
+    session_user: &UserId,
+    confirmed: bool,
+) -> bool {
+    !confirmed && hint_subject != Some(session_user.as_str())
 }
 
 /// Where to send the browser after signing out, if anywhere. `hint_verified` says whether a valid
@@ -131,10 +135,10 @@ mod tests {
 
     #[test]
     fn only_a_hint_for_the_session_user_or_a_confirmation_skips_the_question() {
-        assert!(!needs_confirmation(Some("u1"), "u1", false));
-        assert!(needs_confirmation(Some("u2"), "u1", false));
-        assert!(needs_confirmation(None, "u1", false));
-        assert!(!needs_confirmation(None, "u1", true));
+        assert!(!needs_confirmation(Some("u1"), &"u1".into(), false));
+        assert!(needs_confirmation(Some("u2"), &"u1".into(), false));
+        assert!(needs_confirmation(None, &"u1".into(), false));
+        assert!(!needs_confirmation(None, &"u1".into(), true));
     }
 
     #[test]

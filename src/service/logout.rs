@@ -1,11 +1,16 @@
 //! RP-initiated logout: ends this zone's browser session, and only this one.
 
-use super::{Airlock, Error, Event};
+use super::Error;
+use super::audit_log::AuditLog;
+use super::clients::ClientDirectory;
+use super::tokens::TokenVerifier;
+use crate::audit::{AuditEvent, Recorded};
 use crate::crypto::secrets;
-use crate::model::Zone;
 use crate::model::audit::Origin;
+use crate::model::{ClientId, Zone};
 use crate::oidc::logout::{self, LogoutRejection, LogoutRequest};
 use crate::oidc::params::ParamBag;
+use crate::store::{Db, EnvStore};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogoutOutcome {
@@ -28,7 +33,14 @@ fn confirmation_code(session_token: &str) -> String {
     secrets::digest(&format!("logout-confirmation:{session_token}"))
 }
 
-impl Airlock {
+pub struct Logout<'a> {
+    pub(super) db: &'a Db,
+    pub(super) clients: &'a ClientDirectory,
+    pub(super) tokens: TokenVerifier<'a>,
+    pub(super) audit: &'a AuditLog,
+}
+
+impl Logout<'_> {
     /// Ends this zone's session. A request that does not carry an ID token of the session's own user
     /// is confirmed by the person first.
     pub async fn logout(
@@ -45,7 +57,7 @@ impl Airlock {
         };
         let hint = match &request.id_token_hint {
             None => None,
-            Some(hint) => match self.verified_id_token_hint(zone, hint, now).await? {
+            Some(hint) => match self.tokens.id_token_hint(zone, hint, now).await? {
                 Some(claims) => Some(claims),
                 None => return Ok(LogoutOutcome::Rejected(LogoutRejection::InvalidHint)),
             },
@@ -56,13 +68,14 @@ impl Airlock {
         };
         let client = match client_id {
             None => None,
-            Some(client_id) => self.client(zone, client_id).await?,
+            Some(client_id) => self.clients.find(zone, &ClientId::from(client_id)).await?,
         };
-        let target = match logout::post_logout_redirect(&request, hint.is_some(), client.as_ref()) {
+        let target = match logout::post_logout_redirect(&request, hint.is_some(), client.as_deref())
+        {
             Ok(target) => target,
             Err(rejection) => return Ok(LogoutOutcome::Rejected(rejection)),
         };
-        let store = self.env_store(zone);
+        let store = EnvStore::new(self.db, &zone.id);
         let mut user_id = None;
         if let Some(token) = session_token {
             let digest = secrets::digest(token);
@@ -79,18 +92,20 @@ impl Airlock {
                     fields.push((CONFIRMATION_FIELD.to_string(), code));
                     return Ok(LogoutOutcome::Confirm { fields });
                 }
-                user_id = Some(session.user_id);
+                user_id = Some(session.user_id.to_string());
             }
             store.delete_session(&digest).await?;
         }
-        let mut event = Event::success("logout").detail("had_session", user_id.is_some());
+        let mut event = Recorded::from(AuditEvent::Logout {
+            had_session: user_id.is_some(),
+        });
         if let Some(user_id) = user_id.or(hint.map(|claims| claims.sub)) {
             event = event.actor(user_id);
         }
         if let Some(client) = &client {
-            event = event.client(client.client_id.clone());
+            event = event.client(client.client_id.as_str());
         }
-        self.record(zone, origin, event, now).await?;
+        self.audit.record(zone, origin, event, now).await?;
         Ok(match target {
             Some(location) => LogoutOutcome::Redirect(location),
             None => LogoutOutcome::SignedOut,

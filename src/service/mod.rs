@@ -1,60 +1,89 @@
-//! Use cases shared by the HTTP adapters and the CLI. Services sequence I/O: they read the clock's
-//! `now` from their caller, load through `EnvStore`, decide through `oidc`, persist and sign.
+//! Use cases shared by the HTTP adapters and the CLI. Services sequence I/O: they take `now` from
+//! their caller, load through `EnvStore`, decide through `oidc`, persist, sign and audit.
+//!
+//! `Airlock` is the context, built once per process: the database handle (private; no adapter
+//! reaches it) and the node's components, each with one job. A use case borrows only the components
+//! it needs, so its dependencies are spelled out in its struct.
+
+mod audit_log;
+mod cache;
+mod caller;
+mod clients;
+mod error;
+mod flow;
+mod keyring;
+mod limits;
+mod tokens;
+mod zones;
 
 pub mod admin;
-pub mod audit;
 pub mod authorize;
-mod cache;
-pub mod domains;
-pub mod keys;
-pub mod lifecycle;
-pub mod limits;
+pub mod consent;
+pub mod introspect;
+pub mod login;
 pub mod logout;
 pub mod quickstart;
+pub mod revoke;
 pub mod token;
 pub mod userinfo;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use caller::{Caller, Reach};
+pub use clients::ClientDirectory;
+pub use error::Error;
+pub use flow::{AuthorizeOutcome, Interaction};
+pub use keyring::{EnvKeys, KeyRing};
+pub use limits::MAX_PARALLEL_SIGNINS;
+pub use zones::ZoneDirectory;
+
+use self::admin::AdminAccess;
+use self::admin::admin_tokens::AdminTokenAdmin;
+use self::admin::audit::AuditTrail;
+use self::admin::clients::ClientAdmin;
+use self::admin::domains::DomainAdmin;
+use self::admin::environments::EnvironmentAdmin;
+use self::admin::keys::KeyAdmin;
+use self::admin::projects::ProjectAdmin;
+use self::admin::users::UserAdmin;
+use self::audit_log::AuditLog;
+use self::authorize::Authorize;
+use self::consent::Consent;
+use self::flow::Flow;
+use self::introspect::Introspection;
+use self::limits::{RateLimiter, SigninGate};
+use self::login::Login;
+use self::logout::Logout;
+use self::revoke::Revocation;
+use self::token::TokenEndpoint;
+use self::tokens::{TokenVerifier, VerifiedTokenCache};
+use self::userinfo::UserInfo;
 use crate::config::Config;
 use crate::crypto::kek::Kek;
-use crate::model::{Environment, PublicUrl};
-use crate::oidc::OAuthError;
-use crate::store::{Db, EnvStore, PoolSettings, StoreError};
+use crate::model::{PublicUrl, Zone};
+use crate::store::{Db, PoolSettings};
 
-pub use audit::{AuditWriter, Caller, Event};
-pub use cache::{
-    ClientCache, DiscoveryCache, EnvironmentCache, PathZoneCache, UnknownClientCache,
-    VerifiedTokenCache,
-};
-pub use keys::{EnvKeys, KeyCache};
-pub use limits::{Limited, RateLimiter};
+/// How often each node looks for key transitions to record.
+const KEY_SWEEP_SECONDS: u64 = 5;
 
-/// Everything a use case needs, built once per process.
+/// The service context of one node.
 #[derive(Debug)]
 pub struct Airlock {
-    pub config: Config,
-    /// `config.public_url`, parsed once.
-    pub public_url: PublicUrl,
-    pub db: Db,
-    kek: Kek,
-    environments: EnvironmentCache,
-    path_zones: PathZoneCache,
-    clients: ClientCache,
-    unknown_clients: UnknownClientCache,
-    discovery: DiscoveryCache,
-    verified_tokens: VerifiedTokenCache,
-    keys: KeyCache,
-    audit: AuditWriter,
+    config: Arc<Config>,
+    db: Db,
+    zones: ZoneDirectory,
+    clients: ClientDirectory,
+    keys: KeyRing,
+    audit: AuditLog,
     limiter: RateLimiter,
-    signin_gate: limits::SigninGate,
-    domains: domains::DomainCache,
+    signin_gate: SigninGate,
+    verified_tokens: VerifiedTokenCache,
 }
 
 impl Airlock {
     /// Connects to the database (migrating it) and loads or creates the KEK.
-    pub async fn start(config: Config) -> anyhow::Result<Arc<Self>> {
+    pub async fn start(config: Arc<Config>) -> anyhow::Result<Arc<Self>> {
         let kek = Kek::load_or_create(&config.kek_file)?;
         let settings = PoolSettings {
             max_connections: config.db_pool_size,
@@ -63,75 +92,221 @@ impl Airlock {
             connect_retry: Duration::from_secs(config.db_connect_retry),
         };
         let db = Db::connect(&config.database_url, settings).await?;
+        let cache_seconds = config.cache_seconds;
         Ok(Arc::new(Airlock {
-            public_url: PublicUrl::parse(&config.public_url),
-            config,
-            audit: AuditWriter::start(db.clone()),
-            db,
-            kek,
-            environments: EnvironmentCache::default(),
-            path_zones: PathZoneCache::default(),
-            clients: ClientCache::default(),
-            unknown_clients: UnknownClientCache::default(),
-            discovery: DiscoveryCache::default(),
-            verified_tokens: VerifiedTokenCache::default(),
-            keys: KeyCache::default(),
+            zones: ZoneDirectory::new(
+                db.clone(),
+                PublicUrl::parse(&config.public_url),
+                cache_seconds,
+            ),
+            clients: ClientDirectory::new(db.clone(), cache_seconds),
+            keys: KeyRing::new(db.clone(), kek, cache_seconds),
+            audit: AuditLog::start(db.clone()),
             limiter: RateLimiter::default(),
-            signin_gate: limits::SigninGate::default(),
-            domains: domains::DomainCache::default(),
+            signin_gate: SigninGate::default(),
+            verified_tokens: tokens::verified_token_cache(cache_seconds),
+            db,
+            config,
         }))
     }
 
-    pub fn env_store<'a>(&'a self, environment: &'a Environment) -> EnvStore<'a> {
-        EnvStore::new(&self.db, &environment.id)
+    /// The base URL of the path issuers.
+    pub fn public_url(&self) -> &str {
+        &self.config.public_url
     }
 
-    /// Resolves `PROJECT/ENV` as written by admins.
-    pub async fn environment_by_slug(&self, slug: &str) -> Result<Environment, Error> {
-        let (project, name) = slug
-            .split_once('/')
-            .ok_or_else(|| Error::Invalid("write the environment as PROJECT/ENV".into()))?;
-        self.db
-            .find_environment(project, name)
-            .await?
-            .ok_or(Error::NotFound)
+    /// Which zone a request addresses, and its discovery document.
+    pub fn zones(&self) -> &ZoneDirectory {
+        &self.zones
     }
-}
 
-/// Errors of use cases. The HTTP layer maps them to the wire in one place.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    OAuth(#[from] OAuthError),
-    #[error("not found")]
-    NotFound,
-    #[error("already exists")]
-    Conflict,
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Invalid(String),
-    /// A rate limit or lockout: retry after this many seconds.
-    #[error("rate limited")]
-    RateLimited(u64),
-    #[error("service unavailable: {0}")]
-    Unavailable(String),
-    #[error("internal error: {0}")]
-    Internal(String),
-}
+    /// Client records as the protocol endpoints see them (through the node cache).
+    pub fn client_directory(&self) -> &ClientDirectory {
+        &self.clients
+    }
 
-impl From<StoreError> for Error {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Conflict => Error::Conflict,
-            StoreError::Unavailable(detail) => Error::Unavailable(detail),
-            other => Error::Internal(other.to_string()),
+    /// Each environment's keys, as this node signs and publishes them.
+    pub fn key_ring(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// The JWKS document of a zone.
+    pub async fn jwks(&self, zone: &Zone, now: i64) -> Result<bytes::Bytes, Error> {
+        Ok(self.keys.keys(zone, now).await?.jwks.clone())
+    }
+
+    fn tokens(&self) -> TokenVerifier<'_> {
+        TokenVerifier {
+            db: &self.db,
+            keys: &self.keys,
+            clients: &self.clients,
+            verified: &self.verified_tokens,
         }
     }
-}
 
-impl From<crate::crypto::jose::JoseError> for Error {
-    fn from(error: crate::crypto::jose::JoseError) -> Self {
-        Error::Internal(error.to_string())
+    fn flow(&self) -> Flow<'_> {
+        Flow {
+            db: &self.db,
+            clients: &self.clients,
+            tokens: self.tokens(),
+            audit: &self.audit,
+        }
+    }
+
+    pub fn authorize(&self) -> Authorize<'_> {
+        Authorize { flow: self.flow() }
+    }
+
+    pub fn login(&self) -> Login<'_> {
+        Login {
+            flow: self.flow(),
+            limiter: &self.limiter,
+            gate: &self.signin_gate,
+        }
+    }
+
+    pub fn consent(&self) -> Consent<'_> {
+        Consent { flow: self.flow() }
+    }
+
+    pub fn token_endpoint(&self) -> TokenEndpoint<'_> {
+        TokenEndpoint {
+            db: &self.db,
+            clients: &self.clients,
+            keys: &self.keys,
+            audit: &self.audit,
+            limiter: &self.limiter,
+        }
+    }
+
+    pub fn introspection(&self) -> Introspection<'_> {
+        Introspection {
+            db: &self.db,
+            clients: &self.clients,
+            tokens: self.tokens(),
+        }
+    }
+
+    pub fn revocation(&self) -> Revocation<'_> {
+        Revocation {
+            db: &self.db,
+            clients: &self.clients,
+            tokens: self.tokens(),
+            audit: &self.audit,
+        }
+    }
+
+    pub fn userinfo(&self) -> UserInfo<'_> {
+        UserInfo {
+            db: &self.db,
+            tokens: self.tokens(),
+        }
+    }
+
+    pub fn logout(&self) -> Logout<'_> {
+        Logout {
+            db: &self.db,
+            clients: &self.clients,
+            tokens: self.tokens(),
+            audit: &self.audit,
+        }
+    }
+
+    /// Admin credentials and which environments they reach.
+    pub fn admin_access(&self) -> AdminAccess<'_> {
+        AdminAccess {
+            db: &self.db,
+            audit: &self.audit,
+        }
+    }
+
+    pub fn projects(&self) -> ProjectAdmin<'_> {
+        ProjectAdmin { db: &self.db }
+    }
+
+    pub fn environments(&self) -> EnvironmentAdmin<'_> {
+        EnvironmentAdmin {
+            db: &self.db,
+            zones: &self.zones,
+            keys: &self.keys,
+            audit: &self.audit,
+        }
+    }
+
+    pub fn clients(&self) -> ClientAdmin<'_> {
+        ClientAdmin {
+            db: &self.db,
+            clients: &self.clients,
+            audit: &self.audit,
+        }
+    }
+
+    pub fn users(&self) -> UserAdmin<'_> {
+        UserAdmin {
+            db: &self.db,
+            audit: &self.audit,
+        }
+    }
+
+    pub fn keys(&self) -> KeyAdmin<'_> {
+        KeyAdmin {
+            db: &self.db,
+            keys: &self.keys,
+            audit: &self.audit,
+            default_publish_delay: self.config.key_publish_delay,
+            cache_seconds: self.config.cache_seconds,
+        }
+    }
+
+    pub fn domains(&self) -> DomainAdmin<'_> {
+        DomainAdmin {
+            db: &self.db,
+            zones: &self.zones,
+            audit: &self.audit,
+            dns_resolver: self.config.dns_resolver,
+            allow_manual_verification: self.config.allow_manual_domain_verification,
+        }
+    }
+
+    pub fn admin_tokens(&self) -> AdminTokenAdmin<'_> {
+        AdminTokenAdmin {
+            db: &self.db,
+            audit: &self.audit,
+        }
+    }
+
+    pub fn audit_trail(&self) -> AuditTrail<'_> {
+        AuditTrail { db: &self.db }
+    }
+
+    /// Whether the database answers and every migration this binary knows is applied.
+    pub async fn is_ready(&self) -> Result<bool, Error> {
+        Ok(self.db.is_ready().await?)
+    }
+
+    pub async fn migrate(&self) -> Result<(), Error> {
+        Ok(self.db.migrate().await?)
+    }
+
+    /// Closes the database pool (the node is going away).
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
+    /// Starts this node's background upkeep: key transitions are audited within a few seconds.
+    pub fn spawn_key_sweeper(self: &Arc<Self>) {
+        let airlock = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Duration::from_secs(KEY_SWEEP_SECONDS));
+            loop {
+                ticks.tick().await;
+                let Some(airlock) = airlock.upgrade() else {
+                    break;
+                };
+                if let Err(error) = airlock.keys().sweep(crate::clock::now()).await {
+                    tracing::warn!(%error, "key state sweep failed");
+                }
+            }
+        });
     }
 }

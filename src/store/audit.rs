@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::{Db, EnvStore, StoreError};
-use crate::model::audit::{self, AuditDraft, AuditEntry};
+use crate::model::audit::{AuditDraft, AuditEntry};
 
 /// Rows per multi-row statement: a fixed size, so the statements are prepared once and cached.
 const ROWS_PER_INSERT: usize = 64;
@@ -23,7 +23,7 @@ fn entry_from_row(row: &AnyRow) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
         seq: row.try_get("seq")?,
         draft: AuditDraft {
-            env_id: row.try_get("env_id")?,
+            env_id: super::text(row, "env_id")?,
             at: row.try_get("at")?,
             event: row.try_get("event")?,
             outcome: row.try_get("outcome")?,
@@ -39,6 +39,15 @@ fn entry_from_row(row: &AnyRow) -> Result<AuditEntry, StoreError> {
     })
 }
 
+/// How entries are linked: the hash of an entry from its sequence number, its fields and the previous
+/// entry's hash, and the `prev_hash` of an environment's first entry. The store links what it is
+/// given and never decides how.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainLink {
+    pub hash: fn(i64, &AuditDraft, &str) -> String,
+    pub genesis: &'static str,
+}
+
 /// Filters of an audit listing.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -49,7 +58,11 @@ pub struct AuditQuery {
 
 impl Db {
     /// Appends a batch (any environments) in one transaction: one commit for many entries.
-    pub async fn append_audit(&self, batch: &[AuditDraft]) -> Result<(), StoreError> {
+    pub async fn append_audit(
+        &self,
+        batch: &[AuditDraft],
+        link: ChainLink,
+    ) -> Result<(), StoreError> {
         let mut by_env: BTreeMap<&str, Vec<&AuditDraft>> = BTreeMap::new();
         for draft in batch {
             by_env.entry(draft.env_id.as_str()).or_default().push(draft);
@@ -57,7 +70,7 @@ impl Db {
         let mut last_error = StoreError::Conflict;
         for attempt in 0..APPEND_ATTEMPTS {
             let mut tx = self.begin_write().await?;
-            match append_in(self, &mut tx, &by_env).await {
+            match append_in(self, &mut tx, &by_env, link).await {
                 Ok(true) => {
                     tx.commit().await?;
                     return Ok(());
@@ -94,6 +107,7 @@ async fn append_in(
     db: &Db,
     tx: &mut Transaction<'_, Any>,
     by_env: &BTreeMap<&str, Vec<&AuditDraft>>,
+    link: ChainLink,
 ) -> Result<bool, StoreError> {
     let env_ids: Vec<&str> = by_env.keys().copied().collect();
     let mut heads: BTreeMap<String, (i64, String)> = BTreeMap::new();
@@ -119,11 +133,11 @@ async fn append_in(
         let (old_seq, mut prev_hash) = heads
             .get(*env_id)
             .cloned()
-            .unwrap_or_else(|| (0, audit::GENESIS.to_string()));
+            .unwrap_or_else(|| (0, link.genesis.to_string()));
         let mut seq = old_seq;
         for draft in drafts {
             seq += 1;
-            let hash = audit::entry_hash(seq, draft, &prev_hash);
+            let hash = (link.hash)(seq, draft, &prev_hash);
             chained.push((
                 seq,
                 *draft,
@@ -147,7 +161,7 @@ async fn append_in(
         let mut query = sqlx::query(&sql);
         for (seq, draft, prev, hash) in chunk {
             query = query
-                .bind(&draft.env_id)
+                .bind(draft.env_id.as_str())
                 .bind(*seq)
                 .bind(draft.at)
                 .bind(&draft.event)

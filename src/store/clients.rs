@@ -2,15 +2,15 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{EnvStore, StoreError, flag};
-use crate::model::{Client, SigningAlg};
+use crate::model::{Client, ClientId, SigningAlg};
 
 fn client_from_row(row: &AnyRow) -> Result<Client, StoreError> {
     let uris: String = row.try_get("redirect_uris")?;
     let logout_uris: String = row.try_get("post_logout_redirect_uris")?;
     let alg: String = row.try_get("id_token_alg")?;
     Ok(Client {
-        env_id: row.try_get("env_id")?,
-        client_id: row.try_get("client_id")?,
+        env_id: super::text(row, "env_id")?,
+        client_id: super::text(row, "client_id")?,
         name: row.try_get("name")?,
         secret_digest: row.try_get("secret_digest")?,
         public: row.try_get::<i64, _>("is_public")? != 0,
@@ -40,7 +40,7 @@ impl EnvStore<'_> {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(self.env_id)
-        .bind(&client.client_id)
+        .bind(client.client_id.as_str())
         .bind(&client.name)
         .bind(&client.secret_digest)
         .bind(flag(client.public))
@@ -54,12 +54,12 @@ impl EnvStore<'_> {
         Ok(())
     }
 
-    pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+    pub async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError> {
         let sql =
             format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE env_id = $1 AND client_id = $2");
         let row = sqlx::query(&sql)
             .bind(self.env_id)
-            .bind(client_id)
+            .bind(client_id.as_str())
             .fetch_optional(&mut *self.db.read_connection().await?)
             .await?;
         row.as_ref().map(client_from_row).transpose()
@@ -80,14 +80,14 @@ impl EnvStore<'_> {
     /// Replaces a confidential client's secret digest; false if there is no such confidential client.
     pub async fn update_client_secret(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         digest: &str,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "UPDATE clients SET secret_digest = $3 WHERE env_id = $1 AND client_id = $2 AND is_public = 0",
         )
         .bind(self.env_id)
-        .bind(client_id)
+        .bind(client_id.as_str())
         .bind(digest)
         .execute(self.db.pool())
         .await?;
@@ -112,7 +112,7 @@ impl EnvStore<'_> {
              post_logout_redirect_uris = $6, id_token_alg = $7 WHERE env_id = $1 AND client_id = $2",
         )
         .bind(self.env_id)
-        .bind(&client.client_id)
+        .bind(client.client_id.as_str())
         .bind(&client.name)
         .bind(flag(client.first_party))
         .bind(uri_list(&client.redirect_uris)?)
@@ -124,12 +124,12 @@ impl EnvStore<'_> {
     }
 
     /// Deletes a client with everything issued to it, in one transaction; false if there is none.
-    pub async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+    pub async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
         super::delete_with_dependents(
             self,
             "clients",
             "client_id",
-            client_id,
+            client_id.as_str(),
             &[
                 "refresh_tokens",
                 "authorization_codes",

@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Db, StoreError};
-use crate::model::{Domain, DomainState};
+use crate::model::{Domain, DomainState, EnvironmentId};
 
 const DOMAIN_COLUMNS: &str = "host, env_id, challenge, state, verified_by, tls_cert_file, tls_key_file, created_at, verified_at";
 
@@ -13,7 +13,7 @@ fn domain_from_row(row: &AnyRow) -> Result<Domain, StoreError> {
     let state: String = row.try_get("state")?;
     Ok(Domain {
         host: row.try_get("host")?,
-        env_id: row.try_get("env_id")?,
+        env_id: super::text(row, "env_id")?,
         challenge: row.try_get("challenge")?,
         state: DomainState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("domain state {state}")))?,
@@ -33,7 +33,7 @@ impl Db {
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&domain.host)
-        .bind(&domain.env_id)
+        .bind(domain.env_id.as_str())
         .bind(&domain.challenge)
         .bind(domain.state.as_str())
         .bind(&domain.tls_cert_file)
@@ -54,12 +54,15 @@ impl Db {
     }
 
     /// Domains of one environment, or of all when `env_id` is `None`.
-    pub async fn list_domains(&self, env_id: Option<&str>) -> Result<Vec<Domain>, StoreError> {
+    pub async fn list_domains(
+        &self,
+        env_id: Option<&EnvironmentId>,
+    ) -> Result<Vec<Domain>, StoreError> {
         let sql = format!(
             "SELECT {DOMAIN_COLUMNS} FROM domains WHERE ($1 = '' OR env_id = $1) ORDER BY host"
         );
         let rows = sqlx::query(&sql)
-            .bind(env_id.unwrap_or(""))
+            .bind(env_id.map_or("", EnvironmentId::as_str))
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(domain_from_row).collect()
@@ -79,7 +82,7 @@ impl Db {
     pub async fn activate_domain(
         &self,
         host: &str,
-        env_id: &str,
+        env_id: &EnvironmentId,
         verified_by: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
@@ -88,7 +91,7 @@ impl Db {
              WHERE host = $1 AND env_id = $2 AND state = 'pending'",
         )
         .bind(host)
-        .bind(env_id)
+        .bind(env_id.as_str())
         .bind(verified_by)
         .bind(now)
         .execute(self.pool())
@@ -96,10 +99,14 @@ impl Db {
         Ok(result.rows_affected() == 1)
     }
 
-    pub async fn delete_domain(&self, host: &str, env_id: &str) -> Result<bool, StoreError> {
+    pub async fn delete_domain(
+        &self,
+        host: &str,
+        env_id: &EnvironmentId,
+    ) -> Result<bool, StoreError> {
         let result = sqlx::query("DELETE FROM domains WHERE host = $1 AND env_id = $2")
             .bind(host)
-            .bind(env_id)
+            .bind(env_id.as_str())
             .execute(self.pool())
             .await?;
         Ok(result.rows_affected() == 1)

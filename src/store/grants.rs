@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use super::{EnvStore, StoreError};
-use crate::model::{AuthorizationCode, RefreshToken};
+use crate::model::{AuthorizationCode, GrantId, RefreshToken};
 
 /// SQL condition, the one statement of what keeps an access token alive: the token `$2` of
 /// environment `$1` was not revoked, and its grant `$3` ('' for tokens of no grant) is in force.
@@ -30,9 +30,9 @@ impl EnvStore<'_> {
         )
         .bind(self.env_id)
         .bind(&new.digest)
-        .bind(&code.grant_id)
-        .bind(&code.client_id)
-        .bind(&code.user_id)
+        .bind(code.grant_id.as_str())
+        .bind(code.client_id.as_str())
+        .bind(code.user_id.as_str())
         .bind(&code.redirect_uri)
         .bind(&code.scope)
         .bind(&code.nonce)
@@ -55,9 +55,9 @@ impl EnvStore<'_> {
         .await?;
         row.map(|row| {
             Ok(AuthorizationCode {
-                grant_id: row.try_get("grant_id")?,
-                client_id: row.try_get("client_id")?,
-                user_id: row.try_get("user_id")?,
+                grant_id: super::text(&row, "grant_id")?,
+                client_id: super::text(&row, "client_id")?,
+                user_id: super::text(&row, "user_id")?,
                 redirect_uri: row.try_get("redirect_uri")?,
                 scope: row.try_get("scope")?,
                 nonce: row.try_get("nonce")?,
@@ -97,9 +97,9 @@ impl EnvStore<'_> {
             "INSERT INTO grants (env_id, grant_id, client_id, user_id, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(self.env_id)
-        .bind(&code.grant_id)
-        .bind(&code.client_id)
-        .bind(&code.user_id)
+        .bind(code.grant_id.as_str())
+        .bind(code.client_id.as_str())
+        .bind(code.user_id.as_str())
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -111,27 +111,16 @@ impl EnvStore<'_> {
     }
 
     /// Revokes a grant: its access tokens stop working at userinfo and its refresh family dies.
-    pub async fn revoke_grant(&self, grant_id: &str, now: i64) -> Result<(), StoreError> {
+    pub async fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE grants SET revoked_at = $3 WHERE env_id = $1 AND grant_id = $2 AND revoked_at IS NULL",
         )
         .bind(self.env_id)
-        .bind(grant_id)
+        .bind(grant_id.as_str())
         .bind(now)
         .execute(self.db.pool())
         .await?;
         Ok(())
-    }
-
-    pub async fn grant_is_active(&self, grant_id: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT 1 AS active FROM grants WHERE env_id = $1 AND grant_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(self.env_id)
-        .bind(grant_id)
-        .fetch_optional(&mut *self.db.read_connection().await?)
-        .await?;
-        Ok(row.is_some())
     }
 
     /// Revokes one JWT access token by its `jti` until it would have expired anyway.
@@ -159,12 +148,12 @@ impl EnvStore<'_> {
     pub async fn access_token_is_live(
         &self,
         jti: &str,
-        grant_id: Option<&str>,
+        grant_id: Option<&GrantId>,
     ) -> Result<bool, StoreError> {
         let live = sqlx::query(&format!("SELECT 1 AS live WHERE {ACCESS_TOKEN_LIVE}"))
             .bind(self.env_id)
             .bind(jti)
-            .bind(grant_id.unwrap_or(""))
+            .bind(grant_id.map_or("", GrantId::as_str))
             .fetch_optional(&mut *self.db.read_connection().await?)
             .await?;
         Ok(live.is_some())
@@ -183,9 +172,9 @@ impl EnvStore<'_> {
         .await?;
         row.map(|row| {
             Ok(RefreshToken {
-                grant_id: row.try_get("grant_id")?,
-                client_id: row.try_get("client_id")?,
-                user_id: row.try_get("user_id")?,
+                grant_id: super::text(&row, "grant_id")?,
+                client_id: super::text(&row, "client_id")?,
+                user_id: super::text(&row, "user_id")?,
                 scope: row.try_get("scope")?,
                 auth_time: row.try_get("auth_time")?,
                 expires_at: row.try_get("expires_at")?,
@@ -238,9 +227,9 @@ async fn insert_refresh(
     )
     .bind(env_id)
     .bind(digest)
-    .bind(&token.grant_id)
-    .bind(&token.client_id)
-    .bind(&token.user_id)
+    .bind(token.grant_id.as_str())
+    .bind(token.client_id.as_str())
+    .bind(token.user_id.as_str())
     .bind(&token.scope)
     .bind(token.auth_time)
     .bind(token.expires_at)

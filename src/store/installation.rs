@@ -6,14 +6,14 @@ use sqlx::any::AnyRow;
 
 use super::keys::{StoredKey, insert_key};
 use super::{Db, StoreError};
-use crate::model::{EnvKind, EnvPolicy, Environment, Project, RateLimits};
+use crate::model::{EnvKind, EnvPolicy, Environment, EnvironmentId, Project, RateLimits};
 
 /// An admin API credential, known by its digest.
 #[derive(Debug, Clone)]
 pub struct AdminTokenRecord {
     pub token_id: String,
     /// `None` for an installation-wide token.
-    pub env_id: Option<String>,
+    pub env_id: Option<EnvironmentId>,
     pub name: String,
 }
 
@@ -24,7 +24,7 @@ const ENVIRONMENT_COLUMNS: &str = "e.id, e.project_id, p.name AS project_name, e
 fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
     let kind: String = row.try_get("kind")?;
     Ok(Environment {
-        id: row.try_get("id")?,
+        id: super::text(row, "id")?,
         project_id: row.try_get("project_id")?,
         project: row.try_get("project_name")?,
         name: row.try_get("name")?,
@@ -85,7 +85,7 @@ impl Db {
              signin_failures_per_minute, lockout_threshold) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
-        .bind(&environment.id)
+        .bind(environment.id.as_str())
         .bind(&environment.project_id)
         .bind(&environment.name)
         .bind(environment.kind.as_str())
@@ -101,7 +101,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         for key in keys {
-            insert_key(&mut tx, &environment.id, key).await?;
+            insert_key(&mut tx, environment.id.as_str(), key).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -126,29 +126,39 @@ impl Db {
 
     pub async fn find_environment_by_id(
         &self,
-        id: &str,
+        id: &EnvironmentId,
     ) -> Result<Option<Environment>, StoreError> {
         let sql = format!(
             "SELECT {ENVIRONMENT_COLUMNS} FROM environments e JOIN projects p ON p.id = e.project_id \
              WHERE e.id = $1"
         );
         let row = sqlx::query(&sql)
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(environment_from_row).transpose()
     }
 
+    /// Every environment of the installation, by project and name.
+    pub async fn list_environments(&self) -> Result<Vec<Environment>, StoreError> {
+        let sql = format!(
+            "SELECT {ENVIRONMENT_COLUMNS} FROM environments e JOIN projects p ON p.id = e.project_id \
+             ORDER BY p.name, e.name"
+        );
+        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        rows.iter().map(environment_from_row).collect()
+    }
+
     pub async fn update_environment_limits(
         &self,
-        env_id: &str,
+        env_id: &EnvironmentId,
         limits: &RateLimits,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE environments SET token_requests_per_minute = $2, signin_failures_per_minute = $3, \
              lockout_threshold = $4 WHERE id = $1",
         )
-        .bind(env_id)
+        .bind(env_id.as_str())
         .bind(limits.token_requests_per_minute)
         .bind(limits.signin_failures_per_minute)
         .bind(limits.lockout_threshold)
@@ -157,9 +167,13 @@ impl Db {
         Ok(())
     }
 
-    pub async fn set_path_issuer(&self, env_id: &str, enabled: bool) -> Result<(), StoreError> {
+    pub async fn set_path_issuer(
+        &self,
+        env_id: &EnvironmentId,
+        enabled: bool,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE environments SET path_issuer_enabled = $2 WHERE id = $1")
-            .bind(env_id)
+            .bind(env_id.as_str())
             .bind(i64::from(enabled))
             .execute(self.pool())
             .await?;
@@ -178,7 +192,7 @@ impl Db {
         )
         .bind(&record.token_id)
         .bind(digest)
-        .bind(&record.env_id)
+        .bind(record.env_id.as_ref().map(EnvironmentId::as_str))
         .bind(&record.name)
         .bind(now)
         .execute(self.pool())
@@ -198,7 +212,9 @@ impl Db {
         row.map(|row| {
             Ok(AdminTokenRecord {
                 token_id: row.try_get("token_id")?,
-                env_id: row.try_get("env_id")?,
+                env_id: row
+                    .try_get::<Option<String>, _>("env_id")?
+                    .map(EnvironmentId::from),
                 name: row.try_get("name")?,
             })
         })

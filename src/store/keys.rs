@@ -6,11 +6,11 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::{Db, EnvStore, StoreError};
-use crate::model::{KeySchedule, Rotation};
+use crate::model::{EnvironmentId, KeySchedule, Kid, Rotation};
 
 #[derive(Debug, Clone)]
 pub struct StoredKey {
-    pub kid: String,
+    pub kid: Kid,
     pub alg: String,
     pub state: String,
     pub public_jwk: String,
@@ -21,7 +21,7 @@ pub struct StoredKey {
 
 fn key_from_row(row: &AnyRow) -> Result<StoredKey, StoreError> {
     Ok(StoredKey {
-        kid: row.try_get("kid")?,
+        kid: super::text(row, "kid")?,
         alg: row.try_get("alg")?,
         state: row.try_get("state")?,
         public_jwk: row.try_get("public_jwk")?,
@@ -44,7 +44,7 @@ pub(super) async fn insert_key(
         "INSERT INTO signing_keys (kid, env_id, alg, state, public_jwk, private_key_sealed, created_at, \
          activates_at, retires_at, unpublish_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(&key.kid)
+    .bind(key.kid.as_str())
     .bind(env_id)
     .bind(&key.alg)
     .bind(&key.state)
@@ -110,7 +110,7 @@ impl EnvStore<'_> {
     /// Records a state transition once: false when another node recorded it first.
     pub async fn record_key_state(
         &self,
-        kid: &str,
+        kid: &Kid,
         from: &str,
         to: &str,
     ) -> Result<bool, StoreError> {
@@ -118,7 +118,7 @@ impl EnvStore<'_> {
             "UPDATE signing_keys SET state = $4 WHERE env_id = $1 AND kid = $2 AND state = $3",
         )
         .bind(self.env_id)
-        .bind(kid)
+        .bind(kid.as_str())
         .bind(from)
         .bind(to)
         .execute(self.db.pool())
@@ -130,7 +130,7 @@ impl EnvStore<'_> {
 /// A key whose recorded state lags behind its schedule.
 #[derive(Debug, Clone)]
 pub struct DueKey {
-    pub env_id: String,
+    pub env_id: EnvironmentId,
     pub key: StoredKey,
 }
 
@@ -152,7 +152,7 @@ impl Db {
         rows.iter()
             .map(|row| {
                 Ok(DueKey {
-                    env_id: row.try_get("env_id")?,
+                    env_id: super::text(row, "env_id")?,
                     key: key_from_row(row)?,
                 })
             })

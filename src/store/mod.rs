@@ -13,7 +13,12 @@ mod sessions;
 mod signin;
 mod users;
 
-pub use audit::AuditQuery;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::model::EnvironmentId;
+
+pub use audit::{AuditQuery, ChainLink};
 pub use db::{Backend, Db, PoolSettings};
 pub use error::StoreError;
 pub use grants::NewCode;
@@ -28,9 +33,17 @@ pub struct EnvStore<'a> {
 }
 
 impl<'a> EnvStore<'a> {
-    pub fn new(db: &'a Db, env_id: &'a str) -> Self {
-        EnvStore { db, env_id }
+    pub fn new(db: &'a Db, env_id: &'a EnvironmentId) -> Self {
+        EnvStore {
+            db,
+            env_id: env_id.as_str(),
+        }
     }
+}
+
+/// A text column as one of the model's identifier types.
+fn text<T: From<String>>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
+    row.try_get::<String, _>(column).map(T::from)
 }
 
 fn flag(value: bool) -> i64 {

@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{EnvStore, StoreError};
-use crate::model::Session;
+use crate::model::{ClientId, Session, UserId};
 
 impl EnvStore<'_> {
     pub async fn insert_session(&self, digest: &str, session: &Session) -> Result<(), StoreError> {
@@ -13,7 +13,7 @@ impl EnvStore<'_> {
         )
         .bind(self.env_id)
         .bind(digest)
-        .bind(&session.user_id)
+        .bind(session.user_id.as_str())
         .bind(session.auth_time)
         .bind(session.expires_at)
         .execute(self.db.pool())
@@ -38,7 +38,7 @@ impl EnvStore<'_> {
         .await?;
         row.map(|row| {
             Ok(Session {
-                user_id: row.try_get("user_id")?,
+                user_id: super::text(&row, "user_id")?,
                 auth_time: row.try_get("auth_time")?,
                 expires_at: row.try_get("expires_at")?,
             })
@@ -57,15 +57,15 @@ impl EnvStore<'_> {
 
     pub async fn find_consent(
         &self,
-        user_id: &str,
-        client_id: &str,
+        user_id: &UserId,
+        client_id: &ClientId,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
             "SELECT scope FROM consents WHERE env_id = $1 AND user_id = $2 AND client_id = $3",
         )
         .bind(self.env_id)
-        .bind(user_id)
-        .bind(client_id)
+        .bind(user_id.as_str())
+        .bind(client_id.as_str())
         .fetch_optional(&mut *self.db.read_connection().await?)
         .await?;
         Ok(row.map(|row| row.try_get("scope")).transpose()?)
@@ -73,8 +73,8 @@ impl EnvStore<'_> {
 
     pub async fn upsert_consent(
         &self,
-        user_id: &str,
-        client_id: &str,
+        user_id: &UserId,
+        client_id: &ClientId,
         scope: &str,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -84,8 +84,8 @@ impl EnvStore<'_> {
              granted_at = excluded.granted_at",
         )
         .bind(self.env_id)
-        .bind(user_id)
-        .bind(client_id)
+        .bind(user_id.as_str())
+        .bind(client_id.as_str())
         .bind(scope)
         .bind(now)
         .execute(self.db.pool())

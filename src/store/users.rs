@@ -3,19 +3,19 @@ use sqlx::any::AnyRow;
 
 use super::grants::ACCESS_TOKEN_LIVE;
 use super::{EnvStore, StoreError, flag};
-use crate::model::User;
+use crate::model::{GrantId, Secret, User, UserId};
 
 const USER_COLUMNS: &str =
     "env_id, user_id, email, email_verified, name, password_hash, created_at, updated_at";
 
 fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
-        env_id: row.try_get("env_id")?,
-        user_id: row.try_get("user_id")?,
+        env_id: super::text(row, "env_id")?,
+        user_id: super::text(row, "user_id")?,
         email: row.try_get("email")?,
         email_verified: row.try_get::<i64, _>("email_verified")? != 0,
         name: row.try_get("name")?,
-        password_hash: row.try_get("password_hash")?,
+        password_hash: Secret::new(row.try_get::<String, _>("password_hash")?),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -28,11 +28,11 @@ impl EnvStore<'_> {
              updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(self.env_id)
-        .bind(&user.user_id)
+        .bind(user.user_id.as_str())
         .bind(&user.email)
         .bind(flag(user.email_verified))
         .bind(&user.name)
-        .bind(&user.password_hash)
+        .bind(user.password_hash.expose())
         .bind(user.created_at)
         .bind(user.updated_at)
         .execute(self.db.pool())
@@ -40,11 +40,11 @@ impl EnvStore<'_> {
         Ok(())
     }
 
-    pub async fn find_user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+    pub async fn find_user(&self, user_id: &UserId) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND user_id = $2");
         let row = sqlx::query(&sql)
             .bind(self.env_id)
-            .bind(user_id)
+            .bind(user_id.as_str())
             .fetch_optional(&mut *self.db.read_connection().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
@@ -54,9 +54,9 @@ impl EnvStore<'_> {
     /// grant is still in force.
     pub async fn user_of_live_token(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         jti: &str,
-        grant_id: &str,
+        grant_id: &GrantId,
     ) -> Result<Option<User>, StoreError> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND user_id = $4 \
@@ -65,8 +65,8 @@ impl EnvStore<'_> {
         let row = sqlx::query(&sql)
             .bind(self.env_id)
             .bind(jti)
-            .bind(grant_id)
-            .bind(user_id)
+            .bind(grant_id.as_str())
+            .bind(user_id.as_str())
             .fetch_optional(&mut *self.db.read_connection().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
@@ -100,11 +100,11 @@ impl EnvStore<'_> {
              WHERE env_id = $1 AND user_id = $2",
         )
         .bind(self.env_id)
-        .bind(&user.user_id)
+        .bind(user.user_id.as_str())
         .bind(&user.email)
         .bind(flag(user.email_verified))
         .bind(&user.name)
-        .bind(&user.password_hash)
+        .bind(user.password_hash.expose())
         .bind(user.updated_at)
         .execute(self.db.pool())
         .await?;
@@ -112,22 +112,22 @@ impl EnvStore<'_> {
     }
 
     /// Ends every session of a user (after a password change, for instance).
-    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<(), StoreError> {
+    pub async fn delete_user_sessions(&self, user_id: &UserId) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE env_id = $1 AND user_id = $2")
             .bind(self.env_id)
-            .bind(user_id)
+            .bind(user_id.as_str())
             .execute(self.db.pool())
             .await?;
         Ok(())
     }
 
     /// Deletes a user with their sessions, consents, codes and grants, in one transaction.
-    pub async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+    pub async fn delete_user(&self, user_id: &UserId) -> Result<bool, StoreError> {
         super::delete_with_dependents(
             self,
             "users",
             "user_id",
-            user_id,
+            user_id.as_str(),
             &[
                 "sessions",
                 "consents",

@@ -135,17 +135,8 @@ async fn admin_api_manages_zones(server: &TestServer) {
     assert!(user.get("password_hash").is_none());
 
     // A token bound to sandbox sees sandbox only: production and its clients are 404, like a missing zone.
-    let sandbox = server
-        .airlock
-        .environment_by_slug("acme/sandbox")
-        .await
-        .expect("env");
-    let bound = server
-        .airlock
-        .create_admin_token(Some(&sandbox), "ci", server.now())
-        .await
-        .expect("token")
-        .admin_token;
+    let sandbox = server.environment("acme/sandbox").await;
+    let bound = server.issue_admin_token(Some(&sandbox), "ci").await;
     assert!(bound.starts_with("aat_test_"));
     let get = |path: &str, token: &str| http().get(api(path)).bearer_auth(token.to_string()).send();
     assert_eq!(
@@ -199,14 +190,10 @@ async fn admin_api_manages_zones(server: &TestServer) {
 backend_test!(admin_api_manages_zones);
 
 async fn quickstart_is_idempotent(server: &TestServer) {
-    let first = server
-        .airlock
-        .quickstart(server.now())
+    let first = airlock::service::quickstart::seed(&server.airlock, server.now())
         .await
         .expect("quickstart");
-    let second = server
-        .airlock
-        .quickstart(server.now())
+    let second = airlock::service::quickstart::seed(&server.airlock, server.now())
         .await
         .expect("quickstart again");
     assert_eq!(first.len(), 2);
@@ -354,7 +341,8 @@ async fn clients_and_users_are_managed_and_audited(server: &TestServer) {
 
     let entries = server
         .airlock
-        .audit_list(&zone.environment, None, None, None)
+        .audit_trail()
+        .list(&zone.environment, Default::default())
         .await
         .expect("audit");
     for expected in [

@@ -247,6 +247,7 @@ async fn tamper(server: &TestServer, sql: &[String]) {
 
 async fn tampering_is_detected_and_located(server: &TestServer) {
     let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    server.expect_broken_chain(&zone.environment);
     // A few more entries: failed and successful sign-ins, a refresh.
     let tokens = flow::sign_in(&zone, &Browser::new()).await;
     client_post(
@@ -262,7 +263,8 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
     let env_id = zone.environment.id.clone();
     let report = server
         .airlock
-        .audit_verify(&zone.environment)
+        .audit_trail()
+        .verify(&zone.environment)
         .await
         .expect("verify");
     assert!(report.intact, "{report:?}");
@@ -294,7 +296,8 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
     .await;
     let report = server
         .airlock
-        .audit_verify(&zone.environment)
+        .audit_trail()
+        .verify(&zone.environment)
         .await
         .expect("verify");
     assert!(!report.intact);
@@ -313,7 +316,8 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
     assert!(
         server
             .airlock
-            .audit_verify(&zone.environment)
+            .audit_trail()
+            .verify(&zone.environment)
             .await
             .expect("verify")
             .intact
@@ -331,7 +335,8 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
     .await;
     let report = server
         .airlock
-        .audit_verify(&zone.environment)
+        .audit_trail()
+        .verify(&zone.environment)
         .await
         .expect("verify");
     assert!(!report.intact);
@@ -348,7 +353,8 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
     assert!(
         server
             .airlock
-            .audit_verify(&zone.environment)
+            .audit_trail()
+            .verify(&zone.environment)
             .await
             .expect("verify")
             .intact
@@ -365,7 +371,8 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
     .await;
     let report = server
         .airlock
-        .audit_verify(&zone.environment)
+        .audit_trail()
+        .verify(&zone.environment)
         .await
         .expect("verify");
     assert!(!report.intact);
@@ -381,7 +388,8 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
     .await;
     let report = server
         .airlock
-        .audit_verify(&zone.environment)
+        .audit_trail()
+        .verify(&zone.environment)
         .await
         .expect("verify");
     assert_eq!(report.at_seq, Some(3));
@@ -400,7 +408,8 @@ async fn concurrent_appends_across_environments_keep_every_chain(server: &TestSe
             counts.push(
                 server
                     .airlock
-                    .audit_verify(&zone.environment)
+                    .audit_trail()
+                    .verify(&zone.environment)
                     .await
                     .expect("verify")
                     .entries,
@@ -429,7 +438,8 @@ async fn concurrent_appends_across_environments_keep_every_chain(server: &TestSe
     for (zone, before) in zones.iter().zip(before) {
         let report = server
             .airlock
-            .audit_verify(&zone.environment)
+            .audit_trail()
+            .verify(&zone.environment)
             .await
             .expect("verify");
         assert!(report.intact, "{report:?}");

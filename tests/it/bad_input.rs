@@ -216,9 +216,10 @@ async fn live_environments_refuse_insecure_redirect_uris(server: &TestServer) {
         let uri = uri.to_string();
         async move {
             airlock
-                .create_client(
+                .clients()
+                .create(
                     &environment,
-                    airlock::service::admin::NewClient {
+                    airlock::service::admin::clients::NewClient {
                         name: "x".into(),
                         redirect_uris: vec![uri],
                         post_logout_redirect_uris: vec![],

@@ -112,14 +112,17 @@ async fn rotated_secret_replaces_the_old_one(server: &TestServer) {
     let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
     let new_secret = server
         .airlock
-        .rotate_client_secret(
+        .clients()
+        .rotate_secret(
             &zone.environment,
-            &zone.client_id,
+            &zone.client_id.as_str().into(),
             &airlock::service::Caller::cli(),
             server.now(),
         )
         .await
-        .expect("rotate");
+        .expect("rotate")
+        .expose()
+        .to_string();
     assert!(new_secret.starts_with("acs_test_"));
     let status = |secret: String| {
         let zone = zone.clone();

@@ -569,7 +569,7 @@ async fn custom_domains(backend: Backend) {
             .0,
         404
     );
-    let events = |entries: Vec<airlock::service::audit::AuditView>| {
+    let events = |entries: Vec<airlock::service::admin::audit::AuditView>| {
         entries
             .into_iter()
             .map(|e| (e.event, e.details))
@@ -578,7 +578,8 @@ async fn custom_domains(backend: Backend) {
     let production_log = events(
         server
             .airlock
-            .audit_list(&production.environment, None, None, None)
+            .audit_trail()
+            .list(&production.environment, Default::default())
             .await
             .expect("audit"),
     );
@@ -598,7 +599,8 @@ async fn custom_domains(backend: Backend) {
     let sandbox_log = events(
         server
             .airlock
-            .audit_list(&sandbox.environment, None, None, None)
+            .audit_trail()
+            .list(&sandbox.environment, Default::default())
             .await
             .expect("audit"),
     );

@@ -36,6 +36,7 @@ fn hs256(header: &Value, claims: &Value, key: &[u8]) -> String {
 async fn signed_by_zone(server: &TestServer, zone: &Seeded, typ: &str, claims: &Value) -> String {
     let keys = server
         .airlock
+        .key_ring()
         .keys(&zone.environment, server.now())
         .await
         .expect("keys");

@@ -344,6 +344,7 @@ async fn assert_isolated(
         claims["azp"] = json!(to.client_id);
         let keys = server
             .airlock
+            .key_ring()
             .keys(&from.environment, server.now())
             .await
             .expect("keys");
@@ -553,7 +554,11 @@ async fn made_up_client_ids_do_not_evict_real_clients(server: &TestServer) {
     let production_client = async || {
         server
             .airlock
-            .client(&production.environment, &production.client_id)
+            .client_directory()
+            .find(
+                &production.environment,
+                &production.client_id.as_str().into(),
+            )
             .await
             .expect("lookup")
             .expect("client")
@@ -579,7 +584,8 @@ async fn made_up_client_ids_do_not_evict_real_clients(server: &TestServer) {
         let made_up = format!("cl_made_up_{n}");
         let found = server
             .airlock
-            .client(&sandbox.environment, &made_up)
+            .client_directory()
+            .find(&sandbox.environment, &made_up.as_str().into())
             .await
             .expect("lookup");
         assert!(found.is_none());

@@ -69,7 +69,8 @@ async fn rotation_overlaps_old_and_new_keys(server: &TestServer) {
     let rotated_at = server.now();
     let active = server
         .airlock
-        .rotate_key(
+        .keys()
+        .rotate(
             &sandbox.environment,
             SigningAlg::RS256,
             Some(0),
@@ -111,10 +112,11 @@ async fn rotation_overlaps_old_and_new_keys(server: &TestServer) {
     let now = server.now();
     let keys = server
         .airlock
-        .list_keys(&sandbox.environment, now)
+        .keys()
+        .list(&sandbox.environment, now)
         .await
         .expect("keys");
-    let state_of = |keys: &[airlock::service::keys::KeyView], kid: &str| {
+    let state_of = |keys: &[airlock::service::admin::keys::KeyView], kid: &str| {
         keys.iter().find(|k| k.kid == kid).expect("listed").state
     };
     assert_eq!(state_of(&keys, &old_kid), KeyState::Retired);
@@ -125,7 +127,8 @@ async fn rotation_overlaps_old_and_new_keys(server: &TestServer) {
     assert!(unpublish_at >= rotated_at + sandbox.environment.policy.id_token_ttl);
     let later = server
         .airlock
-        .list_keys(&sandbox.environment, unpublish_at)
+        .keys()
+        .list(&sandbox.environment, unpublish_at)
         .await
         .expect("keys");
     assert_eq!(state_of(&later, &old_kid), KeyState::Removed);
@@ -141,17 +144,20 @@ async fn rotation_overlaps_old_and_new_keys(server: &TestServer) {
     // Transitions are audited once each, in the sandbox log only.
     server
         .airlock
-        .sweep_key_states(unpublish_at)
+        .keys()
+        .sweep(unpublish_at)
         .await
         .expect("sweep");
     server
         .airlock
-        .sweep_key_states(unpublish_at)
+        .keys()
+        .sweep(unpublish_at)
         .await
         .expect("sweep twice");
     let entries = server
         .airlock
-        .audit_list(&sandbox.environment, None, None, None)
+        .audit_trail()
+        .list(&sandbox.environment, Default::default())
         .await
         .expect("audit");
     let count = |event: &str| entries.iter().filter(|e| e.event == event).count();
@@ -162,7 +168,8 @@ async fn rotation_overlaps_old_and_new_keys(server: &TestServer) {
     assert_eq!(count("key.removed"), 2);
     let production_entries = server
         .airlock
-        .audit_list(&production.environment, None, None, None)
+        .audit_trail()
+        .list(&production.environment, Default::default())
         .await
         .expect("audit");
     assert!(
@@ -203,9 +210,10 @@ async fn es256_rotation_and_cli(server: &TestServer) {
     // This node learns of another process's rotation within its key cache bound; force it here.
     let keys = server
         .airlock
+        .key_ring()
         .keys(
             &zone.environment,
-            server.now() + server.airlock.config.cache_seconds,
+            server.now() + server.config.cache_seconds,
         )
         .await
         .expect("keys");

@@ -2,7 +2,7 @@
 
 use airlock::model::{EnvKind, SigningAlg};
 use airlock::service::Caller;
-use airlock::service::admin::NewClient;
+use airlock::service::admin::clients::NewClient;
 use serde_json::json;
 
 use crate::backend_test;
@@ -164,9 +164,10 @@ async fn revocation_ends_tokens_and_families(server: &TestServer) {
     let tokens = flow::sign_in(&zone, &Browser::new()).await;
     let other = server
         .airlock
-        .create_client(
+        .clients()
+        .create(
             &zone.environment,
-            airlock::service::admin::NewClient {
+            airlock::service::admin::clients::NewClient {
                 name: "Other".into(),
                 redirect_uris: vec![],
                 post_logout_redirect_uris: vec![],
@@ -183,8 +184,8 @@ async fn revocation_ends_tokens_and_families(server: &TestServer) {
     for token in [&tokens.access_token, &tokens.refresh_token] {
         let (status, _) = client_post(
             &revoke_url,
-            &other.client.client_id,
-            &secret,
+            other.client.client_id.as_str(),
+            secret.expose(),
             &[("token", token)],
         )
         .await;
@@ -241,7 +242,8 @@ async fn a_deleted_clients_own_tokens_stop_introspecting_as_active(server: &Test
     let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
     let machine = server
         .airlock
-        .create_client(
+        .clients()
+        .create(
             &zone.environment,
             NewClient {
                 name: "Machine".into(),
@@ -259,8 +261,8 @@ async fn a_deleted_clients_own_tokens_stop_introspecting_as_active(server: &Test
     let secret = machine.client_secret.expect("secret");
     let (status, issued) = client_post(
         &format!("{}/token", zone.issuer),
-        &machine.client.client_id,
-        &secret,
+        machine.client.client_id.as_str(),
+        secret.expose(),
         &[("grant_type", "client_credentials")],
     )
     .await;
@@ -270,7 +272,8 @@ async fn a_deleted_clients_own_tokens_stop_introspecting_as_active(server: &Test
 
     server
         .airlock
-        .delete_client(
+        .clients()
+        .delete(
             &zone.environment,
             &machine.client.client_id,
             &Caller::cli(),

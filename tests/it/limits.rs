@@ -2,7 +2,7 @@
 //! failed sign-ins lock an account name without telling whether it exists.
 
 use airlock::model::EnvKind;
-use airlock::service::limits::MAX_PARALLEL_SIGNINS;
+use airlock::service::MAX_PARALLEL_SIGNINS;
 use serde_json::{Value, json};
 
 use crate::backend_test;
@@ -169,11 +169,13 @@ async fn failed_sign_ins_lock_account_names(server: &TestServer) {
 
     let entries = server
         .airlock
-        .audit_list(
+        .audit_trail()
+        .list(
             &sandbox.environment,
-            None,
-            Some("signin.failed".into()),
-            None,
+            airlock::service::admin::audit::AuditFilter {
+                event: Some("signin.failed".into()),
+                ..Default::default()
+            },
         )
         .await
         .expect("audit");

@@ -159,9 +159,10 @@ async fn rotation_and_reuse_detection(server: &TestServer) {
     );
     let other = server
         .airlock
-        .create_client(
+        .clients()
+        .create(
             &zone.environment,
-            airlock::service::admin::NewClient {
+            airlock::service::admin::clients::NewClient {
                 name: "Other".into(),
                 redirect_uris: vec![zone.redirect_uri.clone()],
                 post_logout_redirect_uris: vec![],
@@ -176,7 +177,10 @@ async fn rotation_and_reuse_detection(server: &TestServer) {
         .expect("client");
     let response = http()
         .post(format!("{}/token", zone.issuer))
-        .basic_auth(&other.client.client_id, other.client_secret.as_deref())
+        .basic_auth(
+            other.client.client_id.as_str(),
+            other.client_secret.as_ref().map(|s| s.expose()),
+        )
         .form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", token.as_str()),

@@ -344,7 +344,8 @@ async fn two_nodes_share_one_postgres_database() {
     }
     let report = server
         .airlock
-        .audit_verify(&zone.environment)
+        .audit_trail()
+        .verify(&zone.environment)
         .await
         .expect("verify");
     assert!(report.intact, "{report:?}");

@@ -1,53 +1,40 @@
 //! The browser endpoints: authorization request, login form and consent form.
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use subtle::ConstantTimeEq;
 
 use crate::crypto::secrets;
 use crate::http::AppState;
 use crate::http::cookies;
 use crate::http::current_env::CurrentEnvironment;
 use crate::http::error::HttpError;
-use crate::http::form;
-use crate::http::headers::no_store;
+use crate::http::extract::{BrowserParams, OwnForm, SessionCookie};
 use crate::http::pages::{self, ConsentPage, ErrorPage, FormPostPage, LoginPage};
 use crate::http::request_meta::RequestOrigin;
-use crate::oidc::authorize::PageError;
+use crate::http::respond::{see_other, set_cookie};
+use crate::model::Secret;
 use crate::oidc::endpoints::Endpoint;
-use crate::oidc::params::ParamBag;
 use crate::oidc::redirect::AuthorizationResponse;
-use crate::service::authorize::{AuthorizeOutcome, Interaction};
-
-const CSRF_FIELD: &str = "airlock_csrf";
+use crate::service::login::Credentials;
+use crate::service::{AuthorizeOutcome, Interaction};
 
 /// `GET|POST {issuer}/authorize`
 pub async fn authorize(
     State(state): State<AppState>,
-    current: CurrentEnvironment,
+    zone: CurrentEnvironment,
     RequestOrigin(origin): RequestOrigin,
-    method: Method,
-    uri: Uri,
+    SessionCookie(session): SessionCookie,
     headers: HeaderMap,
-    body: Bytes,
+    BrowserParams(params): BrowserParams,
 ) -> Response {
-    let Ok(params) = form::query_or_form(&method, &uri, &headers, &body) else {
-        return page_error(PageError::MalformedRequest);
-    };
-    let session = cookies::read(&headers, cookies::SESSION);
+    let now = crate::clock::now();
     match state
-        .authorize(
-            &current,
-            &params,
-            session.as_deref(),
-            &origin,
-            crate::clock::now(),
-        )
+        .authorize()
+        .authorize(&zone, &params, session.as_deref(), &origin, now)
         .await
     {
-        Ok(outcome) => respond(&current, &headers, outcome, None),
+        Ok(outcome) => respond(&zone, &headers, outcome, None),
         Err(error) => HttpError::page(error).into_response(),
     }
 }
@@ -55,28 +42,23 @@ pub async fn authorize(
 /// `POST {issuer}/login`
 pub async fn login(
     State(state): State<AppState>,
-    current: CurrentEnvironment,
+    zone: CurrentEnvironment,
     RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
-    body: Bytes,
+    OwnForm(params): OwnForm,
 ) -> Response {
-    let Some(params) = checked_form(&headers, &body) else {
-        return forged_form();
+    let field = |name| params.get(name).ok().flatten().unwrap_or("");
+    let credentials = Credentials {
+        email: field("airlock_email"),
+        password: field("airlock_password"),
     };
-    let email = params.get("airlock_email").ok().flatten().unwrap_or("");
-    let password = params.get("airlock_password").ok().flatten().unwrap_or("");
+    let now = crate::clock::now();
     match state
-        .login(
-            &current,
-            &params,
-            email,
-            password,
-            &origin,
-            crate::clock::now(),
-        )
+        .login()
+        .login(&zone, &params, credentials, &origin, now)
         .await
     {
-        Ok((outcome, session)) => respond(&current, &headers, outcome, session),
+        Ok((outcome, session)) => respond(&zone, &headers, outcome, session),
         Err(error) => HttpError::page(error).into_response(),
     }
 }
@@ -84,68 +66,36 @@ pub async fn login(
 /// `POST {issuer}/consent`
 pub async fn consent(
     State(state): State<AppState>,
-    current: CurrentEnvironment,
+    zone: CurrentEnvironment,
     RequestOrigin(origin): RequestOrigin,
+    SessionCookie(session): SessionCookie,
     headers: HeaderMap,
-    body: Bytes,
+    OwnForm(params): OwnForm,
 ) -> Response {
-    let Some(params) = checked_form(&headers, &body) else {
-        return forged_form();
-    };
     let approved = params.get("airlock_decision").ok().flatten() == Some("allow");
-    let session = cookies::read(&headers, cookies::SESSION);
+    let now = crate::clock::now();
     match state
-        .consent(
-            &current,
-            &params,
-            session.as_deref(),
-            approved,
-            &origin,
-            crate::clock::now(),
-        )
+        .consent()
+        .consent(&zone, &params, session.as_deref(), approved, &origin, now)
         .await
     {
-        Ok(outcome) => respond(&current, &headers, outcome, None),
+        Ok(outcome) => respond(&zone, &headers, outcome, None),
         Err(error) => HttpError::page(error).into_response(),
     }
 }
 
-/// A form POST of our own pages: well-encoded, and carrying the CSRF token of this browser's cookie.
-fn checked_form(headers: &HeaderMap, body: &Bytes) -> Option<ParamBag> {
-    let params = form::form(headers, body).ok()?;
-    let cookie = cookies::read(headers, cookies::CSRF)?;
-    let field = params.get(CSRF_FIELD).ok().flatten()?;
-    bool::from(cookie.as_bytes().ct_eq(field.as_bytes())).then_some(params)
-}
-
-fn forged_form() -> Response {
-    pages::error_page(
-        StatusCode::FORBIDDEN,
-        ErrorPage::plain(
-            "This form expired or did not come from this sign-in page. Start again from the application.",
-        ),
-    )
-}
-
-fn page_error(error: PageError) -> Response {
-    pages::error_page(StatusCode::BAD_REQUEST, ErrorPage::plain(error.message()))
-}
-
 fn respond(
-    current: &CurrentEnvironment,
+    zone: &CurrentEnvironment,
     headers: &HeaderMap,
     outcome: AuthorizeOutcome,
-    new_session: Option<String>,
+    new_session: Option<Secret>,
 ) -> Response {
     let mut response = match outcome {
-        AuthorizeOutcome::ErrorPage(error) => page_error(error),
+        AuthorizeOutcome::ErrorPage(error) => {
+            pages::error_page(StatusCode::BAD_REQUEST, ErrorPage::plain(error.message()))
+        }
         AuthorizeOutcome::Respond(AuthorizationResponse::Redirect(location)) => {
-            let mut response = StatusCode::SEE_OTHER.into_response();
-            if let Ok(value) = HeaderValue::from_str(&location) {
-                response.headers_mut().insert(header::LOCATION, value);
-            }
-            no_store(&mut response);
-            response
+            see_other(&location)
         }
         AuthorizeOutcome::Respond(AuthorizationResponse::FormPost { action, fields }) => {
             pages::render_form_post(&FormPostPage {
@@ -154,91 +104,79 @@ fn respond(
             })
         }
         AuthorizeOutcome::ShowLogin(interaction) => {
-            return interactive(current, headers, &interaction, new_session, true);
+            interactive(zone, headers, &interaction, Page::Login)
         }
         AuthorizeOutcome::ShowConsent(interaction) => {
-            return interactive(current, headers, &interaction, new_session, false);
+            interactive(zone, headers, &interaction, Page::Consent)
         }
         AuthorizeOutcome::Throttled {
             interaction,
             retry_after,
         } => {
-            let mut response = interactive(current, headers, &interaction, None, true);
+            let mut response = interactive(zone, headers, &interaction, Page::Login);
             *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            return response;
+            response
         }
     };
     if let Some(token) = new_session {
-        set_cookie(
-            &mut response,
-            &cookies::set(&current.issuer, cookies::SESSION, &token),
-        );
+        let cookie = cookies::set(&zone.issuer, cookies::SESSION, token.expose());
+        set_cookie(&mut response, &cookie);
     }
     response
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Login,
+    Consent,
+}
+
 /// The login or consent page, with this browser's CSRF token (issued now if it has none).
 fn interactive(
-    current: &CurrentEnvironment,
+    zone: &CurrentEnvironment,
     headers: &HeaderMap,
     interaction: &Interaction,
-    new_session: Option<String>,
-    login: bool,
+    page: Page,
 ) -> Response {
     let existing = cookies::read(headers, cookies::CSRF);
     let csrf = existing.clone().unwrap_or_else(secrets::random_token);
-    let zone = current.environment.slug();
-    let kind = current.environment.kind.as_str();
-    let mut response = if login {
-        let action = current.issuer.endpoint(Endpoint::Login.path());
-        pages::render(
+    let slug = zone.environment.slug();
+    let kind = zone.environment.kind.as_str();
+    let mut response = match page {
+        Page::Login => pages::render(
             StatusCode::OK,
             &LoginPage {
-                zone: &zone,
+                zone: &slug,
                 kind,
                 client_name: &interaction.client_name,
-                action: &action,
+                action: &zone.issuer.endpoint(Endpoint::Login.path()),
                 fields: &interaction.request_fields,
                 csrf: &csrf,
                 login_hint: interaction.login_hint.as_deref().unwrap_or(""),
                 notice: interaction.notice,
             },
-        )
-    } else {
-        let action = current.issuer.endpoint(Endpoint::Consent.path());
-        pages::render(
+        ),
+        Page::Consent => pages::render(
             StatusCode::OK,
             &ConsentPage {
-                zone: &zone,
+                zone: &slug,
                 kind,
                 client_name: &interaction.client_name,
                 scope: &interaction.scope,
-                action: &action,
+                action: &zone.issuer.endpoint(Endpoint::Consent.path()),
                 fields: &interaction.request_fields,
                 csrf: &csrf,
             },
-        )
+        ),
     };
     if existing.is_none() {
         set_cookie(
             &mut response,
-            &cookies::set(&current.issuer, cookies::CSRF, &csrf),
-        );
-    }
-    if let Some(token) = new_session {
-        set_cookie(
-            &mut response,
-            &cookies::set(&current.issuer, cookies::SESSION, &token),
+            &cookies::set(&zone.issuer, cookies::CSRF, &csrf),
         );
     }
     response
-}
-
-fn set_cookie(response: &mut Response, cookie: &str) {
-    if let Ok(value) = HeaderValue::from_str(cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
 }

@@ -1,3 +1,4 @@
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -5,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use crate::http::AppState;
 use crate::http::current_env::CurrentEnvironment;
 use crate::http::error::HttpError;
-use axum::body::Bytes;
 
 fn public_json(body: Bytes, max_age: &'static str) -> Response {
     let mut response = body.into_response();
@@ -25,15 +25,15 @@ fn public_json(body: Bytes, max_age: &'static str) -> Response {
 /// `GET {issuer}/.well-known/openid-configuration`
 pub async fn discovery(State(state): State<AppState>, current: CurrentEnvironment) -> Response {
     public_json(
-        state.discovery_document(&current.issuer),
+        state.zones().discovery_document(&current.issuer),
         "public, max-age=300",
     )
 }
 
 /// `GET {issuer}/jwks`: this environment's public keys, and only them.
 pub async fn jwks(State(state): State<AppState>, current: CurrentEnvironment) -> Response {
-    match state.keys(&current.environment, crate::clock::now()).await {
-        Ok(keys) => public_json(keys.jwks.clone(), "public, max-age=60"),
+    match state.jwks(&current, crate::clock::now()).await {
+        Ok(jwks) => public_json(jwks, "public, max-age=60"),
         Err(error) => HttpError::json(error).into_response(),
     }
 }

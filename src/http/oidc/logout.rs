@@ -1,89 +1,67 @@
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
 use crate::http::AppState;
 use crate::http::cookies;
 use crate::http::current_env::CurrentEnvironment;
 use crate::http::error::HttpError;
-use crate::http::form;
+use crate::http::extract::{BrowserParams, SessionCookie};
 use crate::http::headers::no_store;
 use crate::http::pages::{self, ErrorPage, LogoutConfirmPage, SignedOutPage};
 use crate::http::request_meta::RequestOrigin;
+use crate::http::respond::{see_other, set_cookie};
 use crate::oidc::endpoints::Endpoint;
-use crate::oidc::logout::LogoutRejection;
 use crate::service::logout::LogoutOutcome;
+use axum::response::IntoResponse;
 
 /// `GET|POST {issuer}/logout` (RP-Initiated Logout 1.0 `end_session_endpoint`)
 pub async fn logout(
     State(state): State<AppState>,
-    current: CurrentEnvironment,
+    zone: CurrentEnvironment,
     RequestOrigin(origin): RequestOrigin,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    SessionCookie(session): SessionCookie,
+    BrowserParams(params): BrowserParams,
 ) -> Response {
-    let Ok(params) = form::query_or_form(&method, &uri, &headers, &body) else {
-        return rejected(LogoutRejection::Malformed);
-    };
-    let session = cookies::read(&headers, cookies::SESSION);
+    let now = crate::clock::now();
     let outcome = match state
-        .logout(
-            &current,
-            &params,
-            session.as_deref(),
-            &origin,
-            crate::clock::now(),
-        )
+        .logout()
+        .logout(&zone, &params, session.as_deref(), &origin, now)
         .await
     {
         Ok(outcome) => outcome,
         Err(error) => return HttpError::page(error).into_response(),
     };
+    let slug = zone.environment.slug();
+    let kind = zone.environment.kind.as_str();
     let mut response = match outcome {
-        LogoutOutcome::Rejected(rejection) => return rejected(rejection),
-        LogoutOutcome::Confirm { fields } => {
-            let action = format!("{}{}", current.issuer.as_str(), Endpoint::EndSession.path());
-            let mut response = pages::render(
-                StatusCode::OK,
-                &LogoutConfirmPage {
-                    zone: &current.environment.slug(),
-                    kind: current.environment.kind.as_str(),
-                    action: &action,
-                    fields: &fields,
-                },
+        LogoutOutcome::Rejected(rejection) => {
+            return pages::error_page(
+                StatusCode::BAD_REQUEST,
+                ErrorPage::plain(rejection.message()),
             );
+        }
+        LogoutOutcome::Confirm { fields } => {
+            let action = zone.issuer.endpoint(Endpoint::EndSession.path());
+            let page = LogoutConfirmPage {
+                zone: &slug,
+                kind,
+                action: &action,
+                fields: &fields,
+            };
+            let mut response = pages::render(StatusCode::OK, &page);
             no_store(&mut response);
             // The session lives on until the person confirms.
             return response;
         }
-        LogoutOutcome::Redirect(location) => {
-            let mut response = StatusCode::SEE_OTHER.into_response();
-            if let Ok(value) = HeaderValue::from_str(&location) {
-                response.headers_mut().insert(header::LOCATION, value);
-            }
-            no_store(&mut response);
-            response
+        LogoutOutcome::Redirect(location) => see_other(&location),
+        LogoutOutcome::SignedOut => {
+            pages::render(StatusCode::OK, &SignedOutPage { zone: &slug, kind })
         }
-        LogoutOutcome::SignedOut => pages::render(
-            StatusCode::OK,
-            &SignedOutPage {
-                zone: &current.environment.slug(),
-                kind: current.environment.kind.as_str(),
-            },
-        ),
     };
-    if let Ok(value) = HeaderValue::from_str(&cookies::clear(&current.issuer, cookies::SESSION)) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    set_cookie(
+        &mut response,
+        &cookies::clear(&zone.issuer, cookies::SESSION),
+    );
     response
-}
-
-fn rejected(rejection: LogoutRejection) -> Response {
-    pages::error_page(
-        StatusCode::BAD_REQUEST,
-        ErrorPage::plain(rejection.message()),
-    )
 }

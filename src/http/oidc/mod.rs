@@ -3,8 +3,9 @@
 
 mod authorize;
 mod discovery;
-mod lifecycle;
+mod introspect;
 mod logout;
+mod revoke;
 mod token;
 mod userinfo;
 
@@ -34,8 +35,8 @@ fn handlers() -> [(Endpoint, MethodRouter<AppState>); 10] {
             Endpoint::UserInfo,
             get(userinfo::userinfo).post(userinfo::userinfo),
         ),
-        (Endpoint::Introspection, post(lifecycle::introspect)),
-        (Endpoint::Revocation, post(lifecycle::revoke)),
+        (Endpoint::Introspection, post(introspect::introspect)),
+        (Endpoint::Revocation, post(revoke::revoke)),
         (
             Endpoint::EndSession,
             get(logout::logout).post(logout::logout),

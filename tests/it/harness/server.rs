@@ -1,8 +1,11 @@
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use airlock::config::Config;
-use airlock::model::{EnvKind, Environment, SigningAlg};
-use airlock::service::admin::NewClient;
+use airlock::http::AppState;
+use airlock::model::{EnvKind, Environment, EnvironmentId, Secret, SigningAlg};
+use airlock::service::admin::clients::NewClient;
+use airlock::service::admin::users::NewUser;
 use airlock::service::{Airlock, Caller};
 use sqlx::Connection;
 use tokio::task::JoinHandle;
@@ -25,6 +28,51 @@ pub struct Options {
     pub cache_seconds: Option<i64>,
 }
 
+/// A PostgreSQL database made for one test, dropped when the test ends, however it ends.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    async fn create(admin_url: String) -> (Self, String) {
+        let name = format!("airlock_t_{}", airlock::crypto::secrets::random_id());
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to AIRLOCK_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        conn.close().await.ok();
+        let mut url = url::Url::parse(&admin_url).expect("postgres url");
+        url.set_path(&format!("/{name}"));
+        (TestDatabase { admin_url, name }, url.to_string())
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Drop may run while a panicking test unwinds inside the test's runtime: use a thread with
+        // a runtime of its own.
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    sqlx::query(&sql).execute(&mut conn).await.ok();
+                    conn.close().await.ok();
+                }
+            });
+        });
+        dropped.join().ok();
+    }
+}
+
 pub struct TestServer {
     pub base: String,
     pub tls_addr: Option<std::net::SocketAddr>,
@@ -32,8 +80,12 @@ pub struct TestServer {
     pub database_url: String,
     pub kek_file: std::path::PathBuf,
     pub airlock: Arc<Airlock>,
+    pub config: Arc<Config>,
     handle: JoinHandle<()>,
-    postgres: Option<(String, String)>,
+    /// Environments whose audit chain a test breaks on purpose.
+    broken_chains: Mutex<HashSet<EnvironmentId>>,
+    // Dropped after the server's handle is aborted (fields drop in order).
+    _database: Option<TestDatabase>,
     _dir: tempfile::TempDir,
 }
 
@@ -56,10 +108,6 @@ pub const REDIRECT_URI: &str = "https://rp.example/callback";
 pub const POST_LOGOUT_URI: &str = "https://rp.example/signed-out";
 pub const PASSWORD: &str = "correct horse battery";
 
-fn unique_name() -> String {
-    format!("airlock_t_{}", airlock::crypto::secrets::random_id())
-}
-
 impl TestServer {
     /// Starts a server on 127.0.0.1:0 with an empty database. `None` when PostgreSQL is not configured.
     pub async fn start(backend: Backend) -> Option<Self> {
@@ -69,7 +117,7 @@ impl TestServer {
     /// Like `start`, with settings for custom-domain tests.
     pub async fn start_with(backend: Backend, options: Options) -> Option<Self> {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (database_url, postgres) = match backend {
+        let (database_url, database) = match backend {
             Backend::Sqlite => (
                 format!("sqlite://{}", dir.path().join("airlock.db").display()),
                 None,
@@ -81,18 +129,8 @@ impl TestServer {
                     );
                     return None;
                 };
-                let name = unique_name();
-                let mut conn = sqlx::PgConnection::connect(&admin_url)
-                    .await
-                    .expect("connect to AIRLOCK_TEST_POSTGRES_URL");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test database");
-                conn.close().await.ok();
-                let mut url = url::Url::parse(&admin_url).expect("postgres url");
-                url.set_path(&format!("/{name}"));
-                (url.to_string(), Some((admin_url, name)))
+                let (database, url) = TestDatabase::create(admin_url).await;
+                (url, Some(database))
             }
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -109,20 +147,26 @@ impl TestServer {
         if let Some(seconds) = options.cache_seconds {
             config.cache_seconds = seconds;
         }
-        let airlock = Airlock::start(config).await.expect("airlock starts");
+        let config = Arc::new(config);
+        let airlock = Airlock::start(config.clone())
+            .await
+            .expect("airlock starts");
+        let state = AppState {
+            airlock: airlock.clone(),
+            config: config.clone(),
+        };
         let tls_addr = if options.tls {
             let tls_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind tls");
             let addr = tls_listener.local_addr().expect("addr");
-            tokio::spawn(airlock::http::serve_tls(airlock.clone(), tls_listener));
+            tokio::spawn(airlock::http::serve_tls(state.clone(), tls_listener));
             Some(addr)
         } else {
             None
         };
-        let serving = airlock.clone();
         let handle = tokio::spawn(async move {
-            airlock::http::serve(serving, listener).await.ok();
+            airlock::http::serve(state, listener).await.ok();
         });
         Some(TestServer {
             base,
@@ -130,42 +174,68 @@ impl TestServer {
             database_url,
             kek_file,
             airlock,
+            config,
             handle,
-            postgres,
+            broken_chains: Mutex::default(),
+            _database: database,
             _dir: dir,
         })
     }
 
-    /// Stops the server and drops a PostgreSQL test database.
+    /// The end of a test: every environment's audit chain must still verify (but those a test
+    /// broke on purpose), then the server stops and its database goes.
     pub async fn finish(self) {
-        self.handle.abort();
-        self.airlock.db.close().await;
-        if let Some((admin_url, name)) = self.postgres
-            && let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await
-        {
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn)
+        let environments = self
+            .airlock
+            .environments()
+            .list(&Caller::cli())
+            .await
+            .expect("environments");
+        let broken = self.broken_chains.lock().expect("lock").clone();
+        for environment in environments.iter().filter(|e| !broken.contains(&e.id)) {
+            let report = self
+                .airlock
+                .audit_trail()
+                .verify(environment)
                 .await
-                .ok();
+                .expect("verify");
+            assert!(
+                report.intact,
+                "audit chain of {}: {report:?}",
+                environment.slug()
+            );
         }
+        self.handle.abort();
+        self.airlock.close().await;
+    }
+
+    /// Leaves `environment` out of the teardown check: the test breaks its chain on purpose.
+    pub fn expect_broken_chain(&self, environment: &Environment) {
+        self.broken_chains
+            .lock()
+            .expect("lock")
+            .insert(environment.id.clone());
     }
 
     /// An admin token bound to `environment`.
     pub async fn admin_token(&self, environment: &Environment) -> String {
-        self.airlock
-            .create_admin_token(Some(environment), "test", self.now())
-            .await
-            .expect("admin token")
-            .admin_token
+        self.issue_admin_token(Some(environment), "test").await
     }
 
     /// An installation-wide admin token (the operator's).
     pub async fn installation_admin_token(&self) -> String {
+        self.issue_admin_token(None, "operator").await
+    }
+
+    pub async fn issue_admin_token(&self, environment: Option<&Environment>, name: &str) -> String {
         self.airlock
-            .create_admin_token(None, "operator", self.now())
+            .admin_tokens()
+            .create(environment, name, &Caller::cli(), self.now())
             .await
             .expect("admin token")
             .admin_token
+            .expose()
+            .to_string()
     }
 
     /// Runs the `airlock` binary against this server's database; exit success, stdout and stderr.
@@ -188,6 +258,15 @@ impl TestServer {
         airlock::clock::now()
     }
 
+    /// `PROJECT/ENV` as the operator sees it.
+    pub async fn environment(&self, slug: &str) -> Environment {
+        self.airlock
+            .admin_access()
+            .environment_by_slug(&Caller::cli(), slug, self.now())
+            .await
+            .expect("environment")
+    }
+
     /// Creates `project` if needed, then the environment with its clients and one user.
     pub async fn seed(&self, project: &str, name: &str, kind: EnvKind) -> Seeded {
         self.seed_with(project, name, kind, SigningAlg::RS256, false)
@@ -202,55 +281,59 @@ impl TestServer {
         alg: SigningAlg,
         first_party: bool,
     ) -> Seeded {
-        let now = self.now();
+        let (now, operator) = (self.now(), Caller::cli());
         let a = &self.airlock;
-        if a.db.find_project(project).await.expect("db").is_none() {
-            a.create_project(project, now).await.expect("project");
-        }
+        a.projects()
+            .ensure(project, &operator, now)
+            .await
+            .expect("project");
         let environment = a
-            .create_environment(project, name, kind, now)
+            .environments()
+            .create(project, name, kind, &operator, now)
             .await
             .expect("environment");
-        let confidential = a
-            .create_client(
+        let client = |name: &str, public: bool, first_party: bool, alg: SigningAlg| NewClient {
+            name: name.into(),
+            redirect_uris: vec![REDIRECT_URI.into()],
+            post_logout_redirect_uris: if public {
+                vec![]
+            } else {
+                vec![POST_LOGOUT_URI.into()]
+            },
+            public,
+            first_party,
+            id_token_signed_response_alg: alg,
+        };
+        let clients = a.clients();
+        let confidential = clients
+            .create(
                 &environment,
-                NewClient {
-                    name: "Test App".into(),
-                    redirect_uris: vec![REDIRECT_URI.into()],
-                    post_logout_redirect_uris: vec![POST_LOGOUT_URI.into()],
-                    public: false,
-                    first_party,
-                    id_token_signed_response_alg: alg,
-                },
-                &Caller::cli(),
+                client("Test App", false, first_party, alg),
+                &operator,
                 now,
             )
             .await
             .expect("client");
-        let public = a
-            .create_client(
+        let public = clients
+            .create(
                 &environment,
-                NewClient {
-                    name: "Public App".into(),
-                    redirect_uris: vec![REDIRECT_URI.into()],
-                    post_logout_redirect_uris: vec![],
-                    public: true,
-                    first_party: true,
-                    id_token_signed_response_alg: SigningAlg::RS256,
-                },
-                &Caller::cli(),
+                client("Public App", true, true, SigningAlg::RS256),
+                &operator,
                 now,
             )
             .await
             .expect("public client");
         let email = format!("user@{name}.{project}.example");
         let user = a
-            .create_user(
+            .users()
+            .create(
                 &environment,
-                &email,
-                PASSWORD.into(),
-                Some("Test User".into()),
-                &Caller::cli(),
+                NewUser {
+                    email: email.clone(),
+                    password: Secret::new(PASSWORD),
+                    name: Some("Test User".into()),
+                },
+                &operator,
                 now,
             )
             .await
@@ -258,13 +341,17 @@ impl TestServer {
         Seeded {
             issuer: format!("{}/{project}/{name}", self.base),
             environment,
-            client_id: confidential.client.client_id,
-            client_secret: confidential.client_secret.expect("secret"),
-            public_client_id: public.client.client_id,
+            client_id: confidential.client.client_id.into(),
+            client_secret: confidential
+                .client_secret
+                .expect("secret")
+                .expose()
+                .to_string(),
+            public_client_id: public.client.client_id.into(),
             redirect_uri: REDIRECT_URI.into(),
             email,
             password: PASSWORD.into(),
-            sub: user.user_id,
+            sub: user.user_id.into(),
         }
     }
 }

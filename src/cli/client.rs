@@ -1,0 +1,151 @@
+//! `airlock client …`
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::Context;
+use super::output::{SHOWN_ONCE, lines, print};
+use crate::model::{ClientId, SigningAlg};
+use crate::service::admin::clients::{ClientChanges, NewClient};
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; its secret is printed once.
+    Create(ClientCreate),
+    /// Issue a new client secret; the old one stops working at once.
+    RotateSecret { slug: String, client_id: String },
+    /// The clients of an environment.
+    List { slug: String },
+    /// One client's registration.
+    Show { slug: String, client_id: String },
+    /// Change a client's registration; list options replace the whole list.
+    Update(ClientUpdate),
+    /// Delete a client and everything issued to it.
+    Delete { slug: String, client_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ClientCreate {
+    /// PROJECT/ENV
+    slug: String,
+    #[arg(long)]
+    name: String,
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may return (exact match; repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// A public client (no secret, PKCE required).
+    #[arg(long)]
+    public: bool,
+    /// Skip the consent screen.
+    #[arg(long)]
+    first_party: bool,
+    /// Signing algorithm of this client's ID and access tokens.
+    #[arg(long = "id-token-signed-response-alg", default_value = "RS256", value_parser = ["RS256", "ES256"])]
+    alg: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientUpdate {
+    slug: String,
+    client_id: String,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Option<Vec<String>>,
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Option<Vec<String>>,
+    #[arg(long)]
+    first_party: Option<bool>,
+    #[arg(long = "id-token-signed-response-alg", value_parser = ["RS256", "ES256"])]
+    alg: Option<String>,
+}
+
+pub async fn run(command: ClientCommand, context: &Context) -> anyhow::Result<()> {
+    let clients = context.airlock.clients();
+    let (operator, now, json) = (&context.operator, context.now, context.json);
+    match command {
+        ClientCommand::Create(args) => {
+            let environment = context.environment(&args.slug).await?;
+            let request = NewClient {
+                name: args.name,
+                redirect_uris: args.redirect_uris,
+                post_logout_redirect_uris: args.post_logout_redirect_uris,
+                public: args.public,
+                first_party: args.first_party,
+                id_token_signed_response_alg: SigningAlg::parse(&args.alg)
+                    .unwrap_or(SigningAlg::RS256),
+            };
+            let issued = clients.create(&environment, request, operator, now).await?;
+            let mut shown = serde_json::to_value(&issued.client)?;
+            if let Some(secret) = &issued.client_secret {
+                shown["client_secret"] = json!(secret);
+            }
+            print(json, &shown, || {
+                let mut text = format!("client_id: {}", issued.client.client_id);
+                if let Some(secret) = &issued.client_secret {
+                    text.push_str(&format!(
+                        "\nclient_secret: {}\n{SHOWN_ONCE}",
+                        secret.expose()
+                    ));
+                }
+                text
+            });
+        }
+        ClientCommand::RotateSecret { slug, client_id } => {
+            let environment = context.environment(&slug).await?;
+            let client_id = ClientId::from(client_id);
+            let secret = clients
+                .rotate_secret(&environment, &client_id, operator, now)
+                .await?;
+            let value = json!({ "client_id": client_id, "client_secret": secret });
+            print(json, &value, || {
+                format!("client_secret: {}\n{SHOWN_ONCE}", secret.expose())
+            });
+        }
+        ClientCommand::List { slug } => {
+            let registered = clients.list(&context.environment(&slug).await?).await?;
+            print(json, &registered, || {
+                lines(&registered, |c| format!("{}  {}", c.client_id, c.name))
+            });
+        }
+        ClientCommand::Show { slug, client_id } => {
+            let environment = context.environment(&slug).await?;
+            let client = clients
+                .find(&environment, &ClientId::from(client_id))
+                .await?;
+            print(json, &client, || {
+                serde_json::to_string_pretty(&client).unwrap_or_default()
+            });
+        }
+        ClientCommand::Update(args) => {
+            let environment = context.environment(&args.slug).await?;
+            let changes = ClientChanges {
+                name: args.name,
+                redirect_uris: args.redirect_uris,
+                post_logout_redirect_uris: args.post_logout_redirect_uris,
+                first_party: args.first_party,
+                id_token_signed_response_alg: args.alg.as_deref().and_then(SigningAlg::parse),
+            };
+            let client_id = ClientId::from(args.client_id);
+            let client = clients
+                .update(&environment, &client_id, changes, operator, now)
+                .await?;
+            print(json, &client, || {
+                format!("client {} updated", client.client_id)
+            });
+        }
+        ClientCommand::Delete { slug, client_id } => {
+            let environment = context.environment(&slug).await?;
+            let client_id = ClientId::from(client_id);
+            clients
+                .delete(&environment, &client_id, operator, now)
+                .await?;
+            print(json, &json!({ "deleted": client_id }), || {
+                format!("client {client_id} deleted")
+            });
+        }
+    }
+    Ok(())
+}

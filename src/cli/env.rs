@@ -1,0 +1,109 @@
+//! `airlock env …`
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::Context;
+use super::output::print;
+use crate::model::EnvKind;
+use crate::service::admin::environments::{EnvironmentView, LimitChanges};
+use crate::service::admin::split_slug;
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Create an environment with its own issuer and signing keys.
+    Create {
+        /// PROJECT/ENV
+        slug: String,
+        #[arg(long, value_parser = ["test", "live"])]
+        kind: String,
+    },
+    /// Show an environment's issuer and settings.
+    Show { slug: String },
+    /// Turn the path issuer `{public_url}/PROJECT/ENV` on or off (custom domains keep working).
+    PathIssuer {
+        slug: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+    /// Show or change an environment's rate limits (0 turns a limit off).
+    Limits {
+        slug: String,
+        /// Token endpoint requests per client and minute, per node.
+        #[arg(long)]
+        token_requests_per_minute: Option<i64>,
+        /// Failed sign-ins per client IP and minute, per node.
+        #[arg(long)]
+        signin_failures_per_minute: Option<i64>,
+        /// Consecutive failed sign-ins that lock an account name.
+        #[arg(long)]
+        lockout_threshold: Option<i64>,
+    },
+}
+
+fn describe(view: &EnvironmentView) -> String {
+    format!(
+        "environment: {}/{}\nkind: {}\nissuer: {}\ndiscovery: {}",
+        view.project,
+        view.environment,
+        view.kind.as_str(),
+        view.issuer,
+        view.discovery_url
+    )
+}
+
+pub async fn run(command: EnvCommand, context: &Context) -> anyhow::Result<()> {
+    let environments = context.airlock.environments();
+    let (operator, now, json) = (&context.operator, context.now, context.json);
+    match command {
+        EnvCommand::Create { slug, kind } => {
+            let (project, name) = split_slug(&slug)?;
+            let kind =
+                EnvKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("kind is test or live"))?;
+            let environment = environments
+                .create(project, name, kind, operator, now)
+                .await?;
+            let view = environments.view(&environment);
+            print(json, &view, || format!("issuer: {}", view.issuer));
+        }
+        EnvCommand::Show { slug } => {
+            let view = environments.view(&context.environment(&slug).await?);
+            print(json, &view, || describe(&view));
+        }
+        EnvCommand::PathIssuer { slug, state } => {
+            let environment = context.environment(&slug).await?;
+            let enabled = state == "on";
+            environments
+                .set_path_issuer(&environment, enabled, operator, now)
+                .await?;
+            print(json, &json!({ "path_issuer_enabled": enabled }), || {
+                format!("path issuer of {slug}: {state}")
+            });
+        }
+        EnvCommand::Limits {
+            slug,
+            token_requests_per_minute,
+            signin_failures_per_minute,
+            lockout_threshold,
+        } => {
+            let environment = context.environment(&slug).await?;
+            let changes = LimitChanges {
+                token_requests_per_minute,
+                signin_failures_per_minute,
+                lockout_threshold,
+            };
+            let limits = environments
+                .set_limits(&environment, changes, operator, now)
+                .await?;
+            print(json, &limits, || {
+                format!(
+                    "token requests per client and minute: {}\nfailed sign-ins per IP and minute: {}\nlockout after failed sign-ins: {}\n(0 = no limit)",
+                    limits.token_requests_per_minute,
+                    limits.signin_failures_per_minute,
+                    limits.lockout_threshold
+                )
+            });
+        }
+    }
+    Ok(())
+}

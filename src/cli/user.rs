@@ -1,0 +1,144 @@
+//! `airlock user …`
+
+use std::io::Read;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::Context;
+use super::output::{lines, print};
+use crate::model::{Secret, UserId};
+use crate::service::admin::users::{NewUser, UserChanges};
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints its `sub`.
+    Create(UserCreate),
+    /// The users of an environment.
+    List { slug: String },
+    /// Change a user's profile.
+    Update {
+        slug: String,
+        sub: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email_verified: Option<bool>,
+    },
+    /// Set a new password (ends the user's sessions).
+    SetPassword {
+        slug: String,
+        sub: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Delete a user with their sessions and grants.
+    Delete { slug: String, sub: String },
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreate {
+    slug: String,
+    #[arg(long)]
+    email: String,
+    #[command(flatten)]
+    password: PasswordSource,
+    #[arg(long)]
+    name: Option<String>,
+}
+
+/// `--password VALUE` or `--password-stdin`.
+#[derive(Debug, Args)]
+pub struct PasswordSource {
+    #[arg(
+        long,
+        conflicts_with = "password_stdin",
+        required_unless_present = "password_stdin"
+    )]
+    password: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+impl PasswordSource {
+    fn read(self) -> anyhow::Result<Secret> {
+        match self.password {
+            Some(password) => Ok(Secret::new(password)),
+            None => {
+                let mut input = String::new();
+                std::io::stdin().read_to_string(&mut input)?;
+                Ok(Secret::new(input.trim_end_matches(['\r', '\n'])))
+            }
+        }
+    }
+}
+
+pub async fn run(command: UserCommand, context: &Context) -> anyhow::Result<()> {
+    let users = context.airlock.users();
+    let (operator, now, json) = (&context.operator, context.now, context.json);
+    match command {
+        UserCommand::Create(args) => {
+            let environment = context.environment(&args.slug).await?;
+            let new = NewUser {
+                email: args.email,
+                password: args.password.read()?,
+                name: args.name,
+            };
+            let user = users.create(&environment, new, operator, now).await?;
+            let value = json!({ "sub": user.user_id, "email": user.email });
+            print(json, &value, || format!("sub: {}", user.user_id));
+        }
+        UserCommand::List { slug } => {
+            let all = users.list(&context.environment(&slug).await?).await?;
+            print(json, &all, || {
+                lines(&all, |u| format!("{}  {}", u.user_id, u.email))
+            });
+        }
+        UserCommand::Update {
+            slug,
+            sub,
+            email,
+            name,
+            email_verified,
+        } => {
+            let environment = context.environment(&slug).await?;
+            let changes = UserChanges {
+                email,
+                name,
+                email_verified,
+            };
+            let user = users
+                .update(&environment, &UserId::from(sub), changes, operator, now)
+                .await?;
+            print(json, &user, || format!("user {} updated", user.user_id));
+        }
+        UserCommand::SetPassword {
+            slug,
+            sub,
+            password,
+        } => {
+            let environment = context.environment(&slug).await?;
+            let user_id = UserId::from(sub);
+            users
+                .set_password(&environment, &user_id, password.read()?, operator, now)
+                .await?;
+            print(
+                json,
+                &json!({ "sub": user_id, "password_changed": true }),
+                || format!("password of {user_id} changed; their sessions ended"),
+            );
+        }
+        UserCommand::Delete { slug, sub } => {
+            let environment = context.environment(&slug).await?;
+            let user_id = UserId::from(sub);
+            users.delete(&environment, &user_id, operator, now).await?;
+            print(json, &json!({ "deleted": user_id }), || {
+                format!("user {user_id} deleted")
+            });
+        }
+    }
+    Ok(())
+}

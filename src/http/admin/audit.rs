@@ -1,0 +1,53 @@
+//! One environment's audit log and its chain check.
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::{Query, rejection::QueryRejection};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::extract::{AdminError, AdminResult, AdminZone};
+use crate::http::AppState;
+use crate::service::Error;
+use crate::service::admin::audit::{AuditFilter, zone_label};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    since: Option<i64>,
+    #[serde(rename = "type")]
+    event: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET …/audit?since=&type=&limit=`
+pub async fn list_audit(
+    State(state): State<AppState>,
+    zone: AdminZone,
+    query: Result<Query<AuditParams>, QueryRejection>,
+) -> AdminResult {
+    let Query(params) =
+        query.map_err(|rejection| AdminError::from(Error::Invalid(rejection.body_text())))?;
+    let filter = AuditFilter {
+        since: params.since,
+        event: params.event,
+        limit: params.limit,
+    };
+    let environment = zone.environment;
+    let entries = state.audit_trail().list(&environment, filter).await?;
+    Ok(Json(json!({
+        "project": environment.project,
+        "environment": environment.name,
+        "kind": environment.kind,
+        "label": zone_label(environment.kind),
+        "entries": entries,
+    }))
+    .into_response())
+}
+
+/// `GET …/audit/verify`
+pub async fn verify_audit(State(state): State<AppState>, zone: AdminZone) -> AdminResult {
+    let report = state.audit_trail().verify(&zone.environment).await?;
+    Ok(Json(report).into_response())
+}

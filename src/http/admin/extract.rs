@@ -1,0 +1,140 @@
+//! What every admin handler starts from: the caller behind the bearer token, the environment in the
+//! path as that caller may see it, a JSON body, and errors in the admin API's language.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, RequestPartsExt};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::http::AppState;
+use crate::http::error::HttpError;
+use crate::http::request_meta::RequestOrigin;
+use crate::model::Environment;
+use crate::service::{Caller, Error};
+
+/// An admin handler's error: the service's, answered as admin JSON.
+pub struct AdminError(Error);
+
+impl From<Error> for AdminError {
+    fn from(error: Error) -> Self {
+        AdminError(error)
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        HttpError::admin(self.0).into_response()
+    }
+}
+
+pub type AdminResult = Result<Response, AdminError>;
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer realm=\"airlock-admin\"")],
+        Json(json!({ "error": "unauthorized" })),
+    )
+        .into_response()
+}
+
+/// The caller behind `Authorization: Bearer ADMIN_TOKEN`.
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim().to_string())
+            .ok_or_else(unauthorized)?;
+        let Ok(RequestOrigin(origin)) = parts.extract::<RequestOrigin>().await;
+        match state.admin_access().authenticate(&token, origin).await {
+            Ok(Some(caller)) => Ok(Admin(caller)),
+            Ok(None) => Err(unauthorized()),
+            Err(error) => Err(AdminError(error).into_response()),
+        }
+    }
+}
+
+/// The environment named by `/projects/{project}/environments/{environment}`, as the caller may
+/// see it (the same 404 as a missing one otherwise), with the caller.
+pub struct AdminZone {
+    pub environment: Environment,
+    pub caller: Caller,
+}
+
+impl FromRequestParts<AppState> for AdminZone {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Admin(caller) = Admin::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AdminError(Error::NotFound).into_response())?;
+        let param = |wanted: &str| {
+            params
+                .iter()
+                .find_map(|(key, value)| (key == wanted).then(|| value.to_string()))
+        };
+        let (Some(project), Some(name)) = (param("project"), param("environment")) else {
+            return Err(AdminError(Error::NotFound).into_response());
+        };
+        let environment = state
+            .admin_access()
+            .environment(&caller, &project, &name, crate::clock::now())
+            .await
+            .map_err(|error| AdminError(error).into_response())?;
+        Ok(AdminZone {
+            environment,
+            caller,
+        })
+    }
+}
+
+/// A JSON body; malformed, mistyped or unknown fields are a 400 with the reason.
+pub struct AdminJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AdminJson<T> {
+    type Rejection = AdminError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AdminError> {
+        Json::<T>::from_request(request, state)
+            .await
+            .map(|Json(value)| AdminJson(value))
+            .map_err(invalid_json)
+    }
+}
+
+/// A JSON body that may be left out altogether (no body, no content type): then the defaults.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = AdminError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AdminError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(OptionalJson(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Ok(OptionalJson(T::default())),
+            Err(rejection) => Err(invalid_json(rejection)),
+        }
+    }
+}
+
+fn invalid_json(rejection: JsonRejection) -> AdminError {
+    AdminError(Error::Invalid(rejection.body_text()))
+}
+
+/// `201 Created` with a JSON body.
+pub fn created(value: impl serde::Serialize) -> Response {
+    (StatusCode::CREATED, Json(value)).into_response()
+}

@@ -1,0 +1,241 @@
+//! Client registrations: the same redirect-URI rules at creation and after every update.
+
+use crate::audit::AuditEvent;
+use crate::crypto::secrets;
+use crate::model::{Client, ClientId, Environment, Secret, SigningAlg};
+use crate::oidc::redirect;
+use crate::service::audit_log::AuditLog;
+use crate::service::clients::ClientDirectory;
+use crate::service::{Caller, Error};
+use crate::store::{Db, EnvStore};
+
+/// What an admin asks for when registering a client.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub public: bool,
+    pub first_party: bool,
+    pub id_token_signed_response_alg: SigningAlg,
+}
+
+/// A registered client, with its secret when it was just issued (shown once).
+#[derive(Debug, Clone)]
+pub struct IssuedClient {
+    pub client: Client,
+    pub client_secret: Option<Secret>,
+}
+
+/// Changes to a client; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct ClientChanges {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub first_party: Option<bool>,
+    pub id_token_signed_response_alg: Option<SigningAlg>,
+}
+
+pub struct ClientAdmin<'a> {
+    pub(in crate::service) db: &'a Db,
+    pub(in crate::service) clients: &'a ClientDirectory,
+    pub(in crate::service) audit: &'a AuditLog,
+}
+
+/// A client secret whose prefix shows the kind of zone it opens (`acs_test_…`, `acs_live_…`).
+fn new_secret(environment: &Environment) -> Secret {
+    Secret::new(secrets::prefixed_secret("acs", environment.kind))
+}
+
+impl ClientAdmin<'_> {
+    pub async fn create(
+        &self,
+        environment: &Environment,
+        request: NewClient,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<IssuedClient, Error> {
+        let secret = (!request.public).then(|| new_secret(environment));
+        let client = Client {
+            env_id: environment.id.clone(),
+            client_id: ClientId::new(format!("cl_{}", secrets::random_id())),
+            name: request.name,
+            secret_digest: secret.as_ref().map(|s| secrets::digest(s.expose())),
+            public: request.public,
+            first_party: request.first_party,
+            redirect_uris: request.redirect_uris,
+            post_logout_redirect_uris: request.post_logout_redirect_uris,
+            id_token_signed_response_alg: request.id_token_signed_response_alg,
+            created_at: now,
+        };
+        check_client(environment, &client)?;
+        EnvStore::new(self.db, &environment.id)
+            .insert_client(&client)
+            .await?;
+        self.clients.forget(environment, &client.client_id);
+        let event = AuditEvent::ClientCreated {
+            name: client.name.clone(),
+            public: client.public,
+            redirect_uris: client.redirect_uris.clone(),
+            post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
+        }
+        .client(client.client_id.as_str());
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        Ok(IssuedClient {
+            client,
+            client_secret: secret,
+        })
+    }
+
+    pub async fn list(&self, environment: &Environment) -> Result<Vec<Client>, Error> {
+        Ok(EnvStore::new(self.db, &environment.id)
+            .list_clients()
+            .await?)
+    }
+
+    pub async fn find(
+        &self,
+        environment: &Environment,
+        client_id: &ClientId,
+    ) -> Result<Client, Error> {
+        EnvStore::new(self.db, &environment.id)
+            .find_client(client_id)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    /// The client named `name` (the first registered, if several share it).
+    pub async fn find_by_name(
+        &self,
+        environment: &Environment,
+        name: &str,
+    ) -> Result<Option<Client>, Error> {
+        Ok(EnvStore::new(self.db, &environment.id)
+            .find_client_by_name(name)
+            .await?)
+    }
+
+    pub async fn update(
+        &self,
+        environment: &Environment,
+        client_id: &ClientId,
+        changes: ClientChanges,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<Client, Error> {
+        let mut client = self.find(environment, client_id).await?;
+        let changed = apply(&mut client, changes);
+        check_client(environment, &client)?;
+        if !EnvStore::new(self.db, &environment.id)
+            .update_client(&client)
+            .await?
+        {
+            return Err(Error::NotFound);
+        }
+        self.clients.forget(environment, client_id);
+        let event = AuditEvent::ClientUpdated { changed }.client(client_id.as_str());
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        Ok(client)
+    }
+
+    /// Deletes a client and everything issued to it.
+    pub async fn delete(
+        &self,
+        environment: &Environment,
+        client_id: &ClientId,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<(), Error> {
+        if !EnvStore::new(self.db, &environment.id)
+            .delete_client(client_id)
+            .await?
+        {
+            return Err(Error::NotFound);
+        }
+        self.clients.forget(environment, client_id);
+        let event = AuditEvent::ClientDeleted {}.client(client_id.as_str());
+        self.audit.record_by(environment, caller, event, now).await
+    }
+
+    /// Issues a new secret for a confidential client; the old one stops working at once.
+    pub async fn rotate_secret(
+        &self,
+        environment: &Environment,
+        client_id: &ClientId,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<Secret, Error> {
+        let secret = new_secret(environment);
+        let updated = EnvStore::new(self.db, &environment.id)
+            .update_client_secret(client_id, &secrets::digest(secret.expose()))
+            .await?;
+        if !updated {
+            return Err(Error::NotFound);
+        }
+        self.clients.forget(environment, client_id);
+        let event = AuditEvent::ClientSecretRotated {}.client(client_id.as_str());
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        Ok(secret)
+    }
+}
+
+/// Applies `changes`, naming the fields that changed.
+fn apply(client: &mut Client, changes: ClientChanges) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    if let Some(name) = changes.name {
+        client.name = name;
+        changed.push("name");
+    }
+    if let Some(uris) = changes.redirect_uris {
+        client.redirect_uris = uris;
+        changed.push("redirect_uris");
+    }
+    if let Some(uris) = changes.post_logout_redirect_uris {
+        client.post_logout_redirect_uris = uris;
+        changed.push("post_logout_redirect_uris");
+    }
+    if let Some(first_party) = changes.first_party {
+        client.first_party = first_party;
+        changed.push("first_party");
+    }
+    if let Some(alg) = changes.id_token_signed_response_alg {
+        client.id_token_signed_response_alg = alg;
+        changed.push("id_token_signed_response_alg");
+    }
+    changed
+}
+
+/// Registration rules every client must satisfy, at creation and after every update.
+fn check_client(environment: &Environment, client: &Client) -> Result<(), Error> {
+    if client.name.trim().is_empty() || client.name.len() > 200 {
+        return Err(Error::Invalid(
+            "a client needs a name of at most 200 characters".into(),
+        ));
+    }
+    if client.redirect_uris.len() > 50 || client.post_logout_redirect_uris.len() > 50 {
+        return Err(Error::Invalid(
+            "at most 50 redirect URIs of each kind".into(),
+        ));
+    }
+    let lists = [
+        ("redirect URI", &client.redirect_uris),
+        (
+            "post-logout redirect URI",
+            &client.post_logout_redirect_uris,
+        ),
+    ];
+    for (what, uris) in lists {
+        for uri in uris {
+            redirect::check_registrable(uri, environment.kind)
+                .map_err(|why| Error::Invalid(format!("{what} {uri}: {why}")))?;
+        }
+    }
+    Ok(())
+}

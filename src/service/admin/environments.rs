@@ -1,0 +1,167 @@
+//! Environments: creation (with their first signing keys), settings and rate limits.
+
+use serde::Serialize;
+
+use crate::audit::AuditEvent;
+use crate::crypto::secrets;
+use crate::model::{self, EnvKind, EnvPolicy, Environment, EnvironmentId, RateLimits, SigningAlg};
+use crate::oidc::endpoints::Endpoint;
+use crate::service::audit_log::AuditLog;
+use crate::service::keyring::{self, KeyRing};
+use crate::service::zones::ZoneDirectory;
+use crate::service::{Caller, Error};
+use crate::store::Db;
+
+/// An environment as admins see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentView {
+    pub project: String,
+    pub environment: String,
+    pub kind: EnvKind,
+    pub issuer: String,
+    pub discovery_url: String,
+    pub policy: EnvPolicy,
+    pub limits: RateLimits,
+    pub path_issuer_enabled: bool,
+    pub created_at: i64,
+}
+
+/// Changes to an environment's rate limits; `None` keeps the current value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LimitChanges {
+    pub token_requests_per_minute: Option<i64>,
+    pub signin_failures_per_minute: Option<i64>,
+    pub lockout_threshold: Option<i64>,
+}
+
+pub struct EnvironmentAdmin<'a> {
+    pub(in crate::service) db: &'a Db,
+    pub(in crate::service) zones: &'a ZoneDirectory,
+    pub(in crate::service) keys: &'a KeyRing,
+    pub(in crate::service) audit: &'a AuditLog,
+}
+
+impl EnvironmentAdmin<'_> {
+    pub fn view(&self, environment: &Environment) -> EnvironmentView {
+        let issuer = self.zones.path_issuer(environment);
+        EnvironmentView {
+            project: environment.project.clone(),
+            environment: environment.name.clone(),
+            kind: environment.kind,
+            discovery_url: issuer.endpoint(Endpoint::Discovery.path()),
+            issuer: issuer.as_str().to_string(),
+            policy: environment.policy,
+            limits: environment.limits,
+            path_issuer_enabled: environment.path_issuer_enabled,
+            created_at: environment.created_at,
+        }
+    }
+
+    /// The environments `caller` may see.
+    pub async fn list(&self, caller: &Caller) -> Result<Vec<Environment>, Error> {
+        let all = self.db.list_environments().await?;
+        Ok(all
+            .into_iter()
+            .filter(|environment| caller.reaches(&environment.id))
+            .collect())
+    }
+
+    /// A new zone with its own RSA and P-256 signing keys, active at once.
+    pub async fn create(
+        &self,
+        project: &str,
+        name: &str,
+        kind: EnvKind,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<Environment, Error> {
+        caller.require_installation()?;
+        if !model::is_valid_slug(name) {
+            return Err(Error::Invalid(
+                "environment names use a-z, 0-9 and -, starting with a letter".into(),
+            ));
+        }
+        let project = self
+            .db
+            .find_project(project)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let environment = Environment {
+            id: EnvironmentId::new(secrets::random_id()),
+            project_id: project.id,
+            project: project.name,
+            name: name.to_string(),
+            kind,
+            policy: EnvPolicy::default(),
+            limits: RateLimits::default(),
+            path_issuer_enabled: true,
+            created_at: now,
+        };
+        let first_keys = SigningAlg::ALL
+            .iter()
+            .map(|alg| (*alg, keyring::immediate(now)))
+            .collect();
+        let keys = self.keys.generate(first_keys, now).await?;
+        self.db.insert_environment(&environment, &keys).await?;
+        Ok(environment)
+    }
+
+    pub async fn set_limits(
+        &self,
+        environment: &Environment,
+        changes: LimitChanges,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<RateLimits, Error> {
+        let current = environment.limits;
+        let limits = RateLimits {
+            token_requests_per_minute: changes
+                .token_requests_per_minute
+                .unwrap_or(current.token_requests_per_minute),
+            signin_failures_per_minute: changes
+                .signin_failures_per_minute
+                .unwrap_or(current.signin_failures_per_minute),
+            lockout_threshold: changes
+                .lockout_threshold
+                .unwrap_or(current.lockout_threshold),
+        };
+        let values = [
+            limits.token_requests_per_minute,
+            limits.signin_failures_per_minute,
+            limits.lockout_threshold,
+        ];
+        if values.iter().any(|v| !(0..=10_000_000).contains(v)) {
+            return Err(Error::Invalid("limits are 0 (off) to 10000000".into()));
+        }
+        self.db
+            .update_environment_limits(&environment.id, &limits)
+            .await?;
+        self.zones.forget_environment(environment);
+        let event = AuditEvent::EnvironmentLimitsChanged { limits };
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        Ok(limits)
+    }
+
+    /// Turns an environment's path issuer on or off (its custom domains are unaffected); returns
+    /// the environment as it is now.
+    pub async fn set_path_issuer(
+        &self,
+        environment: &Environment,
+        enabled: bool,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<Environment, Error> {
+        self.db.set_path_issuer(&environment.id, enabled).await?;
+        self.zones.forget_environment(environment);
+        let event = AuditEvent::EnvironmentPathIssuerChanged { enabled };
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        Ok(Environment {
+            path_issuer_enabled: enabled,
+            ..environment.clone()
+        })
+    }
+}

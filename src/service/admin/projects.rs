@@ -1,0 +1,36 @@
+//! Projects: the names under which environments are grouped.
+
+use crate::crypto::secrets;
+use crate::model::{self, Project};
+use crate::service::{Caller, Error};
+use crate::store::Db;
+
+pub struct ProjectAdmin<'a> {
+    pub(in crate::service) db: &'a Db,
+}
+
+impl ProjectAdmin<'_> {
+    pub async fn create(&self, name: &str, caller: &Caller, now: i64) -> Result<Project, Error> {
+        caller.require_installation()?;
+        if !model::is_valid_slug(name) {
+            return Err(Error::Invalid(
+                "project names use a-z, 0-9 and -, starting with a letter".into(),
+            ));
+        }
+        let project = Project {
+            id: secrets::random_id(),
+            name: name.to_string(),
+            created_at: now,
+        };
+        self.db.insert_project(&project).await?;
+        Ok(project)
+    }
+
+    /// The project `name`, created if it does not exist yet.
+    pub async fn ensure(&self, name: &str, caller: &Caller, now: i64) -> Result<Project, Error> {
+        match self.db.find_project(name).await? {
+            Some(project) => Ok(project),
+            None => self.create(name, caller, now).await,
+        }
+    }
+}

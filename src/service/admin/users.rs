@@ -1,0 +1,186 @@
+//! End users of one environment, as admins manage them.
+
+use crate::audit::AuditEvent;
+use crate::crypto::{password, secrets};
+use crate::model::{Environment, Secret, User, UserId};
+use crate::service::audit_log::AuditLog;
+use crate::service::{Caller, Error};
+use crate::store::{Db, EnvStore};
+
+/// Changes to a user; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub email_verified: Option<bool>,
+}
+
+/// A new user as an admin describes them.
+pub struct NewUser {
+    pub email: String,
+    pub password: Secret,
+    pub name: Option<String>,
+}
+
+pub struct UserAdmin<'a> {
+    pub(in crate::service) db: &'a Db,
+    pub(in crate::service) audit: &'a AuditLog,
+}
+
+impl UserAdmin<'_> {
+    pub async fn create(
+        &self,
+        environment: &Environment,
+        new: NewUser,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<User, Error> {
+        let email = checked_email(&new.email)?;
+        check_password(&new.password)?;
+        let user = User {
+            env_id: environment.id.clone(),
+            user_id: UserId::new(format!("usr_{}", secrets::random_id())),
+            email,
+            email_verified: false,
+            name: clean_name(new.name),
+            password_hash: Secret::new(password::hash(new.password.expose().to_string()).await),
+            created_at: now,
+            updated_at: now,
+        };
+        EnvStore::new(self.db, &environment.id)
+            .insert_user(&user)
+            .await?;
+        let event = AuditEvent::UserCreated {
+            sub: user.user_id.to_string(),
+        };
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        Ok(user)
+    }
+
+    pub async fn list(&self, environment: &Environment) -> Result<Vec<User>, Error> {
+        Ok(EnvStore::new(self.db, &environment.id).list_users().await?)
+    }
+
+    pub async fn find(&self, environment: &Environment, user_id: &UserId) -> Result<User, Error> {
+        EnvStore::new(self.db, &environment.id)
+            .find_user(user_id)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    pub async fn find_by_email(
+        &self,
+        environment: &Environment,
+        email: &str,
+    ) -> Result<Option<User>, Error> {
+        Ok(EnvStore::new(self.db, &environment.id)
+            .find_user_by_email(&email.trim().to_ascii_lowercase())
+            .await?)
+    }
+
+    pub async fn update(
+        &self,
+        environment: &Environment,
+        user_id: &UserId,
+        changes: UserChanges,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<User, Error> {
+        let mut user = self.find(environment, user_id).await?;
+        let mut changed = Vec::new();
+        if let Some(email) = changes.email {
+            user.email = checked_email(&email)?;
+            user.email_verified = false;
+            changed.push("email");
+        }
+        if let Some(name) = changes.name {
+            user.name = clean_name(Some(name));
+            changed.push("name");
+        }
+        if let Some(verified) = changes.email_verified {
+            user.email_verified = verified;
+            changed.push("email_verified");
+        }
+        user.updated_at = now;
+        if !EnvStore::new(self.db, &environment.id)
+            .update_user(&user)
+            .await?
+        {
+            return Err(Error::NotFound);
+        }
+        let event = AuditEvent::UserUpdated {
+            sub: user.user_id.to_string(),
+            changed,
+        };
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        Ok(user)
+    }
+
+    /// Sets a new password and ends the user's sessions.
+    pub async fn set_password(
+        &self,
+        environment: &Environment,
+        user_id: &UserId,
+        new_password: Secret,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<(), Error> {
+        check_password(&new_password)?;
+        let mut user = self.find(environment, user_id).await?;
+        user.password_hash = Secret::new(password::hash(new_password.expose().to_string()).await);
+        user.updated_at = now;
+        let store = EnvStore::new(self.db, &environment.id);
+        if !store.update_user(&user).await? {
+            return Err(Error::NotFound);
+        }
+        store.delete_user_sessions(user_id).await?;
+        let event = AuditEvent::UserPasswordChanged {
+            sub: user_id.to_string(),
+        };
+        self.audit.record_by(environment, caller, event, now).await
+    }
+
+    /// Deletes a user with their sessions, consents and grants.
+    pub async fn delete(
+        &self,
+        environment: &Environment,
+        user_id: &UserId,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<(), Error> {
+        if !EnvStore::new(self.db, &environment.id)
+            .delete_user(user_id)
+            .await?
+        {
+            return Err(Error::NotFound);
+        }
+        let event = AuditEvent::UserDeleted {
+            sub: user_id.to_string(),
+        };
+        self.audit.record_by(environment, caller, event, now).await
+    }
+}
+
+fn checked_email(email: &str) -> Result<String, Error> {
+    let email = email.trim().to_ascii_lowercase();
+    if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
+        return Err(Error::Invalid("a valid email address is required".into()));
+    }
+    Ok(email)
+}
+
+fn check_password(password: &Secret) -> Result<(), Error> {
+    let length = password.expose().chars().count();
+    if length < 8 || password.expose().len() > 1024 {
+        return Err(Error::Invalid("passwords need 8 to 1024 characters".into()));
+    }
+    Ok(())
+}
+
+fn clean_name(name: Option<String>) -> Option<String> {
+    name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())
+}

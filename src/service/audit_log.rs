@@ -1,0 +1,125 @@
+//! Recording audit events. Appends go through one writer task per node that commits whatever has
+//! queued up as one batch (group commit); `record` returns only once its entry is durable, so a
+//! response never precedes the entry that records it.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Caller, Error};
+use crate::audit::Recorded;
+use crate::audit::chain;
+use crate::model::Environment;
+use crate::model::audit::{AuditDraft, Origin};
+use crate::store::{ChainLink, Db, StoreError};
+
+const QUEUE_DEPTH: usize = 16_384;
+const MAX_BATCH: usize = 512;
+const GATHER_YIELDS: usize = 3;
+
+/// How this installation links its chains.
+pub const LINK: ChainLink = ChainLink {
+    hash: chain::entry_hash,
+    genesis: chain::GENESIS,
+};
+
+struct Pending {
+    draft: AuditDraft,
+    done: oneshot::Sender<Result<(), (bool, String)>>,
+}
+
+/// The node's audit writer: a queue in front of one batching task.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pending")
+    }
+}
+
+impl AuditLog {
+    pub(super) fn start(db: Db) -> Self {
+        let (queue, mut inbox) = mpsc::channel::<Pending>(QUEUE_DEPTH);
+        tokio::spawn(async move {
+            while let Some(first) = inbox.recv().await {
+                // Let the requests that are ready to run get to their audit entries first: under
+                // load that fills the batch (one commit for many), and when idle it costs nothing.
+                for _ in 0..GATHER_YIELDS {
+                    tokio::task::yield_now().await;
+                }
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match inbox.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (drafts, waiters): (Vec<AuditDraft>, Vec<_>) =
+                    batch.into_iter().map(|p| (p.draft, p.done)).unzip();
+                let result = db.append_audit(&drafts, LINK).await.map_err(|error| {
+                    let unavailable = matches!(error, StoreError::Unavailable(_));
+                    (unavailable, error.to_string())
+                });
+                for done in waiters {
+                    let _ = done.send(result.clone());
+                }
+            }
+        });
+        AuditLog { queue }
+    }
+
+    /// Appends `event` to the environment's log; returns once it is durable.
+    pub async fn record(
+        &self,
+        environment: &Environment,
+        origin: &Origin,
+        event: impl Into<Recorded>,
+        now: i64,
+    ) -> Result<(), Error> {
+        let Recorded {
+            event,
+            actor,
+            client_id,
+        } = event.into();
+        let kind = event.event_type();
+        let draft = AuditDraft {
+            env_id: environment.id.clone(),
+            at: now,
+            event: kind.as_str().to_string(),
+            outcome: kind.outcome().as_str().to_string(),
+            actor,
+            client_id,
+            ip: origin.ip.clone(),
+            user_agent: origin.user_agent.clone(),
+            request_id: origin.request_id.clone(),
+            details: event.details().to_string(),
+        };
+        let (done, written) = oneshot::channel();
+        self.queue
+            .send(Pending { draft, done })
+            .await
+            .map_err(|_| Error::Internal("the audit writer stopped".into()))?;
+        match written.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err((true, detail))) => Err(Error::Unavailable(detail)),
+            Ok(Err((false, detail))) => Err(Error::Internal(format!("audit append: {detail}"))),
+            Err(_) => Err(Error::Internal("the audit writer stopped".into())),
+        }
+    }
+
+    /// Like `record`, with the caller as actor when the event names none.
+    pub async fn record_by(
+        &self,
+        environment: &Environment,
+        caller: &Caller,
+        event: impl Into<Recorded>,
+        now: i64,
+    ) -> Result<(), Error> {
+        let mut event = event.into();
+        if event.actor.is_none() {
+            event.actor = caller.actor.clone();
+        }
+        self.record(environment, &caller.origin, event, now).await
+    }
+}
