@@ -2,6 +2,7 @@
 //! began, single-use holds across nodes, key rotations propagate within the cache bound, and a
 //! database outage is a 503 that heals by itself.
 
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -29,41 +30,36 @@ impl Drop for Node {
     }
 }
 
-/// A TCP proxy in front of PostgreSQL: `cut` drops every connection and refuses new ones, as a
-/// network partition would; `restore` lets connections through again.
-struct DbProxy {
-    database_url: String,
+/// A TCP forwarder on an ephemeral port: the load balancer in front of the nodes, and the network
+/// path to PostgreSQL that the test can cut. `cut` drops every connection and refuses new ones, as
+/// a network partition would; `restore` lets connections through again.
+struct TcpProxy {
+    address: String,
+    upstream: Arc<Mutex<String>>,
     open: Arc<AtomicBool>,
     links: Arc<Mutex<Vec<JoinHandle<()>>>>,
     accept: JoinHandle<()>,
 }
 
-impl DbProxy {
-    async fn start(database_url: &str) -> Self {
-        let mut url = url::Url::parse(database_url).expect("url");
-        let upstream = format!(
-            "{}:{}",
-            url.host_str().expect("host"),
-            url.port().unwrap_or(5432)
-        );
+impl TcpProxy {
+    async fn start(upstream: &str) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        url.set_host(Some("127.0.0.1")).expect("host");
-        url.set_port(Some(port)).expect("port");
+        let address = listener.local_addr().expect("addr").to_string();
+        let upstream = Arc::new(Mutex::new(upstream.to_string()));
         let open = Arc::new(AtomicBool::new(true));
         let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let accept = {
-            let (open, links) = (open.clone(), links.clone());
+            let (upstream, open, links) = (upstream.clone(), open.clone(), links.clone());
             tokio::spawn(async move {
                 while let Ok((mut client, _)) = listener.accept().await {
                     if !open.load(Ordering::SeqCst) {
                         continue;
                     }
-                    let upstream = upstream.clone();
+                    let target = upstream.lock().expect("upstream").clone();
                     let link = tokio::spawn(async move {
-                        if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        if let Ok(mut server) = tokio::net::TcpStream::connect(&target).await {
                             tokio::io::copy_bidirectional(&mut client, &mut server)
                                 .await
                                 .ok();
@@ -73,12 +69,18 @@ impl DbProxy {
                 }
             })
         };
-        DbProxy {
-            database_url: url.to_string(),
+        TcpProxy {
+            address,
+            upstream,
             open,
             links,
             accept,
         }
+    }
+
+    /// Sends new connections to `upstream` from now on.
+    fn point_at(&self, upstream: &str) {
+        *self.upstream.lock().expect("upstream") = upstream.to_string();
     }
 
     fn cut(&self) {
@@ -93,37 +95,66 @@ impl DbProxy {
     }
 }
 
-impl Drop for DbProxy {
+impl Drop for TcpProxy {
     fn drop(&mut self) {
         self.cut();
         self.accept.abort();
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+/// `database_url` reached through `proxy`.
+fn through(proxy: &TcpProxy, database_url: &str) -> String {
+    let mut url = url::Url::parse(database_url).expect("url");
+    let (host, port) = proxy.address.rsplit_once(':').expect("address");
+    url.set_host(Some(host)).expect("host");
+    url.set_port(Some(port.parse().expect("port")))
+        .expect("port");
+    url.to_string()
 }
 
-async fn start_node(database_url: &str, server: &TestServer, public_url: &str, port: u16) -> Node {
-    let child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+/// The `host:port` PostgreSQL listens on, from its URL.
+fn database_address(database_url: &str) -> String {
+    let url = url::Url::parse(database_url).expect("url");
+    format!(
+        "{}:{}",
+        url.host_str().expect("host"),
+        url.port().unwrap_or(5432)
+    )
+}
+
+/// Starts `airlock serve` on an ephemeral port, and waits until it is ready; the node says where
+/// it listens on its first line of output.
+async fn start_node(database_url: &str, server: &TestServer, public_url: &str) -> Node {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
         .arg("serve")
         .env("AIRLOCK_DATABASE_URL", database_url)
         .env("AIRLOCK_KEK_FILE", &server.kek_file)
         .env("AIRLOCK_PUBLIC_URL", public_url)
-        .env("AIRLOCK_LISTEN", format!("127.0.0.1:{port}"))
+        .env("AIRLOCK_LISTEN", "127.0.0.1:0")
         .env("AIRLOCK_CACHE_SECONDS", "1")
         .env("AIRLOCK_DB_ACQUIRE_TIMEOUT", "1")
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn airlock serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let announced = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).ok();
+        line
+    });
+    let line = tokio::time::timeout(Duration::from_secs(30), announced)
+        .await
+        .expect("the node announces its address")
+        .expect("reader");
+    let address = line
+        .trim()
+        .strip_prefix("airlock serving on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string();
     let node = Node {
-        base: format!("http://127.0.0.1:{port}"),
+        base: format!("http://{address}"),
         child,
     };
     for _ in 0..100 {
@@ -222,14 +253,17 @@ async fn two_nodes_share_one_postgres_database() {
         return;
     };
     let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
-    let (port1, port2) = (free_port(), free_port());
-    // Behind a load balancer every node publishes the same issuer; here it is node 1's address.
-    let public_url = format!("http://127.0.0.1:{port1}");
+    // Behind a load balancer every node publishes the same issuer: the balancer's address. It
+    // forwards to node 1, which the browser's form posts reach through it.
+    let balancer = TcpProxy::start("127.0.0.1:9").await;
+    let public_url = format!("http://{}", balancer.address);
     let issuer = format!("{public_url}/acme/sandbox");
     // The nodes reach the database through a proxy the test can cut.
-    let proxy = DbProxy::start(&server.database_url).await;
-    let node1 = start_node(&proxy.database_url, &server, &public_url, port1).await;
-    let node2 = start_node(&proxy.database_url, &server, &public_url, port2).await;
+    let proxy = TcpProxy::start(&database_address(&server.database_url)).await;
+    let database_url = through(&proxy, &server.database_url);
+    let node1 = start_node(&database_url, &server, &public_url).await;
+    let node2 = start_node(&database_url, &server, &public_url).await;
+    balancer.point_at(node1.base.trim_start_matches("http://"));
 
     // Sign in on node 1, redeem on node 2, refresh on node 1, introspect and read userinfo on node 2.
     let browser = Browser::new();
