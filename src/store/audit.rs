@@ -223,13 +223,13 @@ impl EnvStore<'_> {
             "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE env_id = $1 AND at >= $2 \
              AND ($3 = '' OR event = $3) ORDER BY seq DESC LIMIT $4"
         );
-        let mut entries = sqlx::query(&sql)
-            .bind(self.env_id)
-            .bind(query.since.unwrap_or(i64::MIN))
-            .bind(query.event.as_deref().unwrap_or(""))
-            .bind(query.limit)
-            .fetch_all(self.db.pool())
-            .await?
+        let filter = (
+            query.since.unwrap_or(i64::MIN),
+            query.event.as_deref().unwrap_or(""),
+            query.limit,
+        );
+        let rows = self.fetch_all(&sql, filter).await?;
+        let mut entries = rows
             .iter()
             .map(entry_from_row)
             .collect::<Result<Vec<_>, _>>()?;
@@ -242,19 +242,16 @@ impl EnvStore<'_> {
         &self,
     ) -> Result<(Vec<AuditEntry>, Option<(i64, String)>), StoreError> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE env_id = $1 ORDER BY seq");
-        let entries = sqlx::query(&sql)
-            .bind(self.env_id)
-            .fetch_all(self.db.pool())
-            .await?
+        let rows = self.fetch_all(&sql, ()).await?;
+        let entries = rows
             .iter()
             .map(entry_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE env_id = $1")
-            .bind(self.env_id)
-            .fetch_optional(self.db.pool())
-            .await?
-            .map(|row| Ok::<_, StoreError>((row.try_get("seq")?, row.try_get("hash")?)))
-            .transpose()?;
+        let head_sql = "SELECT seq, hash FROM audit_heads WHERE env_id = $1";
+        let head = match self.fetch_all(head_sql, ()).await?.first() {
+            Some(row) => Some((row.try_get("seq")?, row.try_get("hash")?)),
+            None => None,
+        };
         Ok((entries, head))
     }
 }

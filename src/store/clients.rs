@@ -1,3 +1,5 @@
+//! Client registrations of one environment.
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -34,47 +36,38 @@ fn uri_list(uris: &[String]) -> Result<String, StoreError> {
 
 impl EnvStore<'_> {
     pub async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO clients (env_id, client_id, name, secret_digest, is_public, first_party, \
-             redirect_uris, post_logout_redirect_uris, id_token_alg, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(self.env_id)
-        .bind(client.client_id.as_str())
-        .bind(&client.name)
-        .bind(&client.secret_digest)
-        .bind(flag(client.public))
-        .bind(flag(client.first_party))
-        .bind(uri_list(&client.redirect_uris)?)
-        .bind(uri_list(&client.post_logout_redirect_uris)?)
-        .bind(client.id_token_signed_response_alg.as_str())
-        .bind(client.created_at)
-        .execute(self.db.pool())
-        .await?;
+        let sql = format!(
+            "INSERT INTO clients ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        let values = (
+            client.client_id.as_str(),
+            &client.name,
+            &client.secret_digest,
+            flag(client.public),
+            flag(client.first_party),
+            uri_list(&client.redirect_uris)?,
+            uri_list(&client.post_logout_redirect_uris)?,
+            client.id_token_signed_response_alg.as_str(),
+            client.created_at,
+        );
+        self.execute(&sql, values).await?;
         Ok(())
     }
 
     pub async fn find_client(&self, client_id: &ClientId) -> Result<Option<Client>, StoreError> {
         let sql =
             format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE env_id = $1 AND client_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(self.env_id)
-            .bind(client_id.as_str())
-            .fetch_optional(&mut *self.db.read_connection().await?)
-            .await?;
+        let row = self.fetch_optional(&sql, (client_id.as_str(),)).await?;
         row.as_ref().map(client_from_row).transpose()
     }
 
     pub async fn find_client_by_name(&self, name: &str) -> Result<Option<Client>, StoreError> {
         let sql = format!(
-            "SELECT {CLIENT_COLUMNS} FROM clients WHERE env_id = $1 AND name = $2 ORDER BY created_at LIMIT 1"
+            "SELECT {CLIENT_COLUMNS} FROM clients WHERE env_id = $1 AND name = $2 \
+             ORDER BY created_at LIMIT 1"
         );
-        let row = sqlx::query(&sql)
-            .bind(self.env_id)
-            .bind(name)
-            .fetch_optional(self.db.pool())
-            .await?;
-        row.as_ref().map(client_from_row).transpose()
+        let rows = self.fetch_all(&sql, (name,)).await?;
+        rows.first().map(client_from_row).transpose()
     }
 
     /// Replaces a confidential client's secret digest; false if there is no such confidential client.
@@ -83,60 +76,43 @@ impl EnvStore<'_> {
         client_id: &ClientId,
         digest: &str,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE clients SET secret_digest = $3 WHERE env_id = $1 AND client_id = $2 AND is_public = 0",
-        )
-        .bind(self.env_id)
-        .bind(client_id.as_str())
-        .bind(digest)
-        .execute(self.db.pool())
-        .await?;
-        Ok(result.rows_affected() == 1)
+        let sql = "UPDATE clients SET secret_digest = $3 \
+             WHERE env_id = $1 AND client_id = $2 AND is_public = 0";
+        Ok(self.execute(sql, (client_id.as_str(), digest)).await? == 1)
     }
 
     pub async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
         let sql = format!(
             "SELECT {CLIENT_COLUMNS} FROM clients WHERE env_id = $1 ORDER BY created_at, client_id"
         );
-        let rows = sqlx::query(&sql)
-            .bind(self.env_id)
-            .fetch_all(self.db.pool())
-            .await?;
+        let rows = self.fetch_all(&sql, ()).await?;
         rows.iter().map(client_from_row).collect()
     }
 
     /// Rewrites a client's settings (not its secret); false if there is no such client.
     pub async fn update_client(&self, client: &Client) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE clients SET name = $3, first_party = $4, redirect_uris = $5, \
-             post_logout_redirect_uris = $6, id_token_alg = $7 WHERE env_id = $1 AND client_id = $2",
-        )
-        .bind(self.env_id)
-        .bind(client.client_id.as_str())
-        .bind(&client.name)
-        .bind(flag(client.first_party))
-        .bind(uri_list(&client.redirect_uris)?)
-        .bind(uri_list(&client.post_logout_redirect_uris)?)
-        .bind(client.id_token_signed_response_alg.as_str())
-        .execute(self.db.pool())
-        .await?;
-        Ok(result.rows_affected() == 1)
+        let sql = "UPDATE clients SET name = $3, first_party = $4, redirect_uris = $5, \
+             post_logout_redirect_uris = $6, id_token_alg = $7 WHERE env_id = $1 AND client_id = $2";
+        let values = (
+            client.client_id.as_str(),
+            &client.name,
+            flag(client.first_party),
+            uri_list(&client.redirect_uris)?,
+            uri_list(&client.post_logout_redirect_uris)?,
+            client.id_token_signed_response_alg.as_str(),
+        );
+        Ok(self.execute(sql, values).await? == 1)
     }
 
     /// Deletes a client with everything issued to it, in one transaction; false if there is none.
     pub async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
-        super::delete_with_dependents(
-            self,
-            "clients",
-            "client_id",
-            client_id.as_str(),
-            &[
-                "refresh_tokens",
-                "authorization_codes",
-                "consents",
-                "grants",
-            ],
-        )
-        .await
+        let dependents = [
+            "refresh_tokens",
+            "authorization_codes",
+            "consents",
+            "grants",
+        ];
+        let key = ("client_id", client_id.as_str());
+        super::delete_with_dependents(self, "clients", key, &dependents).await
     }
 }

@@ -25,29 +25,33 @@ fn domain_from_row(row: &AnyRow) -> Result<Domain, StoreError> {
     })
 }
 
+/// Domains matching `condition`, by host.
+fn domains_where(condition: &str) -> String {
+    format!("SELECT {DOMAIN_COLUMNS} FROM domains WHERE {condition} ORDER BY host")
+}
+
 impl Db {
     /// Binds a host; `Conflict` when it is bound anywhere already.
     pub async fn insert_domain(&self, domain: &Domain) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO domains (host, env_id, challenge, state, tls_cert_file, tls_key_file, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&domain.host)
-        .bind(domain.env_id.as_str())
-        .bind(&domain.challenge)
-        .bind(domain.state.as_str())
-        .bind(&domain.tls_cert_file)
-        .bind(&domain.tls_key_file)
-        .bind(domain.created_at)
-        .execute(self.pool())
-        .await?;
+        let sql = "INSERT INTO domains (host, env_id, challenge, state, tls_cert_file, tls_key_file, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let values = (
+            &domain.host,
+            domain.env_id.as_str(),
+            &domain.challenge,
+            domain.state.as_str(),
+            &domain.tls_cert_file,
+            &domain.tls_key_file,
+            domain.created_at,
+        );
+        self.query(sql, values).execute(self.pool()).await?;
         Ok(())
     }
 
     pub async fn find_domain(&self, host: &str) -> Result<Option<Domain>, StoreError> {
-        let sql = format!("SELECT {DOMAIN_COLUMNS} FROM domains WHERE host = $1");
-        let row = sqlx::query(&sql)
-            .bind(host)
+        let sql = domains_where("host = $1");
+        let row = self
+            .query(&sql, (host,))
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(domain_from_row).transpose()
@@ -58,23 +62,18 @@ impl Db {
         &self,
         env_id: Option<&EnvironmentId>,
     ) -> Result<Vec<Domain>, StoreError> {
-        let sql = format!(
-            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE ($1 = '' OR env_id = $1) ORDER BY host"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(env_id.map_or("", EnvironmentId::as_str))
-            .fetch_all(self.pool())
-            .await?;
+        let sql = domains_where("($1 = '' OR env_id = $1)");
+        let env_id = env_id.map_or("", EnvironmentId::as_str);
+        let rows = self.query(&sql, (env_id,)).fetch_all(self.pool()).await?;
         rows.iter().map(domain_from_row).collect()
     }
 
     /// Every active domain that has certificate files, for the TLS listener.
     pub async fn domains_with_tls(&self) -> Result<Vec<Domain>, StoreError> {
-        let sql = format!(
-            "SELECT {DOMAIN_COLUMNS} FROM domains WHERE state = 'active' \
-             AND tls_cert_file IS NOT NULL AND tls_key_file IS NOT NULL ORDER BY host"
+        let sql = domains_where(
+            "state = 'active' AND tls_cert_file IS NOT NULL AND tls_key_file IS NOT NULL",
         );
-        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        let rows = self.query(&sql, ()).fetch_all(self.pool()).await?;
         rows.iter().map(domain_from_row).collect()
     }
 
@@ -86,17 +85,11 @@ impl Db {
         verified_by: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE domains SET state = 'active', verified_by = $3, verified_at = $4 \
-             WHERE host = $1 AND env_id = $2 AND state = 'pending'",
-        )
-        .bind(host)
-        .bind(env_id.as_str())
-        .bind(verified_by)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(result.rows_affected() == 1)
+        let sql = "UPDATE domains SET state = 'active', verified_by = $3, verified_at = $4 \
+             WHERE host = $1 AND env_id = $2 AND state = 'pending'";
+        let values = (host, env_id.as_str(), verified_by, now);
+        let done = self.query(sql, values).execute(self.pool()).await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn delete_domain(
@@ -104,11 +97,9 @@ impl Db {
         host: &str,
         env_id: &EnvironmentId,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM domains WHERE host = $1 AND env_id = $2")
-            .bind(host)
-            .bind(env_id.as_str())
-            .execute(self.pool())
-            .await?;
-        Ok(result.rows_affected() == 1)
+        let sql = "DELETE FROM domains WHERE host = $1 AND env_id = $2";
+        let values = (host, env_id.as_str());
+        let done = self.query(sql, values).execute(self.pool()).await?;
+        Ok(done.rows_affected() == 1)
     }
 }

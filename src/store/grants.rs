@@ -2,7 +2,8 @@
 //! updates (`… WHERE consumed_at IS NULL`), so two nodes can never both redeem the same code or rotate
 //! the same refresh token.
 
-use sqlx::Row;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 
 use super::{EnvStore, StoreError};
 use crate::model::{AuthorizationCode, GrantId, RefreshToken};
@@ -20,54 +21,67 @@ pub struct NewCode {
     pub code: AuthorizationCode,
 }
 
+/// Whether a nullable timestamp column is set.
+fn is_set(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    Ok(row.try_get::<Option<i64>, _>(column)?.is_some())
+}
+
+fn code_from_row(row: &AnyRow) -> Result<AuthorizationCode, StoreError> {
+    Ok(AuthorizationCode {
+        grant_id: super::text(row, "grant_id")?,
+        client_id: super::text(row, "client_id")?,
+        user_id: super::text(row, "user_id")?,
+        redirect_uri: row.try_get("redirect_uri")?,
+        scope: row.try_get("scope")?,
+        nonce: row.try_get("nonce")?,
+        code_challenge: row.try_get("code_challenge")?,
+        auth_time: row.try_get("auth_time")?,
+        expires_at: row.try_get("expires_at")?,
+        consumed: is_set(row, "consumed_at")?,
+    })
+}
+
+fn refresh_from_row(row: &AnyRow) -> Result<RefreshToken, StoreError> {
+    Ok(RefreshToken {
+        grant_id: super::text(row, "grant_id")?,
+        client_id: super::text(row, "client_id")?,
+        user_id: super::text(row, "user_id")?,
+        scope: row.try_get("scope")?,
+        auth_time: row.try_get("auth_time")?,
+        expires_at: row.try_get("expires_at")?,
+        rotated: is_set(row, "rotated_at")?,
+        grant_revoked: is_set(row, "revoked_at")?,
+    })
+}
+
 impl EnvStore<'_> {
     pub async fn insert_code(&self, new: &NewCode) -> Result<(), StoreError> {
         let code = &new.code;
-        sqlx::query(
-            "INSERT INTO authorization_codes (env_id, code_digest, grant_id, client_id, user_id, redirect_uri, \
-             scope, nonce, code_challenge, auth_time, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(self.env_id)
-        .bind(&new.digest)
-        .bind(code.grant_id.as_str())
-        .bind(code.client_id.as_str())
-        .bind(code.user_id.as_str())
-        .bind(&code.redirect_uri)
-        .bind(&code.scope)
-        .bind(&code.nonce)
-        .bind(&code.code_challenge)
-        .bind(code.auth_time)
-        .bind(code.expires_at)
-        .execute(self.db.pool())
-        .await?;
+        let sql = "INSERT INTO authorization_codes (env_id, code_digest, grant_id, client_id, user_id, \
+             redirect_uri, scope, nonce, code_challenge, auth_time, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+        let values = (
+            &new.digest,
+            code.grant_id.as_str(),
+            code.client_id.as_str(),
+            code.user_id.as_str(),
+            &code.redirect_uri,
+            &code.scope,
+            &code.nonce,
+            &code.code_challenge,
+            code.auth_time,
+            code.expires_at,
+        );
+        self.execute(sql, values).await?;
         Ok(())
     }
 
     pub async fn find_code(&self, digest: &str) -> Result<Option<AuthorizationCode>, StoreError> {
-        let row = sqlx::query(
-            "SELECT grant_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, \
-             expires_at, consumed_at FROM authorization_codes WHERE env_id = $1 AND code_digest = $2",
-        )
-        .bind(self.env_id)
-        .bind(digest)
-        .fetch_optional(&mut *self.db.read_connection().await?)
-        .await?;
-        row.map(|row| {
-            Ok(AuthorizationCode {
-                grant_id: super::text(&row, "grant_id")?,
-                client_id: super::text(&row, "client_id")?,
-                user_id: super::text(&row, "user_id")?,
-                redirect_uri: row.try_get("redirect_uri")?,
-                scope: row.try_get("scope")?,
-                nonce: row.try_get("nonce")?,
-                code_challenge: row.try_get("code_challenge")?,
-                auth_time: row.try_get("auth_time")?,
-                expires_at: row.try_get("expires_at")?,
-                consumed: row.try_get::<Option<i64>, _>("consumed_at")?.is_some(),
-            })
-        })
-        .transpose()
+        let sql = "SELECT grant_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, \
+             auth_time, expires_at, consumed_at FROM authorization_codes \
+             WHERE env_id = $1 AND code_digest = $2";
+        let row = self.fetch_optional(sql, (digest,)).await?;
+        row.as_ref().map(code_from_row).transpose()
     }
 
     /// Consumes the code and opens its grant (with the first refresh token, if any) in one transaction.
@@ -80,31 +94,24 @@ impl EnvStore<'_> {
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.db.begin_write().await?;
-        let consumed = sqlx::query(
-            "UPDATE authorization_codes SET consumed_at = $3 \
-             WHERE env_id = $1 AND code_digest = $2 AND consumed_at IS NULL",
-        )
-        .bind(self.env_id)
-        .bind(digest)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let consume = "UPDATE authorization_codes SET consumed_at = $3 \
+             WHERE env_id = $1 AND code_digest = $2 AND consumed_at IS NULL";
+        let consumed = self.query(consume, (digest, now)).execute(&mut *tx).await?;
         if consumed.rows_affected() != 1 {
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO grants (env_id, grant_id, client_id, user_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(self.env_id)
-        .bind(code.grant_id.as_str())
-        .bind(code.client_id.as_str())
-        .bind(code.user_id.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let open = "INSERT INTO grants (env_id, grant_id, client_id, user_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5)";
+        let grant = (
+            code.grant_id.as_str(),
+            code.client_id.as_str(),
+            code.user_id.as_str(),
+            now,
+        );
+        self.query(open, grant).execute(&mut *tx).await?;
         if let Some((refresh_digest, token)) = refresh {
-            insert_refresh(&mut tx, self.env_id, refresh_digest, token).await?;
+            self.insert_refresh(&mut tx, refresh_digest, token).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -112,14 +119,9 @@ impl EnvStore<'_> {
 
     /// Revokes a grant: its access tokens stop working at userinfo and its refresh family dies.
     pub async fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE grants SET revoked_at = $3 WHERE env_id = $1 AND grant_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(self.env_id)
-        .bind(grant_id.as_str())
-        .bind(now)
-        .execute(self.db.pool())
-        .await?;
+        let sql = "UPDATE grants SET revoked_at = $3 \
+             WHERE env_id = $1 AND grant_id = $2 AND revoked_at IS NULL";
+        self.execute(sql, (grant_id.as_str(), now)).await?;
         Ok(())
     }
 
@@ -130,16 +132,9 @@ impl EnvStore<'_> {
         expires_at: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO revoked_access_tokens (env_id, jti, expires_at, revoked_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (env_id, jti) DO NOTHING",
-        )
-        .bind(self.env_id)
-        .bind(jti)
-        .bind(expires_at)
-        .bind(now)
-        .execute(self.db.pool())
-        .await?;
+        let sql = "INSERT INTO revoked_access_tokens (env_id, jti, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (env_id, jti) DO NOTHING";
+        self.execute(sql, (jti, expires_at, now)).await?;
         Ok(())
     }
 
@@ -150,39 +145,18 @@ impl EnvStore<'_> {
         jti: &str,
         grant_id: Option<&GrantId>,
     ) -> Result<bool, StoreError> {
-        let live = sqlx::query(&format!("SELECT 1 AS live WHERE {ACCESS_TOKEN_LIVE}"))
-            .bind(self.env_id)
-            .bind(jti)
-            .bind(grant_id.map_or("", GrantId::as_str))
-            .fetch_optional(&mut *self.db.read_connection().await?)
-            .await?;
-        Ok(live.is_some())
+        let sql = format!("SELECT 1 AS live WHERE {ACCESS_TOKEN_LIVE}");
+        let grant = grant_id.map_or("", GrantId::as_str);
+        Ok(self.fetch_optional(&sql, (jti, grant)).await?.is_some())
     }
 
     pub async fn find_refresh(&self, digest: &str) -> Result<Option<RefreshToken>, StoreError> {
-        let row = sqlx::query(
-            "SELECT r.grant_id, r.client_id, r.user_id, r.scope, r.auth_time, r.expires_at, r.rotated_at, \
-             g.revoked_at FROM refresh_tokens r \
+        let sql = "SELECT r.grant_id, r.client_id, r.user_id, r.scope, r.auth_time, r.expires_at, \
+             r.rotated_at, g.revoked_at FROM refresh_tokens r \
              JOIN grants g ON g.env_id = r.env_id AND g.grant_id = r.grant_id \
-             WHERE r.env_id = $1 AND r.token_digest = $2",
-        )
-        .bind(self.env_id)
-        .bind(digest)
-        .fetch_optional(&mut *self.db.read_connection().await?)
-        .await?;
-        row.map(|row| {
-            Ok(RefreshToken {
-                grant_id: super::text(&row, "grant_id")?,
-                client_id: super::text(&row, "client_id")?,
-                user_id: super::text(&row, "user_id")?,
-                scope: row.try_get("scope")?,
-                auth_time: row.try_get("auth_time")?,
-                expires_at: row.try_get("expires_at")?,
-                rotated: row.try_get::<Option<i64>, _>("rotated_at")?.is_some(),
-                grant_revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
-            })
-        })
-        .transpose()
+             WHERE r.env_id = $1 AND r.token_digest = $2";
+        let row = self.fetch_optional(sql, (digest,)).await?;
+        row.as_ref().map(refresh_from_row).transpose()
     }
 
     /// Marks `old_digest` rotated and stores its successor, atomically. False when another request
@@ -195,45 +169,40 @@ impl EnvStore<'_> {
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.db.begin_write().await?;
-        let rotated = sqlx::query(
-            "UPDATE refresh_tokens SET rotated_at = $3 \
+        let rotate = "UPDATE refresh_tokens SET rotated_at = $3 \
              WHERE env_id = $1 AND token_digest = $2 AND rotated_at IS NULL \
-             AND grant_id IN (SELECT grant_id FROM grants WHERE env_id = $1 AND revoked_at IS NULL)",
-        )
-        .bind(self.env_id)
-        .bind(old_digest)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+             AND grant_id IN (SELECT grant_id FROM grants WHERE env_id = $1 AND revoked_at IS NULL)";
+        let rotated = self
+            .query(rotate, (old_digest, now))
+            .execute(&mut *tx)
+            .await?;
         if rotated.rows_affected() != 1 {
             tx.rollback().await?;
             return Ok(false);
         }
-        insert_refresh(&mut tx, self.env_id, new_digest, successor).await?;
+        self.insert_refresh(&mut tx, new_digest, successor).await?;
         tx.commit().await?;
         Ok(true)
     }
-}
 
-async fn insert_refresh(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    env_id: &str,
-    digest: &str,
-    token: &RefreshToken,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO refresh_tokens (env_id, token_digest, grant_id, client_id, user_id, scope, auth_time, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(env_id)
-    .bind(digest)
-    .bind(token.grant_id.as_str())
-    .bind(token.client_id.as_str())
-    .bind(token.user_id.as_str())
-    .bind(&token.scope)
-    .bind(token.auth_time)
-    .bind(token.expires_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    async fn insert_refresh(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        digest: &str,
+        token: &RefreshToken,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO refresh_tokens (env_id, token_digest, grant_id, client_id, user_id, \
+             scope, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let values = (
+            digest,
+            token.grant_id.as_str(),
+            token.client_id.as_str(),
+            token.user_id.as_str(),
+            &token.scope,
+            token.auth_time,
+            token.expires_at,
+        );
+        self.query(sql, values).execute(&mut **tx).await?;
+        Ok(())
+    }
 }

@@ -4,8 +4,8 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::keys::{StoredKey, insert_key};
-use super::{Db, StoreError};
+use super::keys::StoredKey;
+use super::{Db, EnvStore, StoreError};
 use crate::model::{EnvKind, EnvPolicy, Environment, EnvironmentId, Project, RateLimits};
 
 /// An admin API credential, known by its digest.
@@ -46,30 +46,32 @@ fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
     })
 }
 
+/// Environments joined with their project's name; `{}` is the condition.
+fn environments_where(condition: &str) -> String {
+    format!(
+        "SELECT {ENVIRONMENT_COLUMNS} FROM environments e JOIN projects p ON p.id = e.project_id \
+         WHERE {condition} ORDER BY p.name, e.name"
+    )
+}
+
 impl Db {
     pub async fn insert_project(&self, project: &Project) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO projects (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(&project.id)
-            .bind(&project.name)
-            .bind(project.created_at)
-            .execute(self.pool())
-            .await?;
+        let sql = "INSERT INTO projects (id, name, created_at) VALUES ($1, $2, $3)";
+        let values = (&project.id, &project.name, project.created_at);
+        self.query(sql, values).execute(self.pool()).await?;
         Ok(())
     }
 
     pub async fn find_project(&self, name: &str) -> Result<Option<Project>, StoreError> {
-        let row = sqlx::query("SELECT id, name, created_at FROM projects WHERE name = $1")
-            .bind(name)
-            .fetch_optional(self.pool())
-            .await?;
-        row.map(|row| {
-            Ok(Project {
-                id: row.try_get("id")?,
-                name: row.try_get("name")?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .transpose()
+        let sql = "SELECT id, name, created_at FROM projects WHERE name = $1";
+        let Some(row) = self.query(sql, (name,)).fetch_optional(self.pool()).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Project {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            created_at: row.try_get("created_at")?,
+        }))
     }
 
     /// Creates an environment and its first signing keys in one transaction.
@@ -79,29 +81,30 @@ impl Db {
         keys: &[StoredKey],
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO environments (id, project_id, name, kind, access_token_ttl, id_token_ttl, \
-             refresh_token_ttl, code_ttl, session_ttl, created_at, token_requests_per_minute, \
-             signin_failures_per_minute, lockout_threshold) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(environment.id.as_str())
-        .bind(&environment.project_id)
-        .bind(&environment.name)
-        .bind(environment.kind.as_str())
-        .bind(environment.policy.access_token_ttl)
-        .bind(environment.policy.id_token_ttl)
-        .bind(environment.policy.refresh_token_ttl)
-        .bind(environment.policy.code_ttl)
-        .bind(environment.policy.session_ttl)
-        .bind(environment.created_at)
-        .bind(environment.limits.token_requests_per_minute)
-        .bind(environment.limits.signin_failures_per_minute)
-        .bind(environment.limits.lockout_threshold)
-        .execute(&mut *tx)
-        .await?;
+        let sql = "INSERT INTO environments (id, project_id, name, kind, access_token_ttl, \
+             id_token_ttl, refresh_token_ttl, code_ttl, session_ttl, created_at, \
+             token_requests_per_minute, signin_failures_per_minute, lockout_threshold) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+        let (policy, limits) = (&environment.policy, &environment.limits);
+        let values = (
+            environment.id.as_str(),
+            &environment.project_id,
+            &environment.name,
+            environment.kind.as_str(),
+            policy.access_token_ttl,
+            policy.id_token_ttl,
+            policy.refresh_token_ttl,
+            policy.code_ttl,
+            policy.session_ttl,
+            environment.created_at,
+            limits.token_requests_per_minute,
+            limits.signin_failures_per_minute,
+            limits.lockout_threshold,
+        );
+        self.query(sql, values).execute(&mut *tx).await?;
+        let store = EnvStore::new(self, &environment.id);
         for key in keys {
-            insert_key(&mut tx, environment.id.as_str(), key).await?;
+            store.insert_key(&mut tx, key).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -112,13 +115,9 @@ impl Db {
         project: &str,
         name: &str,
     ) -> Result<Option<Environment>, StoreError> {
-        let sql = format!(
-            "SELECT {ENVIRONMENT_COLUMNS} FROM environments e JOIN projects p ON p.id = e.project_id \
-             WHERE p.name = $1 AND e.name = $2"
-        );
-        let row = sqlx::query(&sql)
-            .bind(project)
-            .bind(name)
+        let sql = environments_where("p.name = $1 AND e.name = $2");
+        let row = self
+            .query(&sql, (project, name))
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(environment_from_row).transpose()
@@ -128,12 +127,9 @@ impl Db {
         &self,
         id: &EnvironmentId,
     ) -> Result<Option<Environment>, StoreError> {
-        let sql = format!(
-            "SELECT {ENVIRONMENT_COLUMNS} FROM environments e JOIN projects p ON p.id = e.project_id \
-             WHERE e.id = $1"
-        );
-        let row = sqlx::query(&sql)
-            .bind(id.as_str())
+        let sql = environments_where("e.id = $1");
+        let row = self
+            .query(&sql, (id.as_str(),))
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(environment_from_row).transpose()
@@ -141,11 +137,8 @@ impl Db {
 
     /// Every environment of the installation, by project and name.
     pub async fn list_environments(&self) -> Result<Vec<Environment>, StoreError> {
-        let sql = format!(
-            "SELECT {ENVIRONMENT_COLUMNS} FROM environments e JOIN projects p ON p.id = e.project_id \
-             ORDER BY p.name, e.name"
-        );
-        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        let sql = environments_where("1 = 1");
+        let rows = self.query(&sql, ()).fetch_all(self.pool()).await?;
         rows.iter().map(environment_from_row).collect()
     }
 
@@ -154,16 +147,15 @@ impl Db {
         env_id: &EnvironmentId,
         limits: &RateLimits,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE environments SET token_requests_per_minute = $2, signin_failures_per_minute = $3, \
-             lockout_threshold = $4 WHERE id = $1",
-        )
-        .bind(env_id.as_str())
-        .bind(limits.token_requests_per_minute)
-        .bind(limits.signin_failures_per_minute)
-        .bind(limits.lockout_threshold)
-        .execute(self.pool())
-        .await?;
+        let sql = "UPDATE environments SET token_requests_per_minute = $2, \
+             signin_failures_per_minute = $3, lockout_threshold = $4 WHERE id = $1";
+        let values = (
+            env_id.as_str(),
+            limits.token_requests_per_minute,
+            limits.signin_failures_per_minute,
+            limits.lockout_threshold,
+        );
+        self.query(sql, values).execute(self.pool()).await?;
         Ok(())
     }
 
@@ -172,11 +164,9 @@ impl Db {
         env_id: &EnvironmentId,
         enabled: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE environments SET path_issuer_enabled = $2 WHERE id = $1")
-            .bind(env_id.as_str())
-            .bind(i64::from(enabled))
-            .execute(self.pool())
-            .await?;
+        let sql = "UPDATE environments SET path_issuer_enabled = $2 WHERE id = $1";
+        let values = (env_id.as_str(), super::flag(enabled));
+        self.query(sql, values).execute(self.pool()).await?;
         Ok(())
     }
 
@@ -186,17 +176,11 @@ impl Db {
         digest: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO admin_tokens (token_id, token_digest, env_id, name, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&record.token_id)
-        .bind(digest)
-        .bind(record.env_id.as_ref().map(EnvironmentId::as_str))
-        .bind(&record.name)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
+        let sql = "INSERT INTO admin_tokens (token_id, token_digest, env_id, name, created_at) \
+             VALUES ($1, $2, $3, $4, $5)";
+        let env_id = record.env_id.as_ref().map(EnvironmentId::as_str);
+        let values = (&record.token_id, digest, env_id, &record.name, now);
+        self.query(sql, values).execute(self.pool()).await?;
         Ok(())
     }
 
@@ -204,20 +188,20 @@ impl Db {
         &self,
         digest: &str,
     ) -> Result<Option<AdminTokenRecord>, StoreError> {
-        let row =
-            sqlx::query("SELECT token_id, env_id, name FROM admin_tokens WHERE token_digest = $1")
-                .bind(digest)
-                .fetch_optional(self.pool())
-                .await?;
-        row.map(|row| {
-            Ok(AdminTokenRecord {
-                token_id: row.try_get("token_id")?,
-                env_id: row
-                    .try_get::<Option<String>, _>("env_id")?
-                    .map(EnvironmentId::from),
-                name: row.try_get("name")?,
-            })
-        })
-        .transpose()
+        let sql = "SELECT token_id, env_id, name FROM admin_tokens WHERE token_digest = $1";
+        let Some(row) = self
+            .query(sql, (digest,))
+            .fetch_optional(self.pool())
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(AdminTokenRecord {
+            token_id: row.try_get("token_id")?,
+            env_id: row
+                .try_get::<Option<String>, _>("env_id")?
+                .map(EnvironmentId::from),
+            name: row.try_get("name")?,
+        }))
     }
 }

@@ -35,40 +35,41 @@ fn key_from_row(row: &AnyRow) -> Result<StoredKey, StoreError> {
     })
 }
 
-pub(super) async fn insert_key(
-    tx: &mut Transaction<'_, Any>,
-    env_id: &str,
-    key: &StoredKey,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO signing_keys (kid, env_id, alg, state, public_jwk, private_key_sealed, created_at, \
-         activates_at, retires_at, unpublish_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(key.kid.as_str())
-    .bind(env_id)
-    .bind(&key.alg)
-    .bind(&key.state)
-    .bind(&key.public_jwk)
-    .bind(&key.private_key_sealed)
-    .bind(key.created_at)
-    .bind(key.schedule.activates_at)
-    .bind(key.schedule.retires_at)
-    .bind(key.schedule.unpublish_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
+const KEY_COLUMNS: &str = "kid, alg, state, public_jwk, private_key_sealed, created_at, \
+     activates_at, retires_at, unpublish_at";
 
 impl EnvStore<'_> {
+    pub(super) async fn insert_key(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        key: &StoredKey,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO signing_keys (env_id, {KEY_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        let values = (
+            key.kid.as_str(),
+            &key.alg,
+            &key.state,
+            &key.public_jwk,
+            &key.private_key_sealed,
+            key.created_at,
+            key.schedule.activates_at,
+            key.schedule.retires_at,
+            key.schedule.unpublish_at,
+        );
+        self.query(&sql, values).execute(&mut **tx).await?;
+        Ok(())
+    }
+
     /// Every key of the environment still on record, oldest first.
     pub async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT kid, alg, state, public_jwk, private_key_sealed, created_at, activates_at, retires_at, \
-             unpublish_at FROM signing_keys WHERE env_id = $1 ORDER BY activates_at, created_at, kid",
-        )
-        .bind(self.env_id)
-        .fetch_all(&mut *self.db.read_connection().await?)
-        .await?;
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE env_id = $1 \
+             ORDER BY activates_at, created_at, kid"
+        );
+        let rows = self.fetch_all(&sql, ()).await?;
         rows.iter().map(key_from_row).collect()
     }
 
@@ -80,29 +81,24 @@ impl EnvStore<'_> {
         rotation: &Rotation,
     ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.db.begin_write().await?;
-        let replaced = sqlx::query(
-            "SELECT kid FROM signing_keys WHERE env_id = $1 AND alg = $2 \
-             AND (retires_at IS NULL OR retires_at > $3) ORDER BY kid",
-        )
-        .bind(self.env_id)
-        .bind(&new_key.alg)
-        .bind(rotation.retire_replaced_at)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|row| row.try_get::<String, _>("kid"))
-        .collect::<Result<Vec<_>, _>>()?;
-        sqlx::query(
-            "UPDATE signing_keys SET retires_at = $3, unpublish_at = $4 \
-             WHERE env_id = $1 AND alg = $2 AND (retires_at IS NULL OR retires_at > $3)",
-        )
-        .bind(self.env_id)
-        .bind(&new_key.alg)
-        .bind(rotation.retire_replaced_at)
-        .bind(rotation.unpublish_replaced_at)
-        .execute(&mut *tx)
-        .await?;
-        insert_key(&mut tx, self.env_id, new_key).await?;
+        let replacing = "SELECT kid FROM signing_keys WHERE env_id = $1 AND alg = $2 \
+             AND (retires_at IS NULL OR retires_at > $3) ORDER BY kid";
+        let replaced = self
+            .query(replacing, (&new_key.alg, rotation.retire_replaced_at))
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>("kid"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let retire = "UPDATE signing_keys SET retires_at = $3, unpublish_at = $4 \
+             WHERE env_id = $1 AND alg = $2 AND (retires_at IS NULL OR retires_at > $3)";
+        let schedule = (
+            &new_key.alg,
+            rotation.retire_replaced_at,
+            rotation.unpublish_replaced_at,
+        );
+        self.query(retire, schedule).execute(&mut *tx).await?;
+        self.insert_key(&mut tx, new_key).await?;
         tx.commit().await?;
         Ok(replaced)
     }
@@ -114,16 +110,9 @@ impl EnvStore<'_> {
         from: &str,
         to: &str,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE signing_keys SET state = $4 WHERE env_id = $1 AND kid = $2 AND state = $3",
-        )
-        .bind(self.env_id)
-        .bind(kid.as_str())
-        .bind(from)
-        .bind(to)
-        .execute(self.db.pool())
-        .await?;
-        Ok(result.rows_affected() == 1)
+        let sql =
+            "UPDATE signing_keys SET state = $4 WHERE env_id = $1 AND kid = $2 AND state = $3";
+        Ok(self.execute(sql, (kid.as_str(), from, to)).await? == 1)
     }
 }
 
@@ -138,17 +127,14 @@ impl Db {
     /// Keys of any environment whose schedule has passed a transition the `state` column has not
     /// recorded yet.
     pub async fn keys_due_for_transition(&self, now: i64) -> Result<Vec<DueKey>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT env_id, kid, alg, state, public_jwk, private_key_sealed, created_at, activates_at, \
-             retires_at, unpublish_at FROM signing_keys \
+        let sql = format!(
+            "SELECT env_id, {KEY_COLUMNS} FROM signing_keys \
              WHERE (state = 'staged' AND activates_at <= $1) \
              OR (state IN ('staged', 'active') AND retires_at <= $1) \
              OR (state <> 'removed' AND unpublish_at <= $1) \
-             ORDER BY env_id, activates_at",
-        )
-        .bind(now)
-        .fetch_all(self.pool())
-        .await?;
+             ORDER BY env_id, activates_at"
+        );
+        let rows = self.query(&sql, (now,)).fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {
                 Ok(DueKey {

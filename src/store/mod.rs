@@ -11,6 +11,7 @@ mod installation;
 mod keys;
 mod sessions;
 mod signin;
+mod sql;
 mod users;
 
 use sqlx::Row;
@@ -50,23 +51,19 @@ fn flag(value: bool) -> i64 {
     i64::from(value)
 }
 
-/// Deletes the row of `table` whose `key_column` is `key` in this environment, after its dependent
-/// rows in `dependents` (same key column), in one transaction. False when there is no such row.
+/// Deletes the row of `table` whose `key` column has `key` value in this environment, after its
+/// dependent rows in `dependents` (same key column), in one transaction. False when there is no such
+/// row.
 async fn delete_with_dependents(
     store: &EnvStore<'_>,
     table: &str,
-    key_column: &str,
-    key: &str,
+    (key_column, key): (&str, &str),
     dependents: &[&str],
 ) -> Result<bool, StoreError> {
     let mut tx = store.db.begin_write().await?;
     for dependent in dependents.iter().chain(std::iter::once(&table)) {
         let sql = format!("DELETE FROM {dependent} WHERE env_id = $1 AND {key_column} = $2");
-        let deleted = sqlx::query(&sql)
-            .bind(store.env_id)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
+        let deleted = store.query(&sql, (key,)).execute(&mut *tx).await?;
         if *dependent == table && deleted.rows_affected() != 1 {
             tx.rollback().await?;
             return Ok(false);

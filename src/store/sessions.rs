@@ -7,17 +7,15 @@ use crate::model::{ClientId, Session, UserId};
 
 impl EnvStore<'_> {
     pub async fn insert_session(&self, digest: &str, session: &Session) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sessions (env_id, session_digest, user_id, auth_time, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(self.env_id)
-        .bind(digest)
-        .bind(session.user_id.as_str())
-        .bind(session.auth_time)
-        .bind(session.expires_at)
-        .execute(self.db.pool())
-        .await?;
+        let sql = "INSERT INTO sessions (env_id, session_digest, user_id, auth_time, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)";
+        let values = (
+            digest,
+            session.user_id.as_str(),
+            session.auth_time,
+            session.expires_at,
+        );
+        self.execute(sql, values).await?;
         Ok(())
     }
 
@@ -27,47 +25,35 @@ impl EnvStore<'_> {
         digest: &str,
         now: i64,
     ) -> Result<Option<Session>, StoreError> {
-        let row = sqlx::query(
-            "SELECT user_id, auth_time, expires_at FROM sessions \
-             WHERE env_id = $1 AND session_digest = $2 AND expires_at > $3",
-        )
-        .bind(self.env_id)
-        .bind(digest)
-        .bind(now)
-        .fetch_optional(&mut *self.db.read_connection().await?)
-        .await?;
-        row.map(|row| {
-            Ok(Session {
-                user_id: super::text(&row, "user_id")?,
-                auth_time: row.try_get("auth_time")?,
-                expires_at: row.try_get("expires_at")?,
-            })
-        })
-        .transpose()
+        let sql = "SELECT user_id, auth_time, expires_at FROM sessions \
+             WHERE env_id = $1 AND session_digest = $2 AND expires_at > $3";
+        let Some(row) = self.fetch_optional(sql, (digest, now)).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Session {
+            user_id: super::text(&row, "user_id")?,
+            auth_time: row.try_get("auth_time")?,
+            expires_at: row.try_get("expires_at")?,
+        }))
     }
 
     pub async fn delete_session(&self, digest: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE env_id = $1 AND session_digest = $2")
-            .bind(self.env_id)
-            .bind(digest)
-            .execute(self.db.pool())
-            .await?;
+        let sql = "DELETE FROM sessions WHERE env_id = $1 AND session_digest = $2";
+        self.execute(sql, (digest,)).await?;
         Ok(())
     }
 
+    /// The scope `user_id` granted `client_id`, if any.
     pub async fn find_consent(
         &self,
         user_id: &UserId,
         client_id: &ClientId,
     ) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query(
-            "SELECT scope FROM consents WHERE env_id = $1 AND user_id = $2 AND client_id = $3",
-        )
-        .bind(self.env_id)
-        .bind(user_id.as_str())
-        .bind(client_id.as_str())
-        .fetch_optional(&mut *self.db.read_connection().await?)
-        .await?;
+        let sql =
+            "SELECT scope FROM consents WHERE env_id = $1 AND user_id = $2 AND client_id = $3";
+        let row = self
+            .fetch_optional(sql, (user_id.as_str(), client_id.as_str()))
+            .await?;
         Ok(row.map(|row| row.try_get("scope")).transpose()?)
     }
 
@@ -78,18 +64,11 @@ impl EnvStore<'_> {
         scope: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO consents (env_id, user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (env_id, user_id, client_id) DO UPDATE SET scope = excluded.scope, \
-             granted_at = excluded.granted_at",
-        )
-        .bind(self.env_id)
-        .bind(user_id.as_str())
-        .bind(client_id.as_str())
-        .bind(scope)
-        .bind(now)
-        .execute(self.db.pool())
-        .await?;
+        let sql = "INSERT INTO consents (env_id, user_id, client_id, scope, granted_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (env_id, user_id, client_id) \
+             DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at";
+        let values = (user_id.as_str(), client_id.as_str(), scope, now);
+        self.execute(sql, values).await?;
         Ok(())
     }
 }

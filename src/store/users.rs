@@ -1,3 +1,5 @@
+//! End users of one environment.
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -23,31 +25,33 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
 
 impl EnvStore<'_> {
     pub async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO users (env_id, user_id, email, email_verified, name, password_hash, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(self.env_id)
-        .bind(user.user_id.as_str())
-        .bind(&user.email)
-        .bind(flag(user.email_verified))
-        .bind(&user.name)
-        .bind(user.password_hash.expose())
-        .bind(user.created_at)
-        .bind(user.updated_at)
-        .execute(self.db.pool())
-        .await?;
+        let sql =
+            format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+        let values = (
+            user.user_id.as_str(),
+            &user.email,
+            flag(user.email_verified),
+            &user.name,
+            user.password_hash.expose(),
+            user.created_at,
+            user.updated_at,
+        );
+        self.execute(&sql, values).await?;
         Ok(())
     }
 
-    pub async fn find_user(&self, user_id: &UserId) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND user_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(self.env_id)
-            .bind(user_id.as_str())
-            .fetch_optional(&mut *self.db.read_connection().await?)
-            .await?;
+    async fn user_where(&self, condition: &str, value: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND {condition}");
+        let row = self.fetch_optional(&sql, (value,)).await?;
         row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn find_user(&self, user_id: &UserId) -> Result<Option<User>, StoreError> {
+        self.user_where("user_id = $2", user_id.as_str()).await
+    }
+
+    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        self.user_where("email = $2", email).await
     }
 
     /// The user an access token speaks for, provided the token (`jti`) was not revoked and its
@@ -62,23 +66,8 @@ impl EnvStore<'_> {
             "SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND user_id = $4 \
              AND {ACCESS_TOKEN_LIVE}"
         );
-        let row = sqlx::query(&sql)
-            .bind(self.env_id)
-            .bind(jti)
-            .bind(grant_id.as_str())
-            .bind(user_id.as_str())
-            .fetch_optional(&mut *self.db.read_connection().await?)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
-    }
-
-    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 AND email = $2");
-        let row = sqlx::query(&sql)
-            .bind(self.env_id)
-            .bind(email)
-            .fetch_optional(&mut *self.db.read_connection().await?)
-            .await?;
+        let values = (jti, grant_id.as_str(), user_id.as_str());
+        let row = self.fetch_optional(&sql, values).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -86,56 +75,42 @@ impl EnvStore<'_> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE env_id = $1 ORDER BY created_at, user_id"
         );
-        let rows = sqlx::query(&sql)
-            .bind(self.env_id)
-            .fetch_all(self.db.pool())
-            .await?;
+        let rows = self.fetch_all(&sql, ()).await?;
         rows.iter().map(user_from_row).collect()
     }
 
     /// Rewrites a user's profile and password hash; false if there is no such user.
     pub async fn update_user(&self, user: &User) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE users SET email = $3, email_verified = $4, name = $5, password_hash = $6, updated_at = $7 \
-             WHERE env_id = $1 AND user_id = $2",
-        )
-        .bind(self.env_id)
-        .bind(user.user_id.as_str())
-        .bind(&user.email)
-        .bind(flag(user.email_verified))
-        .bind(&user.name)
-        .bind(user.password_hash.expose())
-        .bind(user.updated_at)
-        .execute(self.db.pool())
-        .await?;
-        Ok(result.rows_affected() == 1)
+        let sql = "UPDATE users SET email = $3, email_verified = $4, name = $5, password_hash = $6, \
+             updated_at = $7 WHERE env_id = $1 AND user_id = $2";
+        let values = (
+            user.user_id.as_str(),
+            &user.email,
+            flag(user.email_verified),
+            &user.name,
+            user.password_hash.expose(),
+            user.updated_at,
+        );
+        Ok(self.execute(sql, values).await? == 1)
     }
 
     /// Ends every session of a user (after a password change, for instance).
     pub async fn delete_user_sessions(&self, user_id: &UserId) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE env_id = $1 AND user_id = $2")
-            .bind(self.env_id)
-            .bind(user_id.as_str())
-            .execute(self.db.pool())
-            .await?;
+        let sql = "DELETE FROM sessions WHERE env_id = $1 AND user_id = $2";
+        self.execute(sql, (user_id.as_str(),)).await?;
         Ok(())
     }
 
     /// Deletes a user with their sessions, consents, codes and grants, in one transaction.
     pub async fn delete_user(&self, user_id: &UserId) -> Result<bool, StoreError> {
-        super::delete_with_dependents(
-            self,
-            "users",
-            "user_id",
-            user_id.as_str(),
-            &[
-                "sessions",
-                "consents",
-                "authorization_codes",
-                "refresh_tokens",
-                "grants",
-            ],
-        )
-        .await
+        let dependents = [
+            "sessions",
+            "consents",
+            "authorization_codes",
+            "refresh_tokens",
+            "grants",
+        ];
+        let key = ("user_id", user_id.as_str());
+        super::delete_with_dependents(self, "users", key, &dependents).await
     }
 }
