@@ -78,6 +78,34 @@ impl<S: Send + Sync> FromRequest<S> for ClientForm {
     }
 }
 
+/// The form of introspection (RFC 7662 §2.1) and revocation (RFC 7009 §2.1): the client's
+/// credentials and the `token` they ask about. `token_type_hint` must not repeat but is otherwise
+/// only a hint.
+pub struct TokenForm {
+    pub client: PresentedClient,
+    pub token: String,
+}
+
+impl<S: Send + Sync> FromRequest<S> for TokenForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let ClientForm { params, client } = ClientForm::from_request(request, state).await?;
+        let token = params.get("token_type_hint").and_then(|_| {
+            params
+                .get("token")?
+                .ok_or_else(|| OAuthError::invalid_request("the token parameter is required"))
+        });
+        match token {
+            Ok(token) => Ok(TokenForm {
+                client,
+                token: token.to_string(),
+            }),
+            Err(error) => Err(HttpError::json(error).into_response()),
+        }
+    }
+}
+
 /// The parameters of a browser endpoint that takes GET (query) or POST (form body). Bad encoding
 /// or a repeated parameter is answered with an error page, as nothing can be sent back to a client
 /// before its redirect URI is verified.

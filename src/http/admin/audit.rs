@@ -1,16 +1,23 @@
 //! One environment's audit log and its chain check.
 
 use axum::Json;
-use axum::extract::State;
+use axum::Router;
 use axum::extract::{Query, rejection::QueryRejection};
 use axum::response::IntoResponse;
+use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::{AdminError, AdminResult, AdminZone};
+use super::extract::{AdminError, AdminResult, AdminZone, ok};
 use crate::http::AppState;
 use crate::service::Error;
 use crate::service::admin::audit::{AuditFilter, zone_label};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/audit", get(list_audit))
+        .route("/audit/verify", get(verify_audit))
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,7 +30,6 @@ pub struct AuditParams {
 
 /// `GET …/audit?since=&type=&limit=`
 pub async fn list_audit(
-    State(state): State<AppState>,
     zone: AdminZone,
     query: Result<Query<AuditParams>, QueryRejection>,
 ) -> AdminResult {
@@ -35,7 +41,11 @@ pub async fn list_audit(
         limit: params.limit,
     };
     let environment = zone.environment;
-    let entries = state.audit_trail().list(&environment, filter).await?;
+    let entries = zone
+        .airlock
+        .audit_trail()
+        .list(&environment, filter)
+        .await?;
     Ok(Json(json!({
         "project": environment.project,
         "environment": environment.name,
@@ -47,7 +57,7 @@ pub async fn list_audit(
 }
 
 /// `GET …/audit/verify`
-pub async fn verify_audit(State(state): State<AppState>, zone: AdminZone) -> AdminResult {
-    let report = state.audit_trail().verify(&zone.environment).await?;
-    Ok(Json(report).into_response())
+pub async fn verify_audit(zone: AdminZone) -> AdminResult {
+    let report = zone.airlock.audit_trail().verify(&zone.environment).await?;
+    ok(report)
 }

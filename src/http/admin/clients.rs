@@ -1,17 +1,26 @@
 //! Client registrations of one environment.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::extract::{AdminJson, AdminResult, AdminZone, created};
+use super::extract::{AdminJson, AdminResult, AdminZone, created, listed, no_content, ok};
 use super::parse_alg;
 use crate::http::AppState;
 use crate::model::{Client, ClientId, Secret, SigningAlg};
 use crate::service::admin::clients::{ClientChanges, NewClient};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/clients", post(create_client).get(list_clients))
+        .route(
+            "/clients/{client_id}",
+            get(show_client).patch(update_client).delete(delete_client),
+        )
+        .route("/clients/{client_id}/rotate-secret", post(rotate_secret))
+}
 
 /// The client named in the path (after its project and environment).
 #[derive(Deserialize)]
@@ -59,6 +68,12 @@ struct ClientResponse {
     client_secret: Option<Secret>,
 }
 
+impl From<Client> for ClientResponse {
+    fn from(client: Client) -> Self {
+        ClientResponse::new(client, None)
+    }
+}
+
 impl ClientResponse {
     fn new(client: Client, client_secret: Option<Secret>) -> Self {
         ClientResponse {
@@ -76,11 +91,7 @@ impl ClientResponse {
 }
 
 /// `POST …/clients`
-pub async fn create_client(
-    State(state): State<AppState>,
-    zone: AdminZone,
-    AdminJson(body): AdminJson<ClientBody>,
-) -> AdminResult {
+pub async fn create_client(zone: AdminZone, AdminJson(body): AdminJson<ClientBody>) -> AdminResult {
     let alg = parse_alg(body.id_token_signed_response_alg.as_deref())?;
     let request = NewClient {
         name: body.name,
@@ -90,43 +101,33 @@ pub async fn create_client(
         first_party: body.first_party,
         id_token_signed_response_alg: alg.unwrap_or(SigningAlg::RS256),
     };
-    let now = crate::clock::now();
-    let issued = state
+    let issued = zone
+        .airlock
         .clients()
-        .create(&zone.environment, request, &zone.caller, now)
+        .create(&zone.environment, request, &zone.caller, zone.now)
         .await?;
-    Ok(created(ClientResponse::new(
-        issued.client,
-        issued.client_secret,
-    )))
+    created(ClientResponse::new(issued.client, issued.client_secret))
 }
 
 /// `GET …/clients`
-pub async fn list_clients(State(state): State<AppState>, zone: AdminZone) -> AdminResult {
-    let clients: Vec<ClientResponse> = state
-        .clients()
-        .list(&zone.environment)
-        .await?
-        .into_iter()
-        .map(|client| ClientResponse::new(client, None))
-        .collect();
-    Ok(Json(json!({ "clients": clients })).into_response())
+pub async fn list_clients(zone: AdminZone) -> AdminResult {
+    let clients = zone.airlock.clients().list(&zone.environment).await?;
+    listed::<_, ClientResponse>("clients", clients)
 }
 
 /// `GET …/clients/{client_id}`
-pub async fn show_client(
-    State(state): State<AppState>,
-    zone: AdminZone,
-    Path(path): Path<ClientPath>,
-) -> AdminResult {
+pub async fn show_client(zone: AdminZone, Path(path): Path<ClientPath>) -> AdminResult {
     let client_id = ClientId::from(path.client_id);
-    let client = state.clients().find(&zone.environment, &client_id).await?;
-    Ok(Json(ClientResponse::new(client, None)).into_response())
+    let client = zone
+        .airlock
+        .clients()
+        .find(&zone.environment, &client_id)
+        .await?;
+    ok(ClientResponse::from(client))
 }
 
 /// `PATCH …/clients/{client_id}`
 pub async fn update_client(
-    State(state): State<AppState>,
     zone: AdminZone,
     Path(path): Path<ClientPath>,
     AdminJson(patch): AdminJson<ClientPatch>,
@@ -138,50 +139,41 @@ pub async fn update_client(
         first_party: patch.first_party,
         id_token_signed_response_alg: parse_alg(patch.id_token_signed_response_alg.as_deref())?,
     };
-    let now = crate::clock::now();
-    let client = state
+    let client = zone
+        .airlock
         .clients()
         .update(
             &zone.environment,
             &ClientId::from(path.client_id),
             changes,
             &zone.caller,
-            now,
+            zone.now,
         )
         .await?;
-    Ok(Json(ClientResponse::new(client, None)).into_response())
+    ok(ClientResponse::from(client))
 }
 
 /// `DELETE …/clients/{client_id}`
-pub async fn delete_client(
-    State(state): State<AppState>,
-    zone: AdminZone,
-    Path(path): Path<ClientPath>,
-) -> AdminResult {
-    let now = crate::clock::now();
-    state
+pub async fn delete_client(zone: AdminZone, Path(path): Path<ClientPath>) -> AdminResult {
+    zone.airlock
         .clients()
         .delete(
             &zone.environment,
             &ClientId::from(path.client_id),
             &zone.caller,
-            now,
+            zone.now,
         )
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    no_content()
 }
 
 /// `POST …/clients/{client_id}/rotate-secret`
-pub async fn rotate_secret(
-    State(state): State<AppState>,
-    zone: AdminZone,
-    Path(path): Path<ClientPath>,
-) -> AdminResult {
+pub async fn rotate_secret(zone: AdminZone, Path(path): Path<ClientPath>) -> AdminResult {
     let client_id = ClientId::from(path.client_id);
-    let now = crate::clock::now();
-    let secret = state
+    let secret = zone
+        .airlock
         .clients()
-        .rotate_secret(&zone.environment, &client_id, &zone.caller, now)
+        .rotate_secret(&zone.environment, &client_id, &zone.caller, zone.now)
         .await?;
-    Ok(Json(json!({ "client_id": client_id, "client_secret": secret })).into_response())
+    ok(json!({ "client_id": client_id, "client_secret": secret }))
 }

@@ -1,17 +1,24 @@
 //! Custom domains of one environment.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::extract::{AdminJson, AdminResult, AdminZone, OptionalJson, created};
+use super::extract::{
+    AdminJson, AdminResult, AdminZone, OptionalJson, created, listed, no_content, ok,
+};
 use crate::http::AppState;
 use crate::model::{Domain, DomainState, Environment, Issuer};
 use crate::service::Error;
 use crate::service::admin::domains::{BoundDomain, TlsFiles};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/domains", get(list_domains).post(add_domain))
+        .route("/domains/{host}", delete(remove_domain))
+        .route("/domains/{host}/verify", post(verify_domain))
+}
 
 /// The host named in the path (after its project and environment).
 #[derive(Deserialize)]
@@ -52,6 +59,12 @@ struct DomainResponse {
     txt_record_value: String,
 }
 
+impl From<BoundDomain> for DomainResponse {
+    fn from(bound: BoundDomain) -> Self {
+        DomainResponse::new(bound.domain, &bound.environment)
+    }
+}
+
 impl DomainResponse {
     fn new(domain: Domain, environment: &Environment) -> Self {
         DomainResponse {
@@ -72,11 +85,7 @@ impl DomainResponse {
 }
 
 /// `POST …/domains`
-pub async fn add_domain(
-    State(state): State<AppState>,
-    zone: AdminZone,
-    AdminJson(body): AdminJson<DomainBody>,
-) -> AdminResult {
+pub async fn add_domain(zone: AdminZone, AdminJson(body): AdminJson<DomainBody>) -> AdminResult {
     let tls = match (body.tls_cert_file, body.tls_key_file) {
         (Some(cert_file), Some(key_file)) => Some(TlsFiles {
             cert_file,
@@ -88,62 +97,45 @@ pub async fn add_domain(
             return Err(Error::Invalid(why.into()).into());
         }
     };
-    let now = crate::clock::now();
-    let domain = state
+    let domain = zone
+        .airlock
         .domains()
-        .add(&zone.environment, &body.host, tls, &zone.caller, now)
+        .add(&zone.environment, &body.host, tls, &zone.caller, zone.now)
         .await?;
-    Ok(created(DomainResponse::new(domain, &zone.environment)))
+    created(DomainResponse::new(domain, &zone.environment))
 }
 
 /// `GET …/domains`
-pub async fn list_domains(State(state): State<AppState>, zone: AdminZone) -> AdminResult {
-    let domains: Vec<DomainResponse> = state
-        .domains()
-        .list(Some(&zone.environment))
-        .await?
-        .into_iter()
-        .map(
-            |BoundDomain {
-                 domain,
-                 environment,
-             }| DomainResponse::new(domain, &environment),
-        )
-        .collect();
-    Ok(Json(json!({ "domains": domains })).into_response())
+pub async fn list_domains(zone: AdminZone) -> AdminResult {
+    let domains = zone.airlock.domains().list(Some(&zone.environment)).await?;
+    listed::<_, DomainResponse>("domains", domains)
 }
 
 /// `POST …/domains/{host}/verify`
 pub async fn verify_domain(
-    State(state): State<AppState>,
     zone: AdminZone,
     Path(path): Path<DomainPath>,
     OptionalJson(body): OptionalJson<VerifyBody>,
 ) -> AdminResult {
-    let now = crate::clock::now();
-    let domain = state
+    let domain = zone
+        .airlock
         .domains()
         .verify(
             &zone.environment,
             &path.host,
             body.manual,
             &zone.caller,
-            now,
+            zone.now,
         )
         .await?;
-    Ok(Json(DomainResponse::new(domain, &zone.environment)).into_response())
+    ok(DomainResponse::new(domain, &zone.environment))
 }
 
 /// `DELETE …/domains/{host}`
-pub async fn remove_domain(
-    State(state): State<AppState>,
-    zone: AdminZone,
-    Path(path): Path<DomainPath>,
-) -> AdminResult {
-    let now = crate::clock::now();
-    state
+pub async fn remove_domain(zone: AdminZone, Path(path): Path<DomainPath>) -> AdminResult {
+    zone.airlock
         .domains()
-        .remove(&zone.environment, &path.host, &zone.caller, now)
+        .remove(&zone.environment, &path.host, &zone.caller, zone.now)
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    no_content()
 }

@@ -1,15 +1,29 @@
 //! Projects and environments: creation, settings, rate limits.
 
-use axum::Json;
+use axum::Router;
 use axum::extract::{Path, State};
-use axum::response::IntoResponse;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{Admin, AdminJson, AdminResult, AdminZone, created};
+use super::extract::{Admin, AdminJson, AdminResult, AdminZone, created, ok};
 use crate::http::AppState;
 use crate::model::{EnvKind, Project, RateLimits};
 use crate::service::Error;
 use crate::service::admin::environments::LimitChanges;
+
+/// Projects and environments themselves.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/projects", post(create_project))
+        .route("/projects/{project}/environments", post(create_environment))
+}
+
+/// One environment's settings, below its path.
+pub fn zone_routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(show_environment).patch(update_environment))
+        .route("/limits", get(show_limits).put(set_limits))
+}
 
 #[derive(Deserialize)]
 pub struct ProjectBody {
@@ -41,7 +55,7 @@ pub async fn create_project(
 ) -> AdminResult {
     let now = crate::clock::now();
     let project = state.projects().create(&body.name, &caller, now).await?;
-    Ok(created(ProjectResponse::from(project)))
+    created(ProjectResponse::from(project))
 }
 
 #[derive(Deserialize)]
@@ -64,12 +78,12 @@ pub async fn create_environment(
     let environment = environments
         .create(&project, &body.name, kind, &caller, now)
         .await?;
-    Ok(created(environments.view(&environment)))
+    created(environments.view(&environment))
 }
 
 /// `GET …/environments/{environment}`
-pub async fn show_environment(State(state): State<AppState>, zone: AdminZone) -> AdminResult {
-    Ok(Json(state.environments().view(&zone.environment)).into_response())
+pub async fn show_environment(zone: AdminZone) -> AdminResult {
+    ok(zone.airlock.environments().view(&zone.environment))
 }
 
 #[derive(Deserialize)]
@@ -80,24 +94,22 @@ pub struct EnvironmentPatch {
 
 /// `PATCH …/environments/{environment}`
 pub async fn update_environment(
-    State(state): State<AppState>,
     zone: AdminZone,
     AdminJson(patch): AdminJson<EnvironmentPatch>,
 ) -> AdminResult {
-    let environments = state.environments();
+    let environments = zone.airlock.environments();
     let mut environment = zone.environment;
     if let Some(enabled) = patch.path_issuer_enabled {
-        let now = crate::clock::now();
         environment = environments
-            .set_path_issuer(&environment, enabled, &zone.caller, now)
+            .set_path_issuer(&environment, enabled, &zone.caller, zone.now)
             .await?;
     }
-    Ok(Json(environments.view(&environment)).into_response())
+    ok(environments.view(&environment))
 }
 
 /// `GET …/limits`
 pub async fn show_limits(zone: AdminZone) -> AdminResult {
-    Ok(Json(zone.environment.limits).into_response())
+    ok(zone.environment.limits)
 }
 
 #[derive(Deserialize)]
@@ -108,20 +120,16 @@ pub struct LimitsBody {
 }
 
 /// `PUT …/limits`
-pub async fn set_limits(
-    State(state): State<AppState>,
-    zone: AdminZone,
-    AdminJson(body): AdminJson<LimitsBody>,
-) -> AdminResult {
+pub async fn set_limits(zone: AdminZone, AdminJson(body): AdminJson<LimitsBody>) -> AdminResult {
     let changes = LimitChanges {
         token_requests_per_minute: body.token_requests_per_minute,
         signin_failures_per_minute: body.signin_failures_per_minute,
         lockout_threshold: body.lockout_threshold,
     };
-    let now = crate::clock::now();
-    let limits: RateLimits = state
+    let limits: RateLimits = zone
+        .airlock
         .environments()
-        .set_limits(&zone.environment, changes, &zone.caller, now)
+        .set_limits(&zone.environment, changes, &zone.caller, zone.now)
         .await?;
-    Ok(Json(limits).into_response())
+    ok(limits)
 }

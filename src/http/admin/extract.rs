@@ -1,6 +1,8 @@
 //! What every admin handler starts from: the caller behind the bearer token, the environment in the
 //! path as that caller may see it, a JSON body, and errors in the admin API's language.
 
+use std::sync::Arc;
+
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
@@ -14,7 +16,7 @@ use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::http::request_meta::RequestOrigin;
 use crate::model::Environment;
-use crate::service::{Caller, Error};
+use crate::service::{Airlock, Caller, Error};
 
 /// An admin handler's error: the service's, answered as admin JSON.
 pub struct AdminError(Error);
@@ -69,8 +71,11 @@ impl FromRequestParts<AppState> for Admin {
 /// The environment named by `/projects/{project}/environments/{environment}`, as the caller may
 /// see it (the same 404 as a missing one otherwise), with the caller.
 pub struct AdminZone {
+    pub airlock: Arc<Airlock>,
     pub environment: Environment,
     pub caller: Caller,
+    /// The time of the request.
+    pub now: i64,
 }
 
 impl FromRequestParts<AppState> for AdminZone {
@@ -89,14 +94,17 @@ impl FromRequestParts<AppState> for AdminZone {
         let (Some(project), Some(name)) = (param("project"), param("environment")) else {
             return Err(AdminError(Error::NotFound).into_response());
         };
+        let now = crate::clock::now();
         let environment = state
             .admin_access()
-            .environment(&caller, &project, &name, crate::clock::now())
+            .environment(&caller, &project, &name, now)
             .await
             .map_err(|error| AdminError(error).into_response())?;
         Ok(AdminZone {
+            airlock: state.airlock.clone(),
             environment,
             caller,
+            now,
         })
     }
 }
@@ -135,6 +143,24 @@ fn invalid_json(rejection: JsonRejection) -> AdminError {
 }
 
 /// `201 Created` with a JSON body.
-pub fn created(value: impl serde::Serialize) -> Response {
-    (StatusCode::CREATED, Json(value)).into_response()
+pub fn created(value: impl serde::Serialize) -> AdminResult {
+    Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+/// `200 OK` with a JSON body.
+pub fn ok(value: impl serde::Serialize) -> AdminResult {
+    Ok(Json(value).into_response())
+}
+
+/// `200 OK` with `{"<name>": [...]}`: each item as its response body.
+pub fn listed<T, R: serde::Serialize + From<T>>(name: &str, items: Vec<T>) -> AdminResult {
+    let items: Vec<R> = items.into_iter().map(R::from).collect();
+    let mut body = serde_json::Map::new();
+    body.insert(name.to_string(), serde_json::json!(items));
+    ok(body)
+}
+
+/// `204 No Content`.
+pub fn no_content() -> AdminResult {
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

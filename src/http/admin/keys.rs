@@ -1,15 +1,20 @@
 //! Signing keys of one environment.
 
-use axum::Json;
-use axum::extract::State;
-use axum::response::IntoResponse;
+use axum::Router;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::{AdminResult, AdminZone, OptionalJson, created};
+use super::extract::{AdminResult, AdminZone, OptionalJson, created, ok};
 use super::parse_alg;
 use crate::http::AppState;
 use crate::model::SigningAlg;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/keys", get(list_keys))
+        .route("/keys/rotate", post(rotate_key))
+}
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -19,31 +24,31 @@ pub struct RotateBody {
 }
 
 /// `GET …/keys`
-pub async fn list_keys(State(state): State<AppState>, zone: AdminZone) -> AdminResult {
-    let keys = state
+pub async fn list_keys(zone: AdminZone) -> AdminResult {
+    let keys = zone
+        .airlock
         .keys()
         .list(&zone.environment, crate::clock::now())
         .await?;
-    Ok(Json(json!({ "keys": keys })).into_response())
+    ok(json!({ "keys": keys }))
 }
 
 /// `POST …/keys/rotate`
 pub async fn rotate_key(
-    State(state): State<AppState>,
     zone: AdminZone,
     OptionalJson(body): OptionalJson<RotateBody>,
 ) -> AdminResult {
     let alg = parse_alg(body.alg.as_deref())?.unwrap_or(SigningAlg::RS256);
-    let now = crate::clock::now();
-    let key = state
+    let key = zone
+        .airlock
         .keys()
         .rotate(
             &zone.environment,
             alg,
             body.publish_delay,
             &zone.caller,
-            now,
+            zone.now,
         )
         .await?;
-    Ok(created(key))
+    created(key)
 }

@@ -1,16 +1,24 @@
 //! End users of one environment.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::extract::{AdminJson, AdminResult, AdminZone, created};
+use super::extract::{AdminJson, AdminResult, AdminZone, created, listed, no_content, ok};
 use crate::http::AppState;
 use crate::model::{Secret, User, UserId};
 use crate::service::admin::users::{NewUser, UserChanges};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users", post(create_user).get(list_users))
+        .route(
+            "/users/{user_id}",
+            get(show_user).patch(update_user).delete(delete_user),
+        )
+        .route("/users/{user_id}/password", post(set_password))
+}
 
 /// The user named in the path (after its project and environment).
 #[derive(Deserialize)]
@@ -64,50 +72,39 @@ impl From<User> for UserResponse {
 }
 
 /// `POST …/users`
-pub async fn create_user(
-    State(state): State<AppState>,
-    zone: AdminZone,
-    AdminJson(body): AdminJson<UserBody>,
-) -> AdminResult {
+pub async fn create_user(zone: AdminZone, AdminJson(body): AdminJson<UserBody>) -> AdminResult {
     let new = NewUser {
         email: body.email,
         password: Secret::new(body.password),
         name: body.name,
     };
-    let now = crate::clock::now();
-    let user = state
+    let user = zone
+        .airlock
         .users()
-        .create(&zone.environment, new, &zone.caller, now)
+        .create(&zone.environment, new, &zone.caller, zone.now)
         .await?;
-    Ok(created(UserResponse::from(user)))
+    created(UserResponse::from(user))
 }
 
 /// `GET …/users`
-pub async fn list_users(State(state): State<AppState>, zone: AdminZone) -> AdminResult {
-    let users: Vec<UserResponse> = state
-        .users()
-        .list(&zone.environment)
-        .await?
-        .into_iter()
-        .map(UserResponse::from)
-        .collect();
-    Ok(Json(json!({ "users": users })).into_response())
+pub async fn list_users(zone: AdminZone) -> AdminResult {
+    let users = zone.airlock.users().list(&zone.environment).await?;
+    listed::<_, UserResponse>("users", users)
 }
 
 /// `GET …/users/{user_id}`
-pub async fn show_user(
-    State(state): State<AppState>,
-    zone: AdminZone,
-    Path(path): Path<UserPath>,
-) -> AdminResult {
+pub async fn show_user(zone: AdminZone, Path(path): Path<UserPath>) -> AdminResult {
     let user_id = UserId::from(path.user_id);
-    let user = state.users().find(&zone.environment, &user_id).await?;
-    Ok(Json(UserResponse::from(user)).into_response())
+    let user = zone
+        .airlock
+        .users()
+        .find(&zone.environment, &user_id)
+        .await?;
+    ok(UserResponse::from(user))
 }
 
 /// `PATCH …/users/{user_id}`
 pub async fn update_user(
-    State(state): State<AppState>,
     zone: AdminZone,
     Path(path): Path<UserPath>,
     AdminJson(patch): AdminJson<UserPatch>,
@@ -118,42 +115,41 @@ pub async fn update_user(
         email_verified: patch.email_verified,
     };
     let user_id = UserId::from(path.user_id);
-    let now = crate::clock::now();
-    let user = state
+    let user = zone
+        .airlock
         .users()
-        .update(&zone.environment, &user_id, changes, &zone.caller, now)
+        .update(&zone.environment, &user_id, changes, &zone.caller, zone.now)
         .await?;
-    Ok(Json(UserResponse::from(user)).into_response())
+    ok(UserResponse::from(user))
 }
 
 /// `DELETE …/users/{user_id}`
-pub async fn delete_user(
-    State(state): State<AppState>,
-    zone: AdminZone,
-    Path(path): Path<UserPath>,
-) -> AdminResult {
+pub async fn delete_user(zone: AdminZone, Path(path): Path<UserPath>) -> AdminResult {
     let user_id = UserId::from(path.user_id);
-    let now = crate::clock::now();
-    state
+    zone.airlock
         .users()
-        .delete(&zone.environment, &user_id, &zone.caller, now)
+        .delete(&zone.environment, &user_id, &zone.caller, zone.now)
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    no_content()
 }
 
 /// `POST …/users/{user_id}/password`
 pub async fn set_password(
-    State(state): State<AppState>,
     zone: AdminZone,
     Path(path): Path<UserPath>,
     AdminJson(body): AdminJson<PasswordBody>,
 ) -> AdminResult {
     let user_id = UserId::from(path.user_id);
     let password = Secret::new(body.password);
-    let now = crate::clock::now();
-    state
+    zone.airlock
         .users()
-        .set_password(&zone.environment, &user_id, password, &zone.caller, now)
+        .set_password(
+            &zone.environment,
+            &user_id,
+            password,
+            &zone.caller,
+            zone.now,
+        )
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    no_content()
 }

@@ -2,29 +2,24 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::introspect::token_param;
 use crate::http::AppState;
 use crate::http::current_env::CurrentEnvironment;
 use crate::http::error::HttpError;
-use crate::http::extract::ClientForm;
+use crate::http::extract::TokenForm;
 use crate::http::headers::no_store;
 use crate::http::request_meta::RequestOrigin;
 
-/// `POST {issuer}/revoke`
+/// `POST {issuer}/revoke`: 200 whether or not there was anything to revoke.
 pub async fn revoke(
     State(state): State<AppState>,
     zone: CurrentEnvironment,
     RequestOrigin(origin): RequestOrigin,
-    form: ClientForm,
+    form: TokenForm,
 ) -> Response {
-    let token = match token_param(&form.params) {
-        Ok(token) => token,
-        Err(error) => return HttpError::json(error).into_response(),
-    };
     let now = crate::clock::now();
-    match state
-        .revocation()
-        .revoke(&zone, &form.client, token, &origin, now)
+    let revocation = state.revocation();
+    match revocation
+        .revoke(&zone, &form.client, &form.token, &origin, now)
         .await
     {
         Ok(()) => {
