@@ -4,7 +4,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Caller, Error};
+use super::{Call, Caller, Error};
 use crate::audit::Recorded;
 use crate::audit::chain;
 use crate::model::Environment;
@@ -106,6 +106,15 @@ impl AuditLog {
             Ok(Err((false, detail))) => Err(Error::Internal(format!("audit append: {detail}"))),
             Err(_) => Err(Error::Internal("the audit writer stopped".into())),
         }
+    }
+
+    /// Appends an event of a protocol call to its zone's log.
+    pub async fn record_call(
+        &self,
+        call: &Call<'_>,
+        event: impl Into<Recorded>,
+    ) -> Result<(), Error> {
+        self.record(call.zone, call.origin, event, call.now).await
     }
 
     /// Like `record`, with the caller as actor when the event names none.

@@ -1,35 +1,37 @@
 //! The authorization endpoint (GET or POST): check the request, then, with the browser's session,
 //! decide between signing in, asking for consent, and issuing a code.
 
-use super::Error;
-use super::flow::{AuthenticatedUser, AuthorizeOutcome, Flow, interaction};
-use crate::model::Zone;
-use crate::model::audit::Origin;
+use super::flow::{AuthenticatedUser, AuthorizeOutcome, Core};
+use super::{Call, Error};
 use crate::oidc::OAuthError;
 use crate::oidc::authorize::{self, Authentication};
 use crate::oidc::params::ParamBag;
 
 pub struct Authorize<'a> {
-    pub(super) flow: Flow<'a>,
+    pub(super) core: Core<'a>,
 }
 
 impl Authorize<'_> {
     pub async fn authorize(
         &self,
-        zone: &Zone,
-        params: &ParamBag,
+        call: &Call<'_>,
+        params: ParamBag,
         session_token: Option<&str>,
-        origin: &Origin,
-        now: i64,
     ) -> Result<AuthorizeOutcome, Error> {
-        let (client, request) = match self.flow.check_request(zone, params).await? {
+        let checked = match self.core.check_request(call.zone, params).await? {
             Ok(checked) => checked,
             Err(outcome) => return Ok(outcome),
         };
-        let session = self.flow.session(zone, session_token, now).await?;
+        let request = &checked.request;
+        let session = self.core.session(call, session_token).await?;
         let hint_subject = match &request.id_token_hint {
             None => None,
-            Some(hint) => match self.flow.tokens.id_token_hint(zone, hint, now).await? {
+            Some(hint) => match self
+                .core
+                .tokens
+                .id_token_hint(call.zone, hint, call.now)
+                .await?
+            {
                 Some(claims) => Some(claims.sub),
                 None => {
                     let error = OAuthError::invalid_request("id_token_hint is not valid here");
@@ -37,19 +39,19 @@ impl Authorize<'_> {
                 }
             },
         };
-        match authorize::authentication(&request, session.as_ref(), hint_subject.as_deref(), now) {
+        let decided =
+            authorize::authentication(request, session.as_ref(), hint_subject.as_deref(), call.now);
+        match decided {
             Err(error) => Ok(AuthorizeOutcome::Respond(request.redirect.error(&error))),
-            Ok(Authentication::ShowLogin) => Ok(AuthorizeOutcome::ShowLogin(interaction(
-                &client, &request, params, None,
-            ))),
+            Ok(Authentication::ShowLogin) => {
+                Ok(AuthorizeOutcome::ShowLogin(checked.interaction(None)))
+            }
             Ok(Authentication::Authenticated { user_id, auth_time }) => {
                 let user = AuthenticatedUser {
                     user_id: &user_id,
                     auth_time,
                 };
-                self.flow
-                    .after_authentication(zone, &client, &request, params, user, origin, now)
-                    .await
+                self.core.after_authentication(call, &checked, user).await
             }
         }
     }

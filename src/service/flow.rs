@@ -1,18 +1,18 @@
-//! What the three browser steps (authorization request, sign-in form, consent form) share: checking
-//! the request again from the form's hidden fields, reading the session, and issuing the code.
+//! What the browser steps (authorization request, sign-in form, consent form) and the other
+//! protocol use cases share: the components they borrow, checking the request again from the form's
+//! hidden fields, reading the session, and issuing the code.
 //!
 //! The login and consent forms carry the original request as hidden fields and every POST re-validates
 //! it from scratch, so no half-finished interaction is stored server-side.
 
 use std::sync::Arc;
 
-use super::Error;
 use super::audit_log::AuditLog;
 use super::clients::ClientDirectory;
 use super::tokens::TokenVerifier;
+use super::{Call, Error};
 use crate::audit::AuditEvent;
 use crate::crypto::secrets;
-use crate::model::audit::Origin;
 use crate::model::{AuthorizationCode, Client, ClientId, GrantId, Session, UserId, Zone};
 use crate::oidc::authorize::{self, ConsentStep, PageError, ValidatedAuthorization};
 use crate::oidc::params::ParamBag;
@@ -56,34 +56,57 @@ pub(super) struct AuthenticatedUser<'a> {
     pub auth_time: i64,
 }
 
-/// A request that passed steps 1 and 2, or what to show instead.
-pub(super) type Checked = Result<(Arc<Client>, ValidatedAuthorization), AuthorizeOutcome>;
+/// An authorization request that passed steps 1 and 2, with its client and parameters.
+pub(super) struct Checked {
+    pub client: Arc<Client>,
+    pub request: ValidatedAuthorization,
+    pub params: ParamBag,
+}
 
-/// The components every browser step uses.
+impl Checked {
+    /// What to ask the person, with `notice` shown above the form.
+    pub fn interaction(&self, notice: Option<&'static str>) -> Interaction {
+        interaction(&self.client, &self.request, &self.params, notice)
+    }
+}
+
+/// The components most protocol use cases share: storage, clients, token checks and the audit log.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Flow<'a> {
+pub(super) struct Core<'a> {
     pub db: &'a Db,
     pub clients: &'a ClientDirectory,
     pub tokens: TokenVerifier<'a>,
     pub audit: &'a AuditLog,
 }
 
-impl Flow<'_> {
-    /// Steps 1 and 2 of the request checks.
-    pub async fn check_request(&self, zone: &Zone, params: &ParamBag) -> Result<Checked, Error> {
-        let client_id = match authorize::client_id(params) {
+impl Core<'_> {
+    pub fn store<'s>(&'s self, zone: &'s Zone) -> EnvStore<'s> {
+        EnvStore::new(self.db, &zone.id)
+    }
+
+    /// Steps 1 and 2 of the request checks; `Err` holds what to show instead.
+    pub async fn check_request(
+        &self,
+        zone: &Zone,
+        params: ParamBag,
+    ) -> Result<Result<Checked, AuthorizeOutcome>, Error> {
+        let client_id = match authorize::client_id(&params) {
             Ok(id) => ClientId::from(id),
             Err(page) => return Ok(Err(AuthorizeOutcome::ErrorPage(page))),
         };
         let Some(client) = self.clients.find(zone, &client_id).await? else {
             return Ok(Err(AuthorizeOutcome::ErrorPage(PageError::UnknownClient)));
         };
-        let redirect = match authorize::verify_redirect(params, &client, zone.issuer.as_str()) {
+        let redirect = match authorize::verify_redirect(&params, &client, zone.issuer.as_str()) {
             Ok(redirect) => redirect,
             Err(page) => return Ok(Err(AuthorizeOutcome::ErrorPage(page))),
         };
-        match authorize::validate(params, &client, redirect) {
-            Ok(request) => Ok(Ok((client, request))),
+        match authorize::validate(&params, &client, redirect) {
+            Ok(request) => Ok(Ok(Checked {
+                client,
+                request,
+                params,
+            })),
             Err(rejected) => {
                 let (redirect, error) = *rejected;
                 Ok(Err(AuthorizeOutcome::Respond(redirect.error(&error))))
@@ -93,41 +116,38 @@ impl Flow<'_> {
 
     pub async fn session(
         &self,
-        zone: &Zone,
+        call: &Call<'_>,
         token: Option<&str>,
-        now: i64,
     ) -> Result<Option<Session>, Error> {
         match token {
             None => Ok(None),
-            Some(token) => Ok(EnvStore::new(self.db, &zone.id)
-                .find_session(&secrets::digest(token), now)
+            Some(token) => Ok(self
+                .store(call.zone)
+                .find_session(&secrets::digest(token), call.now)
                 .await?),
         }
     }
 
     /// Step 3b, once the person is known: issue a code, or ask for consent first.
-    #[allow(clippy::too_many_arguments)]
     pub async fn after_authentication(
         &self,
-        zone: &Zone,
-        client: &Client,
-        request: &ValidatedAuthorization,
-        params: &ParamBag,
+        call: &Call<'_>,
+        checked: &Checked,
         user: AuthenticatedUser<'_>,
-        origin: &Origin,
-        now: i64,
     ) -> Result<AuthorizeOutcome, Error> {
-        let remembered = EnvStore::new(self.db, &zone.id)
-            .find_consent(user.user_id, &client.client_id)
+        let remembered = self
+            .store(call.zone)
+            .find_consent(user.user_id, &checked.client.client_id)
             .await?
             .map(|scope| Scope::parse_supported(Some(&scope)).unwrap_or_default());
-        match authorize::consent(request, client, remembered.as_ref()) {
+        let request = &checked.request;
+        match authorize::consent(request, &checked.client, remembered.as_ref()) {
             Err(error) => Ok(AuthorizeOutcome::Respond(request.redirect.error(&error))),
-            Ok(ConsentStep::ShowConsent) => Ok(AuthorizeOutcome::ShowConsent(interaction(
-                client, request, params, None,
-            ))),
+            Ok(ConsentStep::ShowConsent) => {
+                Ok(AuthorizeOutcome::ShowConsent(checked.interaction(None)))
+            }
             Ok(ConsentStep::Issue) => self
-                .issue_code(zone, request, user, origin, now)
+                .issue_code(call, request, user)
                 .await
                 .map(AuthorizeOutcome::Respond),
         }
@@ -135,11 +155,9 @@ impl Flow<'_> {
 
     pub async fn issue_code(
         &self,
-        zone: &Zone,
+        call: &Call<'_>,
         request: &ValidatedAuthorization,
         user: AuthenticatedUser<'_>,
-        origin: &Origin,
-        now: i64,
     ) -> Result<AuthorizationResponse, Error> {
         let code = secrets::random_token();
         let new = NewCode {
@@ -153,23 +171,23 @@ impl Flow<'_> {
                 nonce: request.nonce.clone(),
                 code_challenge: request.code_challenge.clone(),
                 auth_time: user.auth_time,
-                expires_at: now + zone.policy.code_ttl,
+                expires_at: call.now + call.zone.policy.code_ttl,
                 consumed: false,
             },
         };
-        EnvStore::new(self.db, &zone.id).insert_code(&new).await?;
+        self.store(call.zone).insert_code(&new).await?;
         let event = AuditEvent::CodeIssued {
             grant: new.code.grant_id.to_string(),
             scope: new.code.scope.clone(),
         }
         .actor(user.user_id.as_str())
         .client(request.client_id.as_str());
-        self.audit.record(zone, origin, event, now).await?;
+        self.audit.record_call(call, event).await?;
         Ok(request.redirect.success(&code))
     }
 }
 
-pub(super) fn interaction(
+fn interaction(
     client: &Client,
     request: &ValidatedAuthorization,
     params: &ParamBag,

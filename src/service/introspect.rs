@@ -3,14 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::Error;
-use super::clients::ClientDirectory;
-use super::tokens::TokenVerifier;
+use super::flow::Core;
+use super::{Call, Error};
 use crate::crypto::secrets;
-use crate::model::Zone;
 use crate::oidc::OAuthError;
 use crate::oidc::client_auth::PresentedClient;
-use crate::store::{Db, EnvStore};
 
 /// JWTs are access tokens; anything else may be a refresh token.
 pub(super) fn looks_like_jwt(token: &str) -> bool {
@@ -18,44 +15,44 @@ pub(super) fn looks_like_jwt(token: &str) -> bool {
 }
 
 pub struct Introspection<'a> {
-    pub(super) db: &'a Db,
-    pub(super) clients: &'a ClientDirectory,
-    pub(super) tokens: TokenVerifier<'a>,
+    pub(super) core: Core<'a>,
 }
 
 impl Introspection<'_> {
     /// `{"active": false}` and nothing else for anything not live in this zone.
     pub async fn introspect(
         &self,
-        zone: &Zone,
+        call: &Call<'_>,
         presented: &PresentedClient,
         token: &str,
-        now: i64,
     ) -> Result<Value, Error> {
-        let caller = self.clients.authenticate(zone, presented).await?;
+        let (zone, now) = (call.zone, call.now);
+        let caller = self.core.clients.authenticate(zone, presented).await?;
         if caller.public {
             return Err(OAuthError::invalid_client().into());
         }
         let inactive = json!({ "active": false });
         if looks_like_jwt(token) {
-            return Ok(match self.tokens.access_token(zone, token, now).await {
-                Ok(claims) => json!({
-                    "active": true,
-                    "token_type": "Bearer",
-                    "iss": claims.iss,
-                    "sub": claims.sub,
-                    "aud": claims.aud,
-                    "client_id": claims.client_id,
-                    "scope": claims.scope,
-                    "jti": claims.jti,
-                    "exp": claims.exp,
-                    "iat": claims.iat,
-                }),
-                Err(Error::OAuth(_)) => inactive,
-                Err(other) => return Err(other),
-            });
+            return Ok(
+                match self.core.tokens.access_token(zone, token, now).await {
+                    Ok(claims) => json!({
+                        "active": true,
+                        "token_type": "Bearer",
+                        "iss": claims.iss,
+                        "sub": claims.sub,
+                        "aud": claims.aud,
+                        "client_id": claims.client_id,
+                        "scope": claims.scope,
+                        "jti": claims.jti,
+                        "exp": claims.exp,
+                        "iat": claims.iat,
+                    }),
+                    Err(Error::OAuth(_)) => inactive,
+                    Err(other) => return Err(other),
+                },
+            );
         }
-        let store = EnvStore::new(self.db, &zone.id);
+        let store = self.core.store(zone);
         let Some(refresh) = store.find_refresh(&secrets::digest(token)).await? else {
             return Ok(inactive);
         };

@@ -2,145 +2,200 @@
 //! account name (a lockout shared by all nodes, applied alike to names that exist and names that do
 //! not, so a lockout tells nothing about existence).
 
-use super::Error;
-use super::flow::{AuthenticatedUser, AuthorizeOutcome, Flow, interaction};
+use super::flow::{AuthenticatedUser, AuthorizeOutcome, Checked, Core};
 use super::limits::{self, Limited, RateLimiter, SigninGate};
+use super::{Call, Error};
 use crate::audit::{AuditEvent, Recorded, SigninFailure};
 use crate::crypto::{password, secrets};
-use crate::model::audit::Origin;
-use crate::model::{Secret, Session, Zone};
+use crate::model::{Secret, Session, User};
 use crate::oidc::params::ParamBag;
 use crate::store::EnvStore;
 
 pub struct Login<'a> {
-    pub(super) flow: Flow<'a>,
+    pub(super) core: Core<'a>,
     pub(super) limiter: &'a RateLimiter,
     pub(super) gate: &'a SigninGate,
 }
 
 /// A sign-in attempt as typed.
-pub struct Credentials<'a> {
-    pub email: &'a str,
-    pub password: &'a str,
+pub struct Credentials {
+    pub email: String,
+    pub password: Secret,
+}
+
+/// One attempt under way: the checked request and the account name it tries, by digest (the typed
+/// name may be a mistyped password, so the log never holds it).
+struct Attempt<'c> {
+    call: &'c Call<'c>,
+    checked: Checked,
+    account: String,
+    ip: String,
+}
+
+impl Attempt<'_> {
+    fn failed(&self, reason: SigninFailure, failures: Option<i64>, lock: Option<i64>) -> Recorded {
+        let event = AuditEvent::SigninFailed {
+            reason,
+            account: self.account.clone(),
+            consecutive_failures: failures,
+            locked_until: lock,
+        };
+        event.client(self.checked.client.client_id.as_str())
+    }
+
+    fn page(&self, notice: &'static str) -> AuthorizeOutcome {
+        AuthorizeOutcome::ShowLogin(self.checked.interaction(Some(notice)))
+    }
+
+    fn throttled(&self, retry_after: u64) -> AuthorizeOutcome {
+        let notice = "Too many sign-in attempts. Please wait and try again.";
+        AuthorizeOutcome::Throttled {
+            interaction: self.checked.interaction(Some(notice)),
+            retry_after,
+        }
+    }
 }
 
 impl Login<'_> {
     /// On success also returns the new session token, for the cookie.
     pub async fn login(
         &self,
-        zone: &Zone,
-        params: &ParamBag,
-        credentials: Credentials<'_>,
-        origin: &Origin,
-        now: i64,
+        call: &Call<'_>,
+        params: ParamBag,
+        credentials: Credentials,
     ) -> Result<(AuthorizeOutcome, Option<Secret>), Error> {
-        let (client, request) = match self.flow.check_request(zone, params).await? {
+        let checked = match self.core.check_request(call.zone, params).await? {
             Ok(checked) => checked,
             Err(outcome) => return Ok((outcome, None)),
         };
-        let audit = self.flow.audit;
-        let store = EnvStore::new(self.flow.db, &zone.id);
         let email = credentials.email.trim().to_ascii_lowercase();
-        // The typed name may be a mistyped password: the log names the account by digest only.
-        let account = secrets::digest(&email);
-        let ip = origin.ip.clone().unwrap_or_default();
-        let limits = zone.limits;
-        let failed = |reason: SigninFailure, failures: Option<i64>, locked_until: Option<i64>| {
-            Recorded::from(AuditEvent::SigninFailed {
-                reason,
-                account: account.clone(),
-                consecutive_failures: failures,
-                locked_until,
-            })
-            .client(client.client_id.as_str())
+        let attempt = Attempt {
+            call,
+            checked,
+            account: secrets::digest(&email),
+            ip: call.origin.ip.clone().unwrap_or_default(),
         };
-        let throttled = |retry_after: u64| {
-            let notice = Some("Too many sign-in attempts. Please wait and try again.");
-            AuthorizeOutcome::Throttled {
-                interaction: interaction(&client, &request, params, notice),
-                retry_after,
-            }
-        };
-        let env_id = zone.id.as_str();
-        let per_ip = limits.signin_failures_per_minute;
-        if let Err(retry_after) = self
-            .limiter
-            .check(env_id, Limited::SigninFailures, &ip, per_ip)
-        {
-            let event = failed(SigninFailure::IpRateLimited, None, None);
-            audit.record(zone, origin, event, now).await?;
-            return Ok((throttled(retry_after), None));
-        }
-        if let Some(record) = store.signin_failures(&account).await?
-            && record.locked_until > now
-        {
-            let event = failed(SigninFailure::AccountLocked, None, None);
-            audit.record(zone, origin, event, now).await?;
-            return Ok((throttled((record.locked_until - now) as u64), None));
+        let store = self.core.store(call.zone);
+        if let Some(refused) = self.refused_before_checking(&attempt, &store).await? {
+            return Ok((refused, None));
         }
         // Failures count once checked: bound how many attempts are being checked at once, so a burst
         // of parallel guesses cannot all be checked before the first failure locks the account.
-        let ip_subject = format!("ip:{ip}");
-        let Some(_pass) = self.gate.enter(env_id, &[&ip_subject, &account]) else {
-            let event = failed(SigninFailure::TooManyParallelAttempts, None, None);
-            audit.record(zone, origin, event, now).await?;
-            return Ok((throttled(1), None));
+        let ip_subject = format!("ip:{}", attempt.ip);
+        let subjects = [ip_subject.as_str(), attempt.account.as_str()];
+        let Some(_pass) = self.gate.enter(call.zone.id.as_str(), &subjects) else {
+            let event = attempt.failed(SigninFailure::TooManyParallelAttempts, None, None);
+            self.core.audit.record_call(call, event).await?;
+            return Ok((attempt.throttled(1), None));
         };
-        let user = if email.len() > 254 || credentials.password.len() > 1024 {
+        let password = credentials.password.expose();
+        let user = if email.len() > 254 || password.len() > 1024 {
             None
         } else {
             store.find_user_by_email(&email).await?
         };
-        let verified = password::verify(
-            credentials.password.to_string(),
-            user.as_ref().map(|u| u.password_hash.expose().to_string()),
-        )
-        .await;
+        let stored = user.as_ref().map(|u| u.password_hash.expose().to_string());
+        let verified = password::verify(password.to_string(), stored).await;
         let known_account = user.is_some();
-        let Some(user) = user.filter(|_| verified) else {
-            let _ = self
-                .limiter
-                .take(env_id, Limited::SigninFailures, &ip, per_ip);
-            let failures = store
-                .count_signin_failure(&account, now, now - limits::FAILURE_MEMORY_SECONDS)
-                .await?;
-            let lock = limits::lockout_until(failures, limits.lockout_threshold, now);
-            if let Some(until) = lock {
-                store.lock_account(&account, until).await?;
+        match user.filter(|_| verified) {
+            Some(user) => self.signed_in(&attempt, &store, user).await,
+            None => {
+                let outcome = self.wrong(&attempt, &store, known_account).await?;
+                Ok((outcome, None))
             }
-            let reason = if known_account {
-                SigninFailure::WrongPassword
-            } else {
-                SigninFailure::UnknownAccount
-            };
-            audit
-                .record(zone, origin, failed(reason, Some(failures), lock), now)
-                .await?;
-            let notice = Some("Wrong email or password.");
-            let page = interaction(&client, &request, params, notice);
-            return Ok((AuthorizeOutcome::ShowLogin(page), None));
+        }
+    }
+
+    /// The per-address rate limit and the account lock, checked before any password is.
+    async fn refused_before_checking(
+        &self,
+        attempt: &Attempt<'_>,
+        store: &EnvStore<'_>,
+    ) -> Result<Option<AuthorizeOutcome>, Error> {
+        let call = attempt.call;
+        let per_ip = call.zone.limits.signin_failures_per_minute;
+        let env_id = call.zone.id.as_str();
+        let refusal = match self
+            .limiter
+            .check(env_id, Limited::SigninFailures, &attempt.ip, per_ip)
+        {
+            Err(retry_after) => Some((SigninFailure::IpRateLimited, retry_after)),
+            Ok(()) => match store.signin_failures(&attempt.account).await? {
+                Some(record) if record.locked_until > call.now => Some((
+                    SigninFailure::AccountLocked,
+                    (record.locked_until - call.now) as u64,
+                )),
+                _ => None,
+            },
         };
-        store.clear_signin_failures(&account).await?;
+        let Some((reason, retry_after)) = refusal else {
+            return Ok(None);
+        };
+        let event = attempt.failed(reason, None, None);
+        self.core.audit.record_call(call, event).await?;
+        Ok(Some(attempt.throttled(retry_after)))
+    }
+
+    /// A wrong password or an unknown name: counted, perhaps locked, audited alike.
+    async fn wrong(
+        &self,
+        attempt: &Attempt<'_>,
+        store: &EnvStore<'_>,
+        known_account: bool,
+    ) -> Result<AuthorizeOutcome, Error> {
+        let (call, limits) = (attempt.call, attempt.call.zone.limits);
+        let env_id = call.zone.id.as_str();
+        let per_ip = limits.signin_failures_per_minute;
+        let _ = self
+            .limiter
+            .take(env_id, Limited::SigninFailures, &attempt.ip, per_ip);
+        let since = call.now - limits::FAILURE_MEMORY_SECONDS;
+        let failures = store
+            .count_signin_failure(&attempt.account, call.now, since)
+            .await?;
+        let lock = limits::lockout_until(failures, limits.lockout_threshold, call.now);
+        if let Some(until) = lock {
+            store.lock_account(&attempt.account, until).await?;
+        }
+        let reason = if known_account {
+            SigninFailure::WrongPassword
+        } else {
+            SigninFailure::UnknownAccount
+        };
+        let event = attempt.failed(reason, Some(failures), lock);
+        self.core.audit.record_call(call, event).await?;
+        Ok(attempt.page("Wrong email or password."))
+    }
+
+    async fn signed_in(
+        &self,
+        attempt: &Attempt<'_>,
+        store: &EnvStore<'_>,
+        user: User,
+    ) -> Result<(AuthorizeOutcome, Option<Secret>), Error> {
+        let call = attempt.call;
+        store.clear_signin_failures(&attempt.account).await?;
         let token = secrets::random_token();
         let session = Session {
             user_id: user.user_id.clone(),
-            auth_time: now,
-            expires_at: now + zone.policy.session_ttl,
+            auth_time: call.now,
+            expires_at: call.now + call.zone.policy.session_ttl,
         };
         store
             .insert_session(&secrets::digest(&token), &session)
             .await?;
+        let client_id = attempt.checked.client.client_id.as_str();
         let event = AuditEvent::SigninSucceeded {}
             .actor(user.user_id.as_str())
-            .client(client.client_id.as_str());
-        audit.record(zone, origin, event, now).await?;
+            .client(client_id);
+        self.core.audit.record_call(call, event).await?;
         let signed_in = AuthenticatedUser {
             user_id: &user.user_id,
-            auth_time: now,
+            auth_time: call.now,
         };
         let outcome = self
-            .flow
-            .after_authentication(zone, &client, &request, params, signed_in, origin, now)
+            .core
+            .after_authentication(call, &attempt.checked, signed_in)
             .await?;
         Ok((outcome, Some(Secret::new(token))))
     }

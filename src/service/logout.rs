@@ -1,16 +1,12 @@
 //! RP-initiated logout: ends this zone's browser session, and only this one.
 
-use super::Error;
-use super::audit_log::AuditLog;
-use super::clients::ClientDirectory;
-use super::tokens::TokenVerifier;
+use super::flow::Core;
+use super::{Call, Error};
 use crate::audit::{AuditEvent, Recorded};
 use crate::crypto::secrets;
-use crate::model::audit::Origin;
-use crate::model::{ClientId, Zone};
+use crate::model::ClientId;
 use crate::oidc::logout::{self, LogoutRejection, LogoutRequest};
 use crate::oidc::params::ParamBag;
-use crate::store::{Db, EnvStore};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogoutOutcome {
@@ -34,10 +30,7 @@ fn confirmation_code(session_token: &str) -> String {
 }
 
 pub struct Logout<'a> {
-    pub(super) db: &'a Db,
-    pub(super) clients: &'a ClientDirectory,
-    pub(super) tokens: TokenVerifier<'a>,
-    pub(super) audit: &'a AuditLog,
+    pub(super) core: Core<'a>,
 }
 
 impl Logout<'_> {
@@ -45,11 +38,9 @@ impl Logout<'_> {
     /// is confirmed by the person first.
     pub async fn logout(
         &self,
-        zone: &Zone,
+        call: &Call<'_>,
         params: &ParamBag,
         session_token: Option<&str>,
-        origin: &Origin,
-        now: i64,
     ) -> Result<LogoutOutcome, Error> {
         let request = match LogoutRequest::parse(params) {
             Ok(request) => request,
@@ -57,7 +48,12 @@ impl Logout<'_> {
         };
         let hint = match &request.id_token_hint {
             None => None,
-            Some(hint) => match self.tokens.id_token_hint(zone, hint, now).await? {
+            Some(hint) => match self
+                .core
+                .tokens
+                .id_token_hint(call.zone, hint, call.now)
+                .await?
+            {
                 Some(claims) => Some(claims),
                 None => return Ok(LogoutOutcome::Rejected(LogoutRejection::InvalidHint)),
             },
@@ -68,18 +64,23 @@ impl Logout<'_> {
         };
         let client = match client_id {
             None => None,
-            Some(client_id) => self.clients.find(zone, &ClientId::from(client_id)).await?,
+            Some(id) => {
+                self.core
+                    .clients
+                    .find(call.zone, &ClientId::from(id))
+                    .await?
+            }
         };
         let target = match logout::post_logout_redirect(&request, hint.is_some(), client.as_deref())
         {
             Ok(target) => target,
             Err(rejection) => return Ok(LogoutOutcome::Rejected(rejection)),
         };
-        let store = EnvStore::new(self.db, &zone.id);
+        let store = self.core.store(call.zone);
         let mut user_id = None;
         if let Some(token) = session_token {
             let digest = secrets::digest(token);
-            if let Some(session) = store.find_session(&digest, now).await? {
+            if let Some(session) = store.find_session(&digest, call.now).await? {
                 let code = confirmation_code(token);
                 let confirmed = params
                     .get(CONFIRMATION_FIELD)
@@ -105,7 +106,7 @@ impl Logout<'_> {
         if let Some(client) = &client {
             event = event.client(client.client_id.as_str());
         }
-        self.audit.record(zone, origin, event, now).await?;
+        self.core.audit.record_call(call, event).await?;
         Ok(match target {
             Some(location) => LogoutOutcome::Redirect(location),
             None => LogoutOutcome::SignedOut,

@@ -50,7 +50,7 @@ use self::admin::users::UserAdmin;
 use self::audit_log::AuditLog;
 use self::authorize::Authorize;
 use self::consent::Consent;
-use self::flow::Flow;
+use self::flow::Core;
 use self::introspect::Introspection;
 use self::limits::{RateLimiter, SigninGate};
 use self::login::Login;
@@ -61,8 +61,17 @@ use self::tokens::{TokenVerifier, VerifiedTokenCache};
 use self::userinfo::UserInfo;
 use crate::config::Config;
 use crate::crypto::kek::Kek;
+use crate::model::audit::Origin;
 use crate::model::{PublicUrl, Zone};
 use crate::store::{Db, PoolSettings};
+
+/// One call of a protocol use case: the zone it addresses, where it came from, and when.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub zone: &'a Zone,
+    pub origin: &'a Origin,
+    pub now: i64,
+}
 
 /// How often each node looks for key transitions to record.
 const KEY_SWEEP_SECONDS: u64 = 5;
@@ -144,8 +153,8 @@ impl Airlock {
         }
     }
 
-    fn flow(&self) -> Flow<'_> {
-        Flow {
+    fn core(&self) -> Core<'_> {
+        Core {
             db: &self.db,
             clients: &self.clients,
             tokens: self.tokens(),
@@ -154,19 +163,19 @@ impl Airlock {
     }
 
     pub fn authorize(&self) -> Authorize<'_> {
-        Authorize { flow: self.flow() }
+        Authorize { core: self.core() }
     }
 
     pub fn login(&self) -> Login<'_> {
         Login {
-            flow: self.flow(),
+            core: self.core(),
             limiter: &self.limiter,
             gate: &self.signin_gate,
         }
     }
 
     pub fn consent(&self) -> Consent<'_> {
-        Consent { flow: self.flow() }
+        Consent { core: self.core() }
     }
 
     pub fn token_endpoint(&self) -> TokenEndpoint<'_> {
@@ -180,20 +189,11 @@ impl Airlock {
     }
 
     pub fn introspection(&self) -> Introspection<'_> {
-        Introspection {
-            db: &self.db,
-            clients: &self.clients,
-            tokens: self.tokens(),
-        }
+        Introspection { core: self.core() }
     }
 
     pub fn revocation(&self) -> Revocation<'_> {
-        Revocation {
-            db: &self.db,
-            clients: &self.clients,
-            tokens: self.tokens(),
-            audit: &self.audit,
-        }
+        Revocation { core: self.core() }
     }
 
     pub fn userinfo(&self) -> UserInfo<'_> {
@@ -204,12 +204,7 @@ impl Airlock {
     }
 
     pub fn logout(&self) -> Logout<'_> {
-        Logout {
-            db: &self.db,
-            clients: &self.clients,
-            tokens: self.tokens(),
-            audit: &self.audit,
-        }
+        Logout { core: self.core() }
     }
 
     /// Admin credentials and which environments they reach.

@@ -3,15 +3,14 @@
 
 use serde::Serialize;
 
-use super::Error;
 use super::audit_log::AuditLog;
 use super::clients::ClientDirectory;
 use super::keyring::{EnvKeys, KeyRing};
 use super::limits::{Limited, RateLimiter};
+use super::{Call, Error};
 use crate::audit::{AuditEvent, IssuedToken};
 use crate::crypto::secrets;
-use crate::model::audit::Origin;
-use crate::model::{Client, GrantId, RefreshToken, Secret, User, Zone};
+use crate::model::{Client, GrantId, RefreshToken, Secret, User, UserId, Zone};
 use crate::oidc::claims::{self, AccessTokenClaims, IdTokenClaims};
 use crate::oidc::client_auth::PresentedClient;
 use crate::oidc::grants::{self, CodeCheck, RefreshCheck};
@@ -51,23 +50,24 @@ pub struct TokenEndpoint<'a> {
     pub(super) limiter: &'a RateLimiter,
 }
 
-/// One redemption's context: the zone, the authenticated client, who asked and when.
-struct Exchange<'z> {
-    zone: &'z Zone,
-    client: &'z Client,
-    origin: &'z Origin,
-    now: i64,
+/// A user's grant about to be minted: what the code or refresh token stood for.
+struct UserGrant<'a> {
+    user_id: &'a UserId,
+    grant_id: &'a GrantId,
+    scope: Scope,
+    auth_time: i64,
+    nonce: Option<&'a str>,
+    refresh_token: Option<String>,
 }
 
 impl TokenEndpoint<'_> {
     pub async fn exchange(
         &self,
-        zone: &Zone,
+        call: &Call<'_>,
         presented: PresentedClient,
         request: TokenRequest,
-        origin: &Origin,
-        now: i64,
     ) -> Result<TokenResponse, Error> {
+        let zone = call.zone;
         self.limiter
             .take(
                 zone.id.as_str(),
@@ -77,53 +77,42 @@ impl TokenEndpoint<'_> {
             )
             .map_err(Error::RateLimited)?;
         let client = self.clients.authenticate(zone, &presented).await?;
-        let exchange = Exchange {
-            zone,
-            client: &client,
-            origin,
-            now,
-        };
         match request {
             TokenRequest::AuthorizationCode {
                 code,
                 redirect_uri,
                 code_verifier,
             } => {
-                self.redeem_code(
-                    &exchange,
-                    &code,
-                    redirect_uri.as_deref(),
-                    code_verifier.as_deref(),
-                )
-                .await
+                let presented = (redirect_uri.as_deref(), code_verifier.as_deref());
+                self.redeem_code(call, &client, &code, presented).await
             }
             TokenRequest::RefreshToken {
                 refresh_token,
                 scope,
             } => {
-                self.refresh(&exchange, &refresh_token, scope.as_deref())
+                self.refresh(call, &client, &refresh_token, scope.as_deref())
                     .await
             }
             TokenRequest::ClientCredentials { scope } => {
-                self.client_credentials(&exchange, scope.as_deref()).await
+                self.client_credentials(call, &client, scope.as_deref())
+                    .await
             }
         }
     }
 
+    fn store<'s>(&'s self, call: &'s Call<'_>) -> EnvStore<'s> {
+        EnvStore::new(self.db, &call.zone.id)
+    }
+
+    /// `presented` is the request's `redirect_uri` and `code_verifier`.
     async fn redeem_code(
         &self,
-        exchange: &Exchange<'_>,
+        call: &Call<'_>,
+        client: &Client,
         code: &str,
-        redirect_uri: Option<&str>,
-        code_verifier: Option<&str>,
+        (redirect_uri, code_verifier): (Option<&str>, Option<&str>),
     ) -> Result<TokenResponse, Error> {
-        let Exchange {
-            zone,
-            client,
-            origin,
-            now,
-        } = *exchange;
-        let store = EnvStore::new(self.db, &zone.id);
+        let (store, now) = (self.store(call), call.now);
         let digest = secrets::digest(code);
         let invalid = || OAuthError::invalid_grant("the authorization code is invalid or expired");
         let record = store.find_code(&digest).await?.ok_or_else(invalid)?;
@@ -131,159 +120,135 @@ impl TokenEndpoint<'_> {
             grants::check_code(&record, &client.client_id, redirect_uri, code_verifier, now)?;
         let scope = Scope::parse_supported(Some(&record.scope))?;
         let refresh = scope.contains(scope::OFFLINE_ACCESS).then(|| {
-            let token = secrets::random_token();
             let row = RefreshToken {
                 grant_id: record.grant_id.clone(),
                 client_id: client.client_id.clone(),
                 user_id: record.user_id.clone(),
                 scope: record.scope.clone(),
                 auth_time: record.auth_time,
-                expires_at: now + zone.policy.refresh_token_ttl,
+                expires_at: now + call.zone.policy.refresh_token_ttl,
                 rotated: false,
                 grant_revoked: false,
             };
+            let token = secrets::random_token();
             (secrets::digest(&token), token, row)
         });
+        let first_refresh = refresh
+            .as_ref()
+            .map(|(digest, _, row)| (digest.as_str(), row));
         let won = check == CodeCheck::Redeemable
             && store
-                .redeem_code(
-                    &digest,
-                    &record,
-                    refresh
-                        .as_ref()
-                        .map(|(digest, _, row)| (digest.as_str(), row)),
-                    now,
-                )
+                .redeem_code(&digest, &record, first_refresh, now)
                 .await?;
         let grant = record.grant_id.to_string();
+        let (user, client_id) = (record.user_id.as_str(), client.client_id.as_str());
         if !won {
             // A replay, or a lost race with a concurrent redemption: revoke what the code produced.
             store.revoke_grant(&record.grant_id, now).await?;
             let event = AuditEvent::CodeReplayed {
                 grant,
                 grant_revoked: true,
-            }
-            .actor(record.user_id.as_str())
-            .client(client.client_id.as_str());
-            self.audit.record(zone, origin, event, now).await?;
+            };
+            let event = event.actor(user).client(client_id);
+            self.audit.record_call(call, event).await?;
             return Err(invalid().with_detail("authorization code replayed").into());
         }
         let event = AuditEvent::CodeRedeemed {
             grant: grant.clone(),
-        }
-        .actor(record.user_id.as_str())
-        .client(client.client_id.as_str());
-        self.audit.record(zone, origin, event, now).await?;
-        let user = store
-            .find_user(&record.user_id)
-            .await?
-            .ok_or_else(invalid)?;
-        let decided = Grant {
-            client,
-            user: &user,
+        };
+        let event = event.actor(user).client(client_id);
+        self.audit.record_call(call, event).await?;
+        let decided = UserGrant {
+            user_id: &record.user_id,
             grant_id: &record.grant_id,
-            scope: &scope,
+            scope,
             auth_time: record.auth_time,
             nonce: record.nonce.as_deref(),
+            refresh_token: refresh.map(|(_, token, _)| token),
         };
-        let tokens = self
-            .mint(zone, &decided, refresh.map(|(_, token, _)| token), now)
-            .await?;
+        let tokens = self.mint_for_user(call, client, decided, invalid).await?;
         let event = AuditEvent::TokenIssued(IssuedToken::AuthorizationCode {
             grant,
             scope: tokens.scope.clone(),
             refresh_token: tokens.refresh_token.is_some(),
-        })
-        .actor(record.user_id.as_str())
-        .client(client.client_id.as_str());
-        self.audit.record(zone, origin, event, now).await?;
+        });
+        let event = event.actor(user).client(client_id);
+        self.audit.record_call(call, event).await?;
         Ok(tokens)
     }
 
     async fn refresh(
         &self,
-        exchange: &Exchange<'_>,
+        call: &Call<'_>,
+        client: &Client,
         presented: &str,
         requested_scope: Option<&str>,
     ) -> Result<TokenResponse, Error> {
-        let Exchange {
-            zone,
-            client,
-            origin,
-            now,
-        } = *exchange;
-        let store = EnvStore::new(self.db, &zone.id);
+        let (store, now) = (self.store(call), call.now);
         let digest = secrets::digest(presented);
         let invalid =
             || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
         let record = store.find_refresh(&digest).await?.ok_or_else(invalid)?;
         let reused = || {
-            AuditEvent::RefreshReuseDetected {
+            let event = AuditEvent::RefreshReuseDetected {
                 grant: record.grant_id.to_string(),
                 grant_revoked: true,
-            }
-            .actor(record.user_id.as_str())
-            .client(record.client_id.as_str())
+            };
+            event
+                .actor(record.user_id.as_str())
+                .client(record.client_id.as_str())
         };
         let scope = match grants::check_refresh(&record, &client.client_id, requested_scope, now)? {
             RefreshCheck::Rotate(scope) => scope,
             RefreshCheck::Reused => {
                 store.revoke_grant(&record.grant_id, now).await?;
-                self.audit.record(zone, origin, reused(), now).await?;
+                self.audit.record_call(call, reused()).await?;
                 return Err(invalid().with_detail("rotated refresh token reused").into());
             }
         };
         let successor_token = secrets::random_token();
         let successor = RefreshToken {
-            expires_at: now + zone.policy.refresh_token_ttl,
+            expires_at: now + call.zone.policy.refresh_token_ttl,
             rotated: false,
             ..record.clone()
         };
-        let rotated = store
-            .rotate_refresh(&digest, &secrets::digest(&successor_token), &successor, now)
-            .await?;
-        if !rotated {
+        let successor_digest = secrets::digest(&successor_token);
+        if !store
+            .rotate_refresh(&digest, &successor_digest, &successor, now)
+            .await?
+        {
             // Someone else rotated it first: that is reuse of a rotated token.
             store.revoke_grant(&record.grant_id, now).await?;
-            self.audit.record(zone, origin, reused(), now).await?;
+            self.audit.record_call(call, reused()).await?;
             return Err(invalid().with_detail("concurrent refresh").into());
         }
-        let user = store
-            .find_user(&record.user_id)
-            .await?
-            .ok_or_else(invalid)?;
-        let decided = Grant {
-            client,
-            user: &user,
+        let decided = UserGrant {
+            user_id: &record.user_id,
             grant_id: &record.grant_id,
-            scope: &scope,
+            scope,
             auth_time: record.auth_time,
             nonce: None,
+            refresh_token: Some(successor_token),
         };
-        let tokens = self
-            .mint(zone, &decided, Some(successor_token), now)
-            .await?;
+        let tokens = self.mint_for_user(call, client, decided, invalid).await?;
         let event = AuditEvent::TokenRefreshed {
             grant: record.grant_id.to_string(),
             scope: tokens.scope.clone(),
-        }
-        .actor(record.user_id.as_str())
-        .client(client.client_id.as_str());
-        self.audit.record(zone, origin, event, now).await?;
+        };
+        let event = event
+            .actor(record.user_id.as_str())
+            .client(client.client_id.as_str());
+        self.audit.record_call(call, event).await?;
         Ok(tokens)
     }
 
     async fn client_credentials(
         &self,
-        exchange: &Exchange<'_>,
+        call: &Call<'_>,
+        client: &Client,
         requested_scope: Option<&str>,
     ) -> Result<TokenResponse, Error> {
-        let Exchange {
-            zone,
-            client,
-            origin,
-            now,
-        } = *exchange;
+        let (zone, now) = (call.zone, call.now);
         if client.public {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,
@@ -300,11 +265,12 @@ impl TokenEndpoint<'_> {
             .into());
         }
         let keys = self.keys.keys(zone, now).await?;
+        let client_id = client.client_id.to_string();
         let claims = AccessTokenClaims {
             iss: zone.issuer.as_str().to_string(),
-            sub: client.client_id.to_string(),
-            aud: client.client_id.to_string(),
-            client_id: client.client_id.to_string(),
+            sub: client_id.clone(),
+            aud: client_id.clone(),
+            client_id: client_id.clone(),
             scope: String::new(),
             jti: secrets::random_id(),
             exp: now + zone.policy.access_token_ttl,
@@ -314,12 +280,9 @@ impl TokenEndpoint<'_> {
         };
         let signer = keys.signer(client.id_token_signed_response_alg)?;
         let access_token = signer.sign("at+jwt", &claims)?;
-        let event = AuditEvent::TokenIssued(IssuedToken::ClientCredentials {
-            jti: claims.jti.clone(),
-        })
-        .actor(client.client_id.as_str())
-        .client(client.client_id.as_str());
-        self.audit.record(zone, origin, event, now).await?;
+        let event = AuditEvent::TokenIssued(IssuedToken::ClientCredentials { jti: claims.jti });
+        let event = event.actor(client_id.as_str()).client(client_id.as_str());
+        self.audit.record_call(call, event).await?;
         Ok(TokenResponse {
             access_token: Secret::new(access_token),
             token_type: "Bearer",
@@ -328,6 +291,31 @@ impl TokenEndpoint<'_> {
             id_token: None,
             refresh_token: None,
         })
+    }
+
+    /// The tokens of a user's grant; the user must still exist (`missing` otherwise).
+    async fn mint_for_user(
+        &self,
+        call: &Call<'_>,
+        client: &Client,
+        decided: UserGrant<'_>,
+        missing: impl Fn() -> OAuthError,
+    ) -> Result<TokenResponse, Error> {
+        let user = self
+            .store(call)
+            .find_user(decided.user_id)
+            .await?
+            .ok_or_else(missing)?;
+        let grant = Grant {
+            client,
+            user: &user,
+            grant_id: decided.grant_id,
+            scope: &decided.scope,
+            auth_time: decided.auth_time,
+            nonce: decided.nonce,
+        };
+        self.mint(call.zone, &grant, decided.refresh_token, call.now)
+            .await
     }
 
     async fn mint(

@@ -2,9 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::Error;
 use super::tokens::TokenVerifier;
-use crate::model::{GrantId, UserId, Zone};
+use super::{Call, Error};
+use crate::model::{GrantId, UserId};
 use crate::oidc::claims;
 use crate::oidc::scope::{self, Scope};
 use crate::oidc::{ErrorCode, OAuthError};
@@ -16,8 +16,12 @@ pub struct UserInfo<'a> {
 }
 
 impl UserInfo<'_> {
-    pub async fn userinfo(&self, zone: &Zone, token: &str, now: i64) -> Result<Value, Error> {
-        let claims = self.tokens.signed_access_token(zone, token, now).await?;
+    pub async fn userinfo(&self, call: &Call<'_>, token: &str) -> Result<Value, Error> {
+        let zone = call.zone;
+        let claims = self
+            .tokens
+            .signed_access_token(zone, token, call.now)
+            .await?;
         let scope = Scope::parse_supported(Some(&claims.scope))?;
         let Some(grant_id) = claims
             .grant

@@ -11,7 +11,7 @@ use crate::http::current_env::CurrentEnvironment;
 use crate::http::error::HttpError;
 use crate::http::extract::{BrowserParams, OwnForm, SessionCookie};
 use crate::http::pages::{self, ConsentPage, ErrorPage, FormPostPage, LoginPage};
-use crate::http::request_meta::RequestOrigin;
+use crate::http::request_meta::{RequestOrigin, call};
 use crate::http::respond::{see_other, set_cookie};
 use crate::model::Secret;
 use crate::oidc::endpoints::Endpoint;
@@ -28,10 +28,10 @@ pub async fn authorize(
     headers: HeaderMap,
     BrowserParams(params): BrowserParams,
 ) -> Response {
-    let now = crate::clock::now();
+    let call = call(&zone, &origin);
     match state
         .authorize()
-        .authorize(&zone, &params, session.as_deref(), &origin, now)
+        .authorize(&call, params, session.as_deref())
         .await
     {
         Ok(outcome) => respond(&zone, &headers, outcome, None),
@@ -47,17 +47,13 @@ pub async fn login(
     headers: HeaderMap,
     OwnForm(params): OwnForm,
 ) -> Response {
-    let field = |name| params.get(name).ok().flatten().unwrap_or("");
+    let field = |name| params.get(name).ok().flatten().unwrap_or("").to_string();
     let credentials = Credentials {
         email: field("airlock_email"),
-        password: field("airlock_password"),
+        password: Secret::new(field("airlock_password")),
     };
-    let now = crate::clock::now();
-    match state
-        .login()
-        .login(&zone, &params, credentials, &origin, now)
-        .await
-    {
+    let call = call(&zone, &origin);
+    match state.login().login(&call, params, credentials).await {
         Ok((outcome, session)) => respond(&zone, &headers, outcome, session),
         Err(error) => HttpError::page(error).into_response(),
     }
@@ -73,10 +69,10 @@ pub async fn consent(
     OwnForm(params): OwnForm,
 ) -> Response {
     let approved = params.get("airlock_decision").ok().flatten() == Some("allow");
-    let now = crate::clock::now();
+    let call = call(&zone, &origin);
     match state
         .consent()
-        .consent(&zone, &params, session.as_deref(), approved, &origin, now)
+        .consent(&call, params, session.as_deref(), approved)
         .await
     {
         Ok(outcome) => respond(&zone, &headers, outcome, None),

@@ -5,18 +5,20 @@ use crate::http::AppState;
 use crate::http::current_env::CurrentEnvironment;
 use crate::http::error::HttpError;
 use crate::http::extract::TokenForm;
+use crate::http::request_meta::{RequestOrigin, call};
 use crate::http::respond::json_no_store;
 
 /// `POST {issuer}/introspect`
 pub async fn introspect(
     State(state): State<AppState>,
     zone: CurrentEnvironment,
+    RequestOrigin(origin): RequestOrigin,
     form: TokenForm,
 ) -> Response {
-    let now = crate::clock::now();
+    let call = call(&zone, &origin);
     match state
         .introspection()
-        .introspect(&zone, &form.client, &form.token, now)
+        .introspect(&call, &form.client, &form.token)
         .await
     {
         Ok(answer) => json_no_store(answer),

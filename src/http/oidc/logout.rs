@@ -9,7 +9,7 @@ use crate::http::error::HttpError;
 use crate::http::extract::{BrowserParams, SessionCookie};
 use crate::http::headers::no_store;
 use crate::http::pages::{self, ErrorPage, LogoutConfirmPage, SignedOutPage};
-use crate::http::request_meta::RequestOrigin;
+use crate::http::request_meta::{RequestOrigin, call};
 use crate::http::respond::{see_other, set_cookie};
 use crate::oidc::endpoints::Endpoint;
 use crate::service::logout::LogoutOutcome;
@@ -23,10 +23,10 @@ pub async fn logout(
     SessionCookie(session): SessionCookie,
     BrowserParams(params): BrowserParams,
 ) -> Response {
-    let now = crate::clock::now();
+    let call = call(&zone, &origin);
     let outcome = match state
         .logout()
-        .logout(&zone, &params, session.as_deref(), &origin, now)
+        .logout(&call, &params, session.as_deref())
         .await
     {
         Ok(outcome) => outcome,

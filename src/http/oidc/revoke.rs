@@ -7,7 +7,7 @@ use crate::http::current_env::CurrentEnvironment;
 use crate::http::error::HttpError;
 use crate::http::extract::TokenForm;
 use crate::http::headers::no_store;
-use crate::http::request_meta::RequestOrigin;
+use crate::http::request_meta::{RequestOrigin, call};
 
 /// `POST {issuer}/revoke`: 200 whether or not there was anything to revoke.
 pub async fn revoke(
@@ -16,10 +16,10 @@ pub async fn revoke(
     RequestOrigin(origin): RequestOrigin,
     form: TokenForm,
 ) -> Response {
-    let now = crate::clock::now();
-    let revocation = state.revocation();
-    match revocation
-        .revoke(&zone, &form.client, &form.token, &origin, now)
+    let call = call(&zone, &origin);
+    match state
+        .revocation()
+        .revoke(&call, &form.client, &form.token)
         .await
     {
         Ok(()) => {

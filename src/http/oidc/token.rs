@@ -5,7 +5,7 @@ use crate::http::AppState;
 use crate::http::current_env::CurrentEnvironment;
 use crate::http::error::HttpError;
 use crate::http::extract::ClientForm;
-use crate::http::request_meta::RequestOrigin;
+use crate::http::request_meta::{RequestOrigin, call};
 use crate::http::respond::json_no_store;
 use crate::oidc::token_request::TokenRequest;
 
@@ -20,10 +20,10 @@ pub async fn token(
         Ok(request) => request,
         Err(error) => return HttpError::json(error).into_response(),
     };
-    let now = crate::clock::now();
+    let call = call(&zone, &origin);
     match state
         .token_endpoint()
-        .exchange(&zone, form.client, request, &origin, now)
+        .exchange(&call, form.client, request)
         .await
     {
         Ok(tokens) => json_no_store(tokens),
