@@ -1,37 +1,28 @@
 //! The authorization endpoint (GET or POST): check the request, then, with the browser's session,
 //! decide between signing in, asking for consent, and issuing a code.
 
-use super::flow::{AuthenticatedUser, AuthorizeOutcome, Core};
+use super::flow::{AuthenticatedUser, AuthorizeOutcome, Protocol};
 use super::{Call, Error};
 use crate::oidc::OAuthError;
 use crate::oidc::authorize::{self, Authentication};
 use crate::oidc::params::ParamBag;
 
-pub struct Authorize<'a> {
-    pub(super) core: Core<'a>,
-}
-
-impl Authorize<'_> {
+impl Protocol<'_> {
     pub async fn authorize(
         &self,
         call: &Call<'_>,
         params: ParamBag,
         session_token: Option<&str>,
     ) -> Result<AuthorizeOutcome, Error> {
-        let checked = match self.core.check_request(call.zone, params).await? {
+        let checked = match self.check_request(call.zone, params).await? {
             Ok(checked) => checked,
             Err(outcome) => return Ok(outcome),
         };
         let request = &checked.request;
-        let session = self.core.session(call, session_token).await?;
+        let session = self.session(call, session_token).await?;
         let hint_subject = match &request.id_token_hint {
             None => None,
-            Some(hint) => match self
-                .core
-                .tokens
-                .id_token_hint(call.zone, hint, call.now)
-                .await?
-            {
+            Some(hint) => match self.tokens.id_token_hint(call.zone, hint, call.now).await? {
                 Some(claims) => Some(claims.sub),
                 None => {
                     let error = OAuthError::invalid_request("id_token_hint is not valid here");
@@ -51,7 +42,7 @@ impl Authorize<'_> {
                     user_id: &user_id,
                     auth_time,
                 };
-                self.core.after_authentication(call, &checked, user).await
+                self.after_authentication(call, &checked, user).await
             }
         }
     }

@@ -1,18 +1,14 @@
 //! The consent form's POST: remember what the person granted (consent accumulates) and issue the
 //! code, or report the refusal to the client.
 
-use super::flow::{AuthenticatedUser, AuthorizeOutcome, Core};
+use super::flow::{AuthenticatedUser, AuthorizeOutcome, Protocol};
 use super::{Call, Error};
 use crate::audit::AuditEvent;
 use crate::oidc::params::ParamBag;
 use crate::oidc::scope::Scope;
 use crate::oidc::{ErrorCode, OAuthError};
 
-pub struct Consent<'a> {
-    pub(super) core: Core<'a>,
-}
-
-impl Consent<'_> {
+impl Protocol<'_> {
     pub async fn consent(
         &self,
         call: &Call<'_>,
@@ -20,11 +16,11 @@ impl Consent<'_> {
         session_token: Option<&str>,
         approved: bool,
     ) -> Result<AuthorizeOutcome, Error> {
-        let checked = match self.core.check_request(call.zone, params).await? {
+        let checked = match self.check_request(call.zone, params).await? {
             Ok(checked) => checked,
             Err(outcome) => return Ok(outcome),
         };
-        let Some(session) = self.core.session(call, session_token).await? else {
+        let Some(session) = self.session(call, session_token).await? else {
             let notice = Some("Your sign-in expired. Please sign in again.");
             return Ok(AuthorizeOutcome::ShowLogin(checked.interaction(notice)));
         };
@@ -35,11 +31,11 @@ impl Consent<'_> {
             }
             .actor(session.user_id.as_str())
             .client(client.client_id.as_str());
-            self.core.audit.record_call(call, event).await?;
+            self.audit.record_call(call, event).await?;
             let error = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
             return Ok(AuthorizeOutcome::Respond(request.redirect.error(&error)));
         }
-        let store = self.core.store(call.zone);
+        let store = self.store(call.zone);
         let before = store
             .find_consent(&session.user_id, &client.client_id)
             .await?;
@@ -51,12 +47,12 @@ impl Consent<'_> {
         let event = AuditEvent::ConsentGranted { scope: granted }
             .actor(session.user_id.as_str())
             .client(client.client_id.as_str());
-        self.core.audit.record_call(call, event).await?;
+        self.audit.record_call(call, event).await?;
         let user = AuthenticatedUser {
             user_id: &session.user_id,
             auth_time: session.auth_time,
         };
-        let response = self.core.issue_code(call, request, user).await?;
+        let response = self.issue_code(call, request, user).await?;
         Ok(AuthorizeOutcome::Respond(response))
     }
 }

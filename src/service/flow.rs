@@ -70,22 +70,24 @@ impl Checked {
     }
 }
 
-/// The components most protocol use cases share: storage, clients, token checks and the audit log.
+/// The protocol endpoints' use cases (authorize, consent, logout, introspection, revocation,
+/// UserInfo; one file each) and the components they share: storage, clients, token checks and the
+/// audit log.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Core<'a> {
-    pub db: &'a Db,
-    pub clients: &'a ClientDirectory,
-    pub tokens: TokenVerifier<'a>,
-    pub audit: &'a AuditLog,
+pub struct Protocol<'a> {
+    pub(super) db: &'a Db,
+    pub(super) clients: &'a ClientDirectory,
+    pub(super) tokens: TokenVerifier<'a>,
+    pub(super) audit: &'a AuditLog,
 }
 
-impl Core<'_> {
-    pub fn store<'s>(&'s self, zone: &'s Zone) -> EnvStore<'s> {
+impl Protocol<'_> {
+    pub(super) fn store<'s>(&'s self, zone: &'s Zone) -> EnvStore<'s> {
         EnvStore::new(self.db, &zone.id)
     }
 
     /// Steps 1 and 2 of the request checks; `Err` holds what to show instead.
-    pub async fn check_request(
+    pub(super) async fn check_request(
         &self,
         zone: &Zone,
         params: ParamBag,
@@ -114,7 +116,7 @@ impl Core<'_> {
         }
     }
 
-    pub async fn session(
+    pub(super) async fn session(
         &self,
         call: &Call<'_>,
         token: Option<&str>,
@@ -129,7 +131,7 @@ impl Core<'_> {
     }
 
     /// Step 3b, once the person is known: issue a code, or ask for consent first.
-    pub async fn after_authentication(
+    pub(super) async fn after_authentication(
         &self,
         call: &Call<'_>,
         checked: &Checked,
@@ -153,7 +155,7 @@ impl Core<'_> {
         }
     }
 
-    pub async fn issue_code(
+    pub(super) async fn issue_code(
         &self,
         call: &Call<'_>,
         request: &ValidatedAuthorization,

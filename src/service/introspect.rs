@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::flow::Core;
+use super::flow::Protocol;
 use super::{Call, Error};
 use crate::crypto::secrets;
 use crate::oidc::OAuthError;
@@ -14,11 +14,7 @@ pub(super) fn looks_like_jwt(token: &str) -> bool {
     token.split('.').count() == 3
 }
 
-pub struct Introspection<'a> {
-    pub(super) core: Core<'a>,
-}
-
-impl Introspection<'_> {
+impl Protocol<'_> {
     /// `{"active": false}` and nothing else for anything not live in this zone.
     pub async fn introspect(
         &self,
@@ -27,32 +23,30 @@ impl Introspection<'_> {
         token: &str,
     ) -> Result<Value, Error> {
         let (zone, now) = (call.zone, call.now);
-        let caller = self.core.clients.authenticate(zone, presented).await?;
+        let caller = self.clients.authenticate(zone, presented).await?;
         if caller.public {
             return Err(OAuthError::invalid_client().into());
         }
         let inactive = json!({ "active": false });
         if looks_like_jwt(token) {
-            return Ok(
-                match self.core.tokens.access_token(zone, token, now).await {
-                    Ok(claims) => json!({
-                        "active": true,
-                        "token_type": "Bearer",
-                        "iss": claims.iss,
-                        "sub": claims.sub,
-                        "aud": claims.aud,
-                        "client_id": claims.client_id,
-                        "scope": claims.scope,
-                        "jti": claims.jti,
-                        "exp": claims.exp,
-                        "iat": claims.iat,
-                    }),
-                    Err(Error::OAuth(_)) => inactive,
-                    Err(other) => return Err(other),
-                },
-            );
+            return Ok(match self.tokens.access_token(zone, token, now).await {
+                Ok(claims) => json!({
+                    "active": true,
+                    "token_type": "Bearer",
+                    "iss": claims.iss,
+                    "sub": claims.sub,
+                    "aud": claims.aud,
+                    "client_id": claims.client_id,
+                    "scope": claims.scope,
+                    "jti": claims.jti,
+                    "exp": claims.exp,
+                    "iat": claims.iat,
+                }),
+                Err(Error::OAuth(_)) => inactive,
+                Err(other) => return Err(other),
+            });
         }
-        let store = self.core.store(zone);
+        let store = self.store(zone);
         let Some(refresh) = store.find_refresh(&secrets::digest(token)).await? else {
             return Ok(inactive);
         };

@@ -2,7 +2,7 @@
 //! account name (a lockout shared by all nodes, applied alike to names that exist and names that do
 //! not, so a lockout tells nothing about existence).
 
-use super::flow::{AuthenticatedUser, AuthorizeOutcome, Checked, Core};
+use super::flow::{AuthenticatedUser, AuthorizeOutcome, Checked, Protocol};
 use super::limits::{self, Limited, RateLimiter, SigninGate};
 use super::{Call, Error};
 use crate::audit::{AuditEvent, Recorded, SigninFailure};
@@ -12,7 +12,7 @@ use crate::oidc::params::ParamBag;
 use crate::store::EnvStore;
 
 pub struct Login<'a> {
-    pub(super) core: Core<'a>,
+    pub(super) core: Protocol<'a>,
     pub(super) limiter: &'a RateLimiter,
     pub(super) gate: &'a SigninGate,
 }

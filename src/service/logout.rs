@@ -1,6 +1,6 @@
 //! RP-initiated logout: ends this zone's browser session, and only this one.
 
-use super::flow::Core;
+use super::flow::Protocol;
 use super::{Call, Error};
 use crate::audit::{AuditEvent, Recorded};
 use crate::crypto::secrets;
@@ -29,11 +29,7 @@ fn confirmation_code(session_token: &str) -> String {
     secrets::digest(&format!("logout-confirmation:{session_token}"))
 }
 
-pub struct Logout<'a> {
-    pub(super) core: Core<'a>,
-}
-
-impl Logout<'_> {
+impl Protocol<'_> {
     /// Ends this zone's session. A request that does not carry an ID token of the session's own user
     /// is confirmed by the person first.
     pub async fn logout(
@@ -48,12 +44,7 @@ impl Logout<'_> {
         };
         let hint = match &request.id_token_hint {
             None => None,
-            Some(hint) => match self
-                .core
-                .tokens
-                .id_token_hint(call.zone, hint, call.now)
-                .await?
-            {
+            Some(hint) => match self.tokens.id_token_hint(call.zone, hint, call.now).await? {
                 Some(claims) => Some(claims),
                 None => return Ok(LogoutOutcome::Rejected(LogoutRejection::InvalidHint)),
             },
@@ -64,19 +55,14 @@ impl Logout<'_> {
         };
         let client = match client_id {
             None => None,
-            Some(id) => {
-                self.core
-                    .clients
-                    .find(call.zone, &ClientId::from(id))
-                    .await?
-            }
+            Some(id) => self.clients.find(call.zone, &ClientId::from(id)).await?,
         };
         let target = match logout::post_logout_redirect(&request, hint.is_some(), client.as_deref())
         {
             Ok(target) => target,
             Err(rejection) => return Ok(LogoutOutcome::Rejected(rejection)),
         };
-        let store = self.core.store(call.zone);
+        let store = self.store(call.zone);
         let mut user_id = None;
         if let Some(token) = session_token {
             let digest = secrets::digest(token);
@@ -106,7 +92,7 @@ impl Logout<'_> {
         if let Some(client) = &client {
             event = event.client(client.client_id.as_str());
         }
-        self.core.audit.record_call(call, event).await?;
+        self.audit.record_call(call, event).await?;
         Ok(match target {
             Some(location) => LogoutOutcome::Redirect(location),
             None => LogoutOutcome::SignedOut,

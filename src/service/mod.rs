@@ -33,7 +33,7 @@ use std::time::Duration;
 pub use caller::{Caller, Reach};
 pub use clients::ClientDirectory;
 pub use error::Error;
-pub use flow::{AuthorizeOutcome, Interaction};
+pub use flow::{AuthorizeOutcome, Interaction, Protocol};
 pub use keyring::{EnvKeys, KeyRing};
 pub use limits::MAX_PARALLEL_SIGNINS;
 pub use zones::ZoneDirectory;
@@ -48,17 +48,11 @@ use self::admin::keys::KeyAdmin;
 use self::admin::projects::ProjectAdmin;
 use self::admin::users::UserAdmin;
 use self::audit_log::AuditLog;
-use self::authorize::Authorize;
-use self::consent::Consent;
-use self::flow::Core;
-use self::introspect::Introspection;
+
 use self::limits::{RateLimiter, SigninGate};
 use self::login::Login;
-use self::logout::Logout;
-use self::revoke::Revocation;
 use self::token::TokenEndpoint;
 use self::tokens::{TokenVerifier, VerifiedTokenCache};
-use self::userinfo::UserInfo;
 use crate::config::Config;
 use crate::crypto::kek::Kek;
 use crate::model::audit::Origin;
@@ -153,8 +147,9 @@ impl Airlock {
         }
     }
 
-    fn core(&self) -> Core<'_> {
-        Core {
+    /// Authorization, consent, logout, introspection, revocation and UserInfo.
+    pub fn protocol(&self) -> Protocol<'_> {
+        Protocol {
             db: &self.db,
             clients: &self.clients,
             tokens: self.tokens(),
@@ -162,20 +157,12 @@ impl Airlock {
         }
     }
 
-    pub fn authorize(&self) -> Authorize<'_> {
-        Authorize { core: self.core() }
-    }
-
     pub fn login(&self) -> Login<'_> {
         Login {
-            core: self.core(),
+            core: self.protocol(),
             limiter: &self.limiter,
             gate: &self.signin_gate,
         }
-    }
-
-    pub fn consent(&self) -> Consent<'_> {
-        Consent { core: self.core() }
     }
 
     pub fn token_endpoint(&self) -> TokenEndpoint<'_> {
@@ -186,25 +173,6 @@ impl Airlock {
             audit: &self.audit,
             limiter: &self.limiter,
         }
-    }
-
-    pub fn introspection(&self) -> Introspection<'_> {
-        Introspection { core: self.core() }
-    }
-
-    pub fn revocation(&self) -> Revocation<'_> {
-        Revocation { core: self.core() }
-    }
-
-    pub fn userinfo(&self) -> UserInfo<'_> {
-        UserInfo {
-            db: &self.db,
-            tokens: self.tokens(),
-        }
-    }
-
-    pub fn logout(&self) -> Logout<'_> {
-        Logout { core: self.core() }
     }
 
     /// Admin credentials and which environments they reach.

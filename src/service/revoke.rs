@@ -1,7 +1,7 @@
 //! Token revocation (RFC 7009): a client revokes a token it holds. Unknown tokens, and tokens of
 //! another client, are answered the same way (200, nothing done), so the endpoint is no oracle.
 
-use super::flow::Core;
+use super::flow::Protocol;
 use super::introspect::looks_like_jwt;
 use super::{Call, Error};
 use crate::audit::{AuditEvent, Recorded, RevokedToken};
@@ -9,18 +9,14 @@ use crate::crypto::secrets;
 use crate::model::Client;
 use crate::oidc::client_auth::PresentedClient;
 
-pub struct Revocation<'a> {
-    pub(super) core: Core<'a>,
-}
-
-impl Revocation<'_> {
+impl Protocol<'_> {
     pub async fn revoke(
         &self,
         call: &Call<'_>,
         presented: &PresentedClient,
         token: &str,
     ) -> Result<(), Error> {
-        let client = self.core.clients.authenticate(call.zone, presented).await?;
+        let client = self.clients.authenticate(call.zone, presented).await?;
         let revoked = if looks_like_jwt(token) {
             self.revoke_access_token(call, &client, token).await?
         } else {
@@ -28,7 +24,7 @@ impl Revocation<'_> {
         };
         if let Some(event) = revoked {
             let event = event.client(client.client_id.as_str());
-            self.core.audit.record_call(call, event).await?;
+            self.audit.record_call(call, event).await?;
         }
         Ok(())
     }
@@ -40,18 +36,12 @@ impl Revocation<'_> {
         token: &str,
     ) -> Result<Option<Recorded>, Error> {
         // Expired or already revoked tokens need nothing more; the verifier refuses them.
-        let claims = match self
-            .core
-            .tokens
-            .access_token(call.zone, token, call.now)
-            .await
-        {
+        let claims = match self.tokens.access_token(call.zone, token, call.now).await {
             Ok(claims) if client.client_id == *claims.client_id.as_str() => claims,
             Ok(_) | Err(Error::OAuth(_)) => return Ok(None),
             Err(other) => return Err(other),
         };
-        self.core
-            .store(call.zone)
+        self.store(call.zone)
             .revoke_access_token(&claims.jti, claims.exp, call.now)
             .await?;
         let event = AuditEvent::TokenRevoked(RevokedToken::AccessToken { jti: claims.jti });
@@ -64,7 +54,7 @@ impl Revocation<'_> {
         client: &Client,
         token: &str,
     ) -> Result<Option<Recorded>, Error> {
-        let store = self.core.store(call.zone);
+        let store = self.store(call.zone);
         let refresh = match store.find_refresh(&secrets::digest(token)).await? {
             Some(refresh) if refresh.client_id == client.client_id && !refresh.grant_revoked => {
                 refresh

@@ -2,20 +2,14 @@
 
 use serde_json::{Map, Value, json};
 
-use super::tokens::TokenVerifier;
+use super::flow::Protocol;
 use super::{Call, Error};
 use crate::model::{GrantId, UserId};
 use crate::oidc::claims;
 use crate::oidc::scope::{self, Scope};
 use crate::oidc::{ErrorCode, OAuthError};
-use crate::store::{Db, EnvStore};
 
-pub struct UserInfo<'a> {
-    pub(super) db: &'a Db,
-    pub(super) tokens: TokenVerifier<'a>,
-}
-
-impl UserInfo<'_> {
+impl Protocol<'_> {
     pub async fn userinfo(&self, call: &Call<'_>, token: &str) -> Result<Value, Error> {
         let zone = call.zone;
         let claims = self
@@ -35,7 +29,8 @@ impl UserInfo<'_> {
             .into());
         };
         // One query: the user, if the token was neither revoked nor outlived its grant.
-        let user = EnvStore::new(self.db, &zone.id)
+        let user = self
+            .store(zone)
             .user_of_live_token(
                 &UserId::from(claims.sub.as_str()),
                 &claims.jti,

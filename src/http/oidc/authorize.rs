@@ -30,7 +30,7 @@ pub async fn authorize(
 ) -> Response {
     let call = call(&zone, &origin);
     match state
-        .authorize()
+        .protocol()
         .authorize(&call, params, session.as_deref())
         .await
     {
@@ -71,7 +71,7 @@ pub async fn consent(
     let approved = params.get("airlock_decision").ok().flatten() == Some("allow");
     let call = call(&zone, &origin);
     match state
-        .consent()
+        .protocol()
         .consent(&call, params, session.as_deref(), approved)
         .await
     {

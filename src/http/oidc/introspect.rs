@@ -17,7 +17,7 @@ pub async fn introspect(
 ) -> Response {
     let call = call(&zone, &origin);
     match state
-        .introspection()
+        .protocol()
         .introspect(&call, &form.client, &form.token)
         .await
     {

@@ -25,7 +25,7 @@ pub async fn logout(
 ) -> Response {
     let call = call(&zone, &origin);
     let outcome = match state
-        .logout()
+        .protocol()
         .logout(&call, &params, session.as_deref())
         .await
     {

@@ -18,7 +18,7 @@ pub async fn revoke(
 ) -> Response {
     let call = call(&zone, &origin);
     match state
-        .revocation()
+        .protocol()
         .revoke(&call, &form.client, &form.token)
         .await
     {

@@ -16,7 +16,7 @@ pub async fn userinfo(
     BearerToken(token): BearerToken,
 ) -> Response {
     let call = call(&zone, &origin);
-    match state.userinfo().userinfo(&call, &token).await {
+    match state.protocol().userinfo(&call, &token).await {
         Ok(claims) => json_no_store(claims),
         Err(error) => HttpError::bearer(error).into_response(),
     }
