@@ -49,6 +49,10 @@ fn new_secret(environment: &Environment) -> Secret {
 }
 
 impl ClientAdmin<'_> {
+    fn store<'s>(&'s self, environment: &'s Environment) -> EnvStore<'s> {
+        EnvStore::new(self.db, &environment.id)
+    }
+
     pub async fn create(
         &self,
         environment: &Environment,
@@ -70,9 +74,7 @@ impl ClientAdmin<'_> {
             created_at: now,
         };
         check_client(environment, &client)?;
-        EnvStore::new(self.db, &environment.id)
-            .insert_client(&client)
-            .await?;
+        self.store(environment).insert_client(&client).await?;
         self.clients.forget(environment, &client.client_id);
         let event = AuditEvent::ClientCreated {
             name: client.name.clone(),
@@ -91,9 +93,7 @@ impl ClientAdmin<'_> {
     }
 
     pub async fn list(&self, environment: &Environment) -> Result<Vec<Client>, Error> {
-        Ok(EnvStore::new(self.db, &environment.id)
-            .list_clients()
-            .await?)
+        Ok(self.store(environment).list_clients().await?)
     }
 
     pub async fn find(
@@ -101,7 +101,7 @@ impl ClientAdmin<'_> {
         environment: &Environment,
         client_id: &ClientId,
     ) -> Result<Client, Error> {
-        EnvStore::new(self.db, &environment.id)
+        self.store(environment)
             .find_client(client_id)
             .await?
             .ok_or(Error::NotFound)
@@ -113,9 +113,7 @@ impl ClientAdmin<'_> {
         environment: &Environment,
         name: &str,
     ) -> Result<Option<Client>, Error> {
-        Ok(EnvStore::new(self.db, &environment.id)
-            .find_client_by_name(name)
-            .await?)
+        Ok(self.store(environment).find_client_by_name(name).await?)
     }
 
     pub async fn update(
@@ -129,10 +127,7 @@ impl ClientAdmin<'_> {
         let mut client = self.find(environment, client_id).await?;
         let changed = apply(&mut client, changes);
         check_client(environment, &client)?;
-        if !EnvStore::new(self.db, &environment.id)
-            .update_client(&client)
-            .await?
-        {
+        if !self.store(environment).update_client(&client).await? {
             return Err(Error::NotFound);
         }
         self.clients.forget(environment, client_id);
@@ -151,10 +146,7 @@ impl ClientAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<(), Error> {
-        if !EnvStore::new(self.db, &environment.id)
-            .delete_client(client_id)
-            .await?
-        {
+        if !self.store(environment).delete_client(client_id).await? {
             return Err(Error::NotFound);
         }
         self.clients.forget(environment, client_id);
@@ -171,7 +163,8 @@ impl ClientAdmin<'_> {
         now: i64,
     ) -> Result<Secret, Error> {
         let secret = new_secret(environment);
-        let updated = EnvStore::new(self.db, &environment.id)
+        let updated = self
+            .store(environment)
             .update_client_secret(client_id, &secrets::digest(secret.expose()))
             .await?;
         if !updated {
@@ -189,27 +182,49 @@ impl ClientAdmin<'_> {
 /// Applies `changes`, naming the fields that changed.
 fn apply(client: &mut Client, changes: ClientChanges) -> Vec<&'static str> {
     let mut changed = Vec::new();
-    if let Some(name) = changes.name {
-        client.name = name;
-        changed.push("name");
-    }
-    if let Some(uris) = changes.redirect_uris {
-        client.redirect_uris = uris;
-        changed.push("redirect_uris");
-    }
-    if let Some(uris) = changes.post_logout_redirect_uris {
-        client.post_logout_redirect_uris = uris;
-        changed.push("post_logout_redirect_uris");
-    }
-    if let Some(first_party) = changes.first_party {
-        client.first_party = first_party;
-        changed.push("first_party");
-    }
-    if let Some(alg) = changes.id_token_signed_response_alg {
-        client.id_token_signed_response_alg = alg;
-        changed.push("id_token_signed_response_alg");
-    }
+    change(&mut client.name, changes.name, "name", &mut changed);
+    change(
+        &mut client.redirect_uris,
+        changes.redirect_uris,
+        "redirect_uris",
+        &mut changed,
+    );
+    let logout_uris = changes.post_logout_redirect_uris;
+    let field = "post_logout_redirect_uris";
+    change(
+        &mut client.post_logout_redirect_uris,
+        logout_uris,
+        field,
+        &mut changed,
+    );
+    change(
+        &mut client.first_party,
+        changes.first_party,
+        "first_party",
+        &mut changed,
+    );
+    let alg = changes.id_token_signed_response_alg;
+    let field = "id_token_signed_response_alg";
+    change(
+        &mut client.id_token_signed_response_alg,
+        alg,
+        field,
+        &mut changed,
+    );
     changed
+}
+
+/// Sets `field` to `value` if there is one, and notes its `name` in `changed`.
+pub(super) fn change<T>(
+    field: &mut T,
+    value: Option<T>,
+    name: &'static str,
+    changed: &mut Vec<&'static str>,
+) {
+    if let Some(value) = value {
+        *field = value;
+        changed.push(name);
+    }
 }
 
 /// Registration rules every client must satisfy, at creation and after every update.

@@ -1,5 +1,6 @@
 //! End users of one environment, as admins manage them.
 
+use super::clients::change;
 use crate::audit::AuditEvent;
 use crate::crypto::{password, secrets};
 use crate::model::{Environment, Secret, User, UserId};
@@ -28,6 +29,10 @@ pub struct UserAdmin<'a> {
 }
 
 impl UserAdmin<'_> {
+    fn store<'s>(&'s self, environment: &'s Environment) -> EnvStore<'s> {
+        EnvStore::new(self.db, &environment.id)
+    }
+
     pub async fn create(
         &self,
         environment: &Environment,
@@ -47,9 +52,7 @@ impl UserAdmin<'_> {
             created_at: now,
             updated_at: now,
         };
-        EnvStore::new(self.db, &environment.id)
-            .insert_user(&user)
-            .await?;
+        self.store(environment).insert_user(&user).await?;
         let event = AuditEvent::UserCreated {
             sub: user.user_id.to_string(),
         };
@@ -60,11 +63,11 @@ impl UserAdmin<'_> {
     }
 
     pub async fn list(&self, environment: &Environment) -> Result<Vec<User>, Error> {
-        Ok(EnvStore::new(self.db, &environment.id).list_users().await?)
+        Ok(self.store(environment).list_users().await?)
     }
 
     pub async fn find(&self, environment: &Environment, user_id: &UserId) -> Result<User, Error> {
-        EnvStore::new(self.db, &environment.id)
+        self.store(environment)
             .find_user(user_id)
             .await?
             .ok_or(Error::NotFound)
@@ -75,7 +78,8 @@ impl UserAdmin<'_> {
         environment: &Environment,
         email: &str,
     ) -> Result<Option<User>, Error> {
-        Ok(EnvStore::new(self.db, &environment.id)
+        Ok(self
+            .store(environment)
             .find_user_by_email(&email.trim().to_ascii_lowercase())
             .await?)
     }
@@ -91,23 +95,26 @@ impl UserAdmin<'_> {
         let mut user = self.find(environment, user_id).await?;
         let mut changed = Vec::new();
         if let Some(email) = changes.email {
-            user.email = checked_email(&email)?;
+            // A new address is unverified until proven otherwise.
             user.email_verified = false;
-            changed.push("email");
+            change(
+                &mut user.email,
+                Some(checked_email(&email)?),
+                "email",
+                &mut changed,
+            );
         }
-        if let Some(name) = changes.name {
-            user.name = clean_name(Some(name));
-            changed.push("name");
-        }
-        if let Some(verified) = changes.email_verified {
-            user.email_verified = verified;
-            changed.push("email_verified");
-        }
+        let name = changes.name.map(|name| clean_name(Some(name)));
+        change(&mut user.name, name, "name", &mut changed);
+        let verified = changes.email_verified;
+        change(
+            &mut user.email_verified,
+            verified,
+            "email_verified",
+            &mut changed,
+        );
         user.updated_at = now;
-        if !EnvStore::new(self.db, &environment.id)
-            .update_user(&user)
-            .await?
-        {
+        if !self.store(environment).update_user(&user).await? {
             return Err(Error::NotFound);
         }
         let event = AuditEvent::UserUpdated {
@@ -133,7 +140,7 @@ impl UserAdmin<'_> {
         let mut user = self.find(environment, user_id).await?;
         user.password_hash = Secret::new(password::hash(new_password.expose().to_string()).await);
         user.updated_at = now;
-        let store = EnvStore::new(self.db, &environment.id);
+        let store = self.store(environment);
         if !store.update_user(&user).await? {
             return Err(Error::NotFound);
         }
@@ -152,10 +159,7 @@ impl UserAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<(), Error> {
-        if !EnvStore::new(self.db, &environment.id)
-            .delete_user(user_id)
-            .await?
-        {
+        if !self.store(environment).delete_user(user_id).await? {
             return Err(Error::NotFound);
         }
         let event = AuditEvent::UserDeleted {
