@@ -1,103 +1,11 @@
-//! The closed vocabulary of what happens in an environment: every event type, its outcome, and its
-//! typed details. Details never hold a secret, a token, a code or a password hash; account names that
-//! failed to sign in appear only as digests.
+//! What happened, with typed details: one variant per event type. Details never hold a secret, a
+//! token, a code or a password hash; account names that failed to sign in appear only as digests.
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::event_type::EventType;
 use crate::model::RateLimits;
-
-/// Whether an event records something that worked or something that was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Success,
-    Failure,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-        }
-    }
-}
-
-/// Declares `EventType` with its wire name and outcome, in one table.
-macro_rules! event_types {
-    ($($variant:ident => $name:literal, $outcome:ident;)+) => {
-        /// Every kind of audit event, by its wire name (`signin.failed`).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum EventType {
-            $($variant,)+
-        }
-
-        impl EventType {
-            pub const ALL: &'static [EventType] = &[$(EventType::$variant,)+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(EventType::$variant => $name,)+
-                }
-            }
-
-            pub fn outcome(self) -> Outcome {
-                match self {
-                    $(EventType::$variant => Outcome::$outcome,)+
-                }
-            }
-        }
-    };
-}
-
-event_types! {
-    SigninSucceeded => "signin.succeeded", Success;
-    SigninFailed => "signin.failed", Failure;
-    ConsentGranted => "consent.granted", Success;
-    ConsentDenied => "consent.denied", Failure;
-    CodeIssued => "code.issued", Success;
-    CodeRedeemed => "code.redeemed", Success;
-    CodeReplayed => "code.replayed", Failure;
-    TokenIssued => "token.issued", Success;
-    TokenRefreshed => "token.refreshed", Success;
-    TokenRevoked => "token.revoked", Success;
-    RefreshReuseDetected => "refresh.reuse_detected", Failure;
-    Logout => "logout", Success;
-    ClientCreated => "client.created", Success;
-    ClientUpdated => "client.updated", Success;
-    ClientSecretRotated => "client.secret_rotated", Success;
-    ClientDeleted => "client.deleted", Success;
-    UserCreated => "user.created", Success;
-    UserUpdated => "user.updated", Success;
-    UserPasswordChanged => "user.password_changed", Success;
-    UserDeleted => "user.deleted", Success;
-    KeyStaged => "key.staged", Success;
-    KeyActivated => "key.activated", Success;
-    KeyRetired => "key.retired", Success;
-    KeyRemoved => "key.removed", Success;
-    EnvironmentLimitsChanged => "environment.limits_changed", Success;
-    EnvironmentPathIssuerChanged => "environment.path_issuer_changed", Success;
-    AdminTokenCreated => "admin_token.created", Success;
-    AdminTokenUsed => "admin_token.used", Success;
-    DomainAdded => "domain.added", Success;
-    DomainVerificationFailed => "domain.verification_failed", Failure;
-    DomainVerified => "domain.verified", Success;
-    DomainActivated => "domain.activated", Success;
-    DomainRemoved => "domain.removed", Success;
-}
-
-impl EventType {
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|kind| kind.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for EventType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why a sign-in was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -365,49 +273,8 @@ impl Recorded {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
-
-    /// The README's event table (rows of the form `| \`name\` | … |` under "### Event types").
-    fn readme_event_types() -> BTreeSet<String> {
-        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
-        let section = readme
-            .split("### Event types")
-            .nth(1)
-            .expect("the README has an \"### Event types\" section");
-        section
-            .lines()
-            .skip_while(|line| !line.starts_with('|'))
-            .take_while(|line| line.starts_with('|'))
-            .filter_map(|line| {
-                let first = line.split('|').nth(1)?.trim();
-                first
-                    .strip_prefix('`')
-                    .and_then(|name| name.strip_suffix('`'))
-                    .map(str::to_string)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn the_readme_lists_exactly_the_event_types() {
-        let ours: BTreeSet<String> = EventType::ALL
-            .iter()
-            .map(|kind| kind.as_str().to_string())
-            .collect();
-        assert_eq!(readme_event_types(), ours);
-    }
-
-    #[test]
-    fn names_round_trip_and_are_unique() {
-        let names: BTreeSet<&str> = EventType::ALL.iter().map(|kind| kind.as_str()).collect();
-        assert_eq!(names.len(), EventType::ALL.len());
-        for kind in EventType::ALL {
-            assert_eq!(EventType::parse(kind.as_str()), Some(*kind));
-        }
-        assert_eq!(EventType::parse("made.up"), None);
-    }
+    use crate::audit::Outcome;
 
     #[test]
     fn details_are_typed_objects() {

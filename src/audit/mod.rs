@@ -4,8 +4,10 @@
 
 pub mod chain;
 mod event;
+mod event_type;
 
 pub use event::{
-    AuditEvent, EventType, IssuedToken, KeyTransition, Outcome, Recorded, RevokedToken,
-    SigninFailure, VerificationMethod,
+    AuditEvent, IssuedToken, KeyTransition, Recorded, RevokedToken, SigninFailure,
+    VerificationMethod,
 };
+pub use event_type::{EventType, Outcome};

@@ -1,7 +1,7 @@
 //! The authorization request (OIDC Core §3.1.2), checked in one visible order:
 //! 1. client and redirect URI (failures show a page, never redirect) → `VerifiedRedirect`;
 //! 2. everything else (failures redirect back with `error`) → `ValidatedAuthorization`;
-//! 3. then, with the browser's session and remembered consent, what happens next.
+//! 3. then, with the browser's session and remembered consent, what happens next (`session_policy`).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -9,9 +9,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use super::params::ParamBag;
 use super::pkce;
 use super::redirect::{ResponseMode, VerifiedRedirect};
-use super::scope::{self, Scope};
+use super::scope::Scope;
 use super::{ErrorCode, OAuthError};
-use crate::model::{Client, ClientId, Session, UserId};
+use crate::model::{Client, ClientId};
 
 /// Why no redirect back to the client is possible: shown to the person on an error page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,80 +220,12 @@ fn parse_prompt(raw: Option<&str>) -> Result<Prompt, OAuthError> {
     Ok(prompt)
 }
 
-/// Step 3a: is the browser's session good enough, or must the person sign in?
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Authentication {
-    /// Continue as this user, authenticated at `auth_time`.
-    Authenticated {
-        user_id: UserId,
-        auth_time: i64,
-    },
-    ShowLogin,
-}
-
-/// `hint_subject` is the `sub` of a verified `id_token_hint`, if one was sent.
-pub fn authentication(
-    request: &ValidatedAuthorization,
-    session: Option<&Session>,
-    hint_subject: Option<&str>,
-    now: i64,
-) -> Result<Authentication, OAuthError> {
-    let usable = session.filter(|session| {
-        // max_age=0 is prompt=login (OIDC Core §3.1.2.1), whatever the clock's resolution.
-        let fresh_enough = request
-            .max_age
-            .is_none_or(|max_age| max_age > 0 && now - session.auth_time <= max_age);
-        let matches_hint = hint_subject.is_none_or(|sub| session.user_id == *sub);
-        !request.prompt.login && fresh_enough && matches_hint
-    });
-    match usable {
-        Some(session) => Ok(Authentication::Authenticated {
-            user_id: session.user_id.clone(),
-            auth_time: session.auth_time,
-        }),
-        None if request.prompt.none => Err(OAuthError::new(
-            ErrorCode::LoginRequired,
-            "the user must sign in",
-        )),
-        None => Ok(Authentication::ShowLogin),
-    }
-}
-
-/// Step 3b: may a code be issued now, or must the person consent first?
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConsentStep {
-    Issue,
-    ShowConsent,
-}
-
-pub fn consent(
-    request: &ValidatedAuthorization,
-    client: &Client,
-    remembered: Option<&Scope>,
-) -> Result<ConsentStep, OAuthError> {
-    let covered = client.first_party || remembered.is_some_and(|s| request.scope.is_subset_of(s));
-    let must_ask = request.prompt.consent || !covered;
-    match (must_ask, request.prompt.none) {
-        (false, _) => Ok(ConsentStep::Issue),
-        (true, true) => Err(OAuthError::new(
-            ErrorCode::ConsentRequired,
-            "the user must consent",
-        )),
-        (true, false) => Ok(ConsentStep::ShowConsent),
-    }
-}
-
-/// Whether a grant from this request may carry a refresh token (OIDC Core §11).
-pub fn grants_offline_access(scope: &Scope) -> bool {
-    scope.contains(scope::OFFLINE_ACCESS)
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::SigningAlg;
 
-    fn client(public: bool, first_party: bool) -> Client {
+    pub(crate) fn client(public: bool, first_party: bool) -> Client {
         Client {
             env_id: "e".into(),
             client_id: "c1".into(),
@@ -308,13 +240,16 @@ mod tests {
         }
     }
 
-    fn request(query: &str, client: &Client) -> Result<ValidatedAuthorization, OAuthError> {
+    pub(crate) fn request(
+        query: &str,
+        client: &Client,
+    ) -> Result<ValidatedAuthorization, OAuthError> {
         let params = ParamBag::parse(query.as_bytes()).unwrap();
         let redirect = verify_redirect(&params, client, "https://op/p/e").unwrap();
         validate(&params, client, redirect).map_err(|rejected| rejected.1)
     }
 
-    const BASE: &str =
+    pub(crate) const BASE: &str =
         "client_id=c1&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=openid";
 
     #[test]
@@ -399,68 +334,5 @@ mod tests {
         let extra =
             format!("{BASE}&extra=foobar&display=page&ui_locales=se&acr_values=1+2&claims=%7B%7D");
         assert!(request(&extra, &c).is_ok());
-    }
-
-    #[test]
-    fn prompt_none_without_session_is_login_required() {
-        let c = client(false, false);
-        let r = request(&format!("{BASE}&prompt=none"), &c).unwrap();
-        assert_eq!(
-            authentication(&r, None, None, 100).unwrap_err().code,
-            ErrorCode::LoginRequired
-        );
-    }
-
-    #[test]
-    fn max_age_and_prompt_login_force_a_new_login() {
-        let c = client(false, false);
-        let session = Session {
-            user_id: "u".into(),
-            auth_time: 100,
-            expires_at: 1000,
-        };
-        let r = request(&format!("{BASE}&max_age=1"), &c).unwrap();
-        assert_eq!(
-            authentication(&r, Some(&session), None, 102).unwrap(),
-            Authentication::ShowLogin
-        );
-        assert!(matches!(
-            authentication(&r, Some(&session), None, 101).unwrap(),
-            Authentication::Authenticated { auth_time: 100, .. }
-        ));
-        let r = request(&format!("{BASE}&max_age=0"), &c).unwrap();
-        assert_eq!(
-            authentication(&r, Some(&session), None, 100).unwrap(),
-            Authentication::ShowLogin
-        );
-        let r = request(&format!("{BASE}&prompt=login"), &c).unwrap();
-        assert_eq!(
-            authentication(&r, Some(&session), None, 101).unwrap(),
-            Authentication::ShowLogin
-        );
-        let r = request(BASE, &c).unwrap();
-        assert_eq!(
-            authentication(&r, Some(&session), Some("other"), 101).unwrap(),
-            Authentication::ShowLogin
-        );
-    }
-
-    #[test]
-    fn consent_rules() {
-        let third = client(false, false);
-        let first = client(false, true);
-        let r = request(BASE, &third).unwrap();
-        assert_eq!(consent(&r, &third, None).unwrap(), ConsentStep::ShowConsent);
-        assert_eq!(consent(&r, &first, None).unwrap(), ConsentStep::Issue);
-        let remembered = Scope::parse_supported(Some("openid email")).unwrap();
-        assert_eq!(
-            consent(&r, &third, Some(&remembered)).unwrap(),
-            ConsentStep::Issue
-        );
-        let r = request(&format!("{BASE}&prompt=none"), &third).unwrap();
-        assert_eq!(
-            consent(&r, &third, None).unwrap_err().code,
-            ErrorCode::ConsentRequired
-        );
     }
 }

@@ -12,6 +12,7 @@ pub mod params;
 pub mod pkce;
 pub mod redirect;
 pub mod scope;
+pub mod session_policy;
 pub mod token_request;
 
 pub use error::{ErrorCode, OAuthError};

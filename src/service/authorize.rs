@@ -4,8 +4,8 @@
 use super::flow::{AuthenticatedUser, AuthorizeOutcome, Protocol};
 use super::{Call, Error};
 use crate::oidc::OAuthError;
-use crate::oidc::authorize::{self, Authentication};
 use crate::oidc::params::ParamBag;
+use crate::oidc::session_policy::{self, Authentication};
 
 impl Protocol<'_> {
     pub async fn authorize(
@@ -30,8 +30,12 @@ impl Protocol<'_> {
                 }
             },
         };
-        let decided =
-            authorize::authentication(request, session.as_ref(), hint_subject.as_deref(), call.now);
+        let decided = session_policy::authentication(
+            request,
+            session.as_ref(),
+            hint_subject.as_deref(),
+            call.now,
+        );
         match decided {
             Err(error) => Ok(AuthorizeOutcome::Respond(request.redirect.error(&error))),
             Ok(Authentication::ShowLogin) => {

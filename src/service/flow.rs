@@ -14,10 +14,11 @@ use super::{Call, Error};
 use crate::audit::AuditEvent;
 use crate::crypto::secrets;
 use crate::model::{AuthorizationCode, Client, ClientId, GrantId, Session, UserId, Zone};
-use crate::oidc::authorize::{self, ConsentStep, PageError, ValidatedAuthorization};
+use crate::oidc::authorize::{self, PageError, ValidatedAuthorization};
 use crate::oidc::params::ParamBag;
 use crate::oidc::redirect::AuthorizationResponse;
 use crate::oidc::scope::Scope;
+use crate::oidc::session_policy::{self, ConsentStep};
 use crate::store::{Db, EnvStore, NewCode};
 
 /// Form fields of our own pages; never re-emitted from a client's request.
@@ -143,7 +144,7 @@ impl Protocol<'_> {
             .await?
             .map(|scope| Scope::parse_supported(Some(&scope)).unwrap_or_default());
         let request = &checked.request;
-        match authorize::consent(request, &checked.client, remembered.as_ref()) {
+        match session_policy::consent(request, &checked.client, remembered.as_ref()) {
             Err(error) => Ok(AuthorizeOutcome::Respond(request.redirect.error(&error))),
             Ok(ConsentStep::ShowConsent) => {
                 Ok(AuthorizeOutcome::ShowConsent(checked.interaction(None)))
