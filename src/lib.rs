@@ -1,11 +1,14 @@
 //! Airlock: an OpenID Connect provider where every environment of a project is its own trust zone.
 //!
 //! Where a request goes: `http` (axum adapters: routes, extractors, pages) resolves the environment once at
-//! the edge and calls one `service` use case; services sequence I/O through `store` (the only SQL) and decide
-//! through `oidc` (pure protocol logic, `now` passed in) and `crypto`. The CLI (`cli`) calls the same services.
+//! the edge and calls one `service` use case; services sequence I/O through `store` (the only SQL), decide
+//! through `oidc` (pure protocol logic, `now` passed in), sign through `crypto` and record `audit` events.
+//! The CLI (`cli`) calls the same services.
 //!
-//! Dependency rules: `model` depends on nothing; `oidc` and `crypto` never touch axum, sqlx or the clock;
-//! only `store` holds SQL; only `clock` reads the wall clock; only `config` reads process settings.
+//! Dependency rules (checked by `.ci/layering`): `model` depends on no other layer; `oidc` and `audit`
+//! never touch axum, sqlx, tokio or the clock; `store` persists and decides nothing; `http` and `cli`
+//! never reach `store`; only `store` holds SQL; only `clock` reads the wall clock; only `config` reads
+//! process settings.
 
 /// The audit vocabulary (typed events) and the hash chain, pure.
 pub mod audit;

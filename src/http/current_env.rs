@@ -10,10 +10,45 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::{self, HttpError};
 use super::host::Addressed;
+use super::request_meta::RequestOrigin;
 use crate::model::Zone;
+use crate::model::audit::Origin;
+use crate::service::Call;
 
 /// The zone a request is addressed to: its environment, and the issuer it answers as.
 pub type CurrentEnvironment = Zone;
+
+/// A request to one zone: the zone, where the request came from (for the audit log) and when it
+/// arrived; `call` hands all three to a use case.
+pub struct ZoneRequest {
+    pub zone: Zone,
+    origin: Origin,
+    now: i64,
+}
+
+impl ZoneRequest {
+    pub fn call(&self) -> Call<'_> {
+        Call {
+            zone: &self.zone,
+            origin: &self.origin,
+            now: self.now,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ZoneRequest {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let zone = Zone::from_request_parts(parts, state).await?;
+        let Ok(RequestOrigin(origin)) = RequestOrigin::from_request_parts(parts, state).await;
+        Ok(ZoneRequest {
+            zone,
+            origin,
+            now: crate::clock::now(),
+        })
+    }
+}
 
 /// The path parameters that name a path issuer's zone.
 pub const PROJECT: &str = "project";

@@ -18,17 +18,21 @@ use crate::oidc::params::ParamBag;
 /// The form field of our own pages that carries the CSRF token.
 pub const CSRF_FIELD: &str = "airlock_csrf";
 
-/// The body, within the configured size limit (over it: 413).
-async fn body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, Response> {
-    Bytes::from_request(request, state)
-        .await
-        .map_err(|rejection| {
-            let status = rejection.status();
-            let error = OAuthError::invalid_request("the request body could not be read");
-            let mut response = HttpError::json(error).into_response();
-            *response.status_mut() = status;
-            response
-        })
+/// The headers and the body, within the configured size limit (over it: 413).
+async fn headers_and_body<S: Send + Sync>(
+    request: Request,
+    state: &S,
+) -> Result<(HeaderMap, Bytes), Response> {
+    let headers = request.headers().clone();
+    let body = Bytes::from_request(request, state).await;
+    let body = body.map_err(|rejection| {
+        let status = rejection.status();
+        let error = OAuthError::invalid_request("the request body could not be read");
+        let mut response = HttpError::json(error).into_response();
+        *response.status_mut() = status;
+        response
+    })?;
+    Ok((headers, body))
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
@@ -64,8 +68,7 @@ impl<S: Send + Sync> FromRequest<S> for ClientForm {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
-        let headers = request.headers().clone();
-        let body = body(request, state).await?;
+        let (headers, body) = headers_and_body(request, state).await?;
         let parsed = form(&headers, &body).and_then(|params| {
             let authorization = match headers.get(header::AUTHORIZATION) {
                 None => None,
@@ -118,8 +121,7 @@ impl<S: Send + Sync> FromRequest<S> for BrowserParams {
         let malformed =
             |status| pages::error_page(status, ErrorPage::plain("The request is malformed."));
         let parsed = if request.method() == Method::POST {
-            let headers = request.headers().clone();
-            let body = body(request, state)
+            let (headers, body) = headers_and_body(request, state)
                 .await
                 .map_err(|refused| malformed(refused.status()))?;
             form(&headers, &body)
@@ -140,8 +142,7 @@ impl<S: Send + Sync> FromRequest<S> for OwnForm {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
-        let headers = request.headers().clone();
-        let body = body(request, state).await?;
+        let (headers, body) = headers_and_body(request, state).await?;
         let checked = form(&headers, &body).ok().filter(|params| {
             let cookie = cookies::read(&headers, cookies::CSRF);
             let field = params.get(CSRF_FIELD).ok().flatten();
@@ -184,8 +185,7 @@ impl<S: Send + Sync> FromRequest<S> for BearerToken {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
         let method = request.method().clone();
-        let headers = request.headers().clone();
-        let body = body(request, state).await?;
+        let (headers, body) = headers_and_body(request, state).await?;
         match bearer_token(&method, &headers, &body) {
             Ok(Some(token)) => Ok(BearerToken(token)),
             Ok(None) => {

@@ -9,9 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, header};
 
 use super::host::ClientIp;
-use crate::model::Zone;
 use crate::model::audit::Origin;
-use crate::service::Call;
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_REQUEST_ID: usize = 128;
@@ -42,15 +40,6 @@ pub fn request_id(headers: &HeaderMap) -> String {
         .filter(|id| acceptable(id))
         .map(str::to_string)
         .unwrap_or_else(generated_id)
-}
-
-/// One call of a protocol use case: the zone, where the request came from, and now.
-pub fn call<'a>(zone: &'a Zone, origin: &'a Origin) -> Call<'a> {
-    Call {
-        zone,
-        origin,
-        now: crate::clock::now(),
-    }
 }
 
 /// The audit `Origin` of a request.

@@ -21,6 +21,16 @@ pub enum Limited {
     SigninFailures,
 }
 
+/// One bucket and its size: an environment's budget for one kind of request from one subject
+/// (client id or address), `per_minute` (`<= 0`: unlimited).
+#[derive(Debug, Clone, Copy)]
+pub struct Budget<'a> {
+    pub env_id: &'a str,
+    pub what: Limited,
+    pub subject: &'a str,
+    pub per_minute: i64,
+}
+
 /// Environment id, what is limited, and whose budget (client id or IP).
 type BucketKey = (String, Limited, String);
 type Shard = Mutex<HashMap<BucketKey, Bucket>>;
@@ -52,36 +62,23 @@ impl RateLimiter {
         &self.shards[(hasher.finish() as usize) % SHARDS]
     }
 
-    /// Spends one unit, or says how many seconds to wait. `per_minute <= 0` means unlimited.
-    pub fn take(
-        &self,
-        env_id: &str,
-        what: Limited,
-        subject: &str,
-        per_minute: i64,
-    ) -> Result<(), u64> {
-        self.apply(env_id, what, subject, per_minute, true)
+    /// Spends one unit, or says how many seconds to wait.
+    pub fn take(&self, budget: Budget<'_>) -> Result<(), u64> {
+        self.apply(budget, true)
     }
 
     /// Whether one unit is available, without spending it.
-    pub fn check(
-        &self,
-        env_id: &str,
-        what: Limited,
-        subject: &str,
-        per_minute: i64,
-    ) -> Result<(), u64> {
-        self.apply(env_id, what, subject, per_minute, false)
+    pub fn check(&self, budget: Budget<'_>) -> Result<(), u64> {
+        self.apply(budget, false)
     }
 
-    fn apply(
-        &self,
-        env_id: &str,
-        what: Limited,
-        subject: &str,
-        per_minute: i64,
-        spend: bool,
-    ) -> Result<(), u64> {
+    fn apply(&self, budget: Budget<'_>, spend: bool) -> Result<(), u64> {
+        let Budget {
+            env_id,
+            what,
+            subject,
+            per_minute,
+        } = budget;
         if per_minute <= 0 {
             return Ok(());
         }
@@ -196,8 +193,13 @@ mod tests {
     #[test]
     fn buckets_are_per_environment() {
         let limiter = RateLimiter::default();
-        let token = |env: &str, subject: &str, per_minute: i64| {
-            limiter.take(env, Limited::TokenRequests, subject, per_minute)
+        let token = |env_id, subject, per_minute| {
+            limiter.take(Budget {
+                env_id,
+                what: Limited::TokenRequests,
+                subject,
+                per_minute,
+            })
         };
         for _ in 0..3 {
             assert!(token("sandbox", "c", 3).is_ok());
@@ -207,19 +209,29 @@ mod tests {
         assert!(token("production", "c", 3).is_ok());
         assert!(token("sandbox", "other", 3).is_ok());
         assert!(token("sandbox", "c", 0).is_ok(), "0 is no limit");
-        let signin = limiter.take("sandbox", Limited::SigninFailures, "c", 3);
-        assert!(signin.is_ok(), "another kind of bucket");
+        let signin = Budget {
+            env_id: "sandbox",
+            what: Limited::SigninFailures,
+            subject: "c",
+            per_minute: 3,
+        };
+        assert!(limiter.take(signin).is_ok(), "another kind of bucket");
     }
 
     #[test]
     fn check_does_not_spend() {
         let limiter = RateLimiter::default();
+        let budget = Budget {
+            env_id: "e",
+            what: Limited::SigninFailures,
+            subject: "ip",
+            per_minute: 1,
+        };
         for _ in 0..5 {
-            assert!(limiter.check("e", Limited::SigninFailures, "ip", 1).is_ok());
+            assert!(limiter.check(budget).is_ok());
         }
-        assert!(limiter.take("e", Limited::SigninFailures, "ip", 1).is_ok());
-        let spent = limiter.check("e", Limited::SigninFailures, "ip", 1);
-        assert!(spent.is_err());
+        assert!(limiter.take(budget).is_ok());
+        assert!(limiter.check(budget).is_err());
     }
 
     #[test]

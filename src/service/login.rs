@@ -3,7 +3,7 @@
 //! not, so a lockout tells nothing about existence).
 
 use super::flow::{AuthenticatedUser, AuthorizeOutcome, Checked, Protocol};
-use super::limits::{self, Limited, RateLimiter, SigninGate};
+use super::limits::{self, Budget, Limited, RateLimiter, SigninGate};
 use super::{Call, Error};
 use crate::audit::{AuditEvent, Recorded, SigninFailure};
 use crate::crypto::{password, secrets};
@@ -33,6 +33,16 @@ struct Attempt<'c> {
 }
 
 impl Attempt<'_> {
+    /// This attempt's address's budget of failed sign-ins.
+    fn ip_budget(&self) -> Budget<'_> {
+        Budget {
+            env_id: self.call.zone.id.as_str(),
+            what: Limited::SigninFailures,
+            subject: &self.ip,
+            per_minute: self.call.zone.limits.signin_failures_per_minute,
+        }
+    }
+
     fn failed(&self, reason: SigninFailure, failures: Option<i64>, lock: Option<i64>) -> Recorded {
         let event = AuditEvent::SigninFailed {
             reason,
@@ -113,12 +123,7 @@ impl Login<'_> {
         store: &EnvStore<'_>,
     ) -> Result<Option<AuthorizeOutcome>, Error> {
         let call = attempt.call;
-        let per_ip = call.zone.limits.signin_failures_per_minute;
-        let env_id = call.zone.id.as_str();
-        let refusal = match self
-            .limiter
-            .check(env_id, Limited::SigninFailures, &attempt.ip, per_ip)
-        {
+        let refusal = match self.limiter.check(attempt.ip_budget()) {
             Err(retry_after) => Some((SigninFailure::IpRateLimited, retry_after)),
             Ok(()) => match store.signin_failures(&attempt.account).await? {
                 Some(record) if record.locked_until > call.now => Some((
@@ -144,11 +149,7 @@ impl Login<'_> {
         known_account: bool,
     ) -> Result<AuthorizeOutcome, Error> {
         let (call, limits) = (attempt.call, attempt.call.zone.limits);
-        let env_id = call.zone.id.as_str();
-        let per_ip = limits.signin_failures_per_minute;
-        let _ = self
-            .limiter
-            .take(env_id, Limited::SigninFailures, &attempt.ip, per_ip);
+        let _ = self.limiter.take(attempt.ip_budget());
         let since = call.now - limits::FAILURE_MEMORY_SECONDS;
         let failures = store
             .count_signin_failure(&attempt.account, call.now, since)

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::audit_log::AuditLog;
 use super::clients::ClientDirectory;
 use super::keyring::{EnvKeys, KeyRing};
-use super::limits::{Limited, RateLimiter};
+use super::limits::{Budget, Limited, RateLimiter};
 use super::{Call, Error};
 use crate::audit::{AuditEvent, IssuedToken};
 use crate::crypto::secrets;
@@ -68,14 +68,13 @@ impl TokenEndpoint<'_> {
         request: TokenRequest,
     ) -> Result<TokenResponse, Error> {
         let zone = call.zone;
-        self.limiter
-            .take(
-                zone.id.as_str(),
-                Limited::TokenRequests,
-                &presented.client_id,
-                zone.limits.token_requests_per_minute,
-            )
-            .map_err(Error::RateLimited)?;
+        let budget = Budget {
+            env_id: zone.id.as_str(),
+            what: Limited::TokenRequests,
+            subject: &presented.client_id,
+            per_minute: zone.limits.token_requests_per_minute,
+        };
+        self.limiter.take(budget).map_err(Error::RateLimited)?;
         let client = self.clients.authenticate(zone, &presented).await?;
         match request {
             TokenRequest::AuthorizationCode {

@@ -7,11 +7,10 @@ use axum::response::{IntoResponse, Response};
 use crate::crypto::secrets;
 use crate::http::AppState;
 use crate::http::cookies;
-use crate::http::current_env::CurrentEnvironment;
+use crate::http::current_env::{CurrentEnvironment, ZoneRequest};
 use crate::http::error::HttpError;
 use crate::http::extract::{BrowserParams, OwnForm, SessionCookie};
 use crate::http::pages::{self, ConsentPage, ErrorPage, FormPostPage, LoginPage};
-use crate::http::request_meta::{RequestOrigin, call};
 use crate::http::respond::{see_other, set_cookie};
 use crate::model::Secret;
 use crate::oidc::endpoints::Endpoint;
@@ -22,19 +21,17 @@ use crate::service::{AuthorizeOutcome, Interaction};
 /// `GET|POST {issuer}/authorize`
 pub async fn authorize(
     State(state): State<AppState>,
-    zone: CurrentEnvironment,
-    RequestOrigin(origin): RequestOrigin,
+    request: ZoneRequest,
     SessionCookie(session): SessionCookie,
     headers: HeaderMap,
     BrowserParams(params): BrowserParams,
 ) -> Response {
-    let call = call(&zone, &origin);
     match state
         .protocol()
-        .authorize(&call, params, session.as_deref())
+        .authorize(&request.call(), params, session.as_deref())
         .await
     {
-        Ok(outcome) => respond(&zone, &headers, outcome, None),
+        Ok(outcome) => respond(&request.zone, &headers, outcome, None),
         Err(error) => HttpError::page(error).into_response(),
     }
 }
@@ -42,8 +39,7 @@ pub async fn authorize(
 /// `POST {issuer}/login`
 pub async fn login(
     State(state): State<AppState>,
-    zone: CurrentEnvironment,
-    RequestOrigin(origin): RequestOrigin,
+    request: ZoneRequest,
     headers: HeaderMap,
     OwnForm(params): OwnForm,
 ) -> Response {
@@ -52,9 +48,12 @@ pub async fn login(
         email: field("airlock_email"),
         password: Secret::new(field("airlock_password")),
     };
-    let call = call(&zone, &origin);
-    match state.login().login(&call, params, credentials).await {
-        Ok((outcome, session)) => respond(&zone, &headers, outcome, session),
+    match state
+        .login()
+        .login(&request.call(), params, credentials)
+        .await
+    {
+        Ok((outcome, session)) => respond(&request.zone, &headers, outcome, session),
         Err(error) => HttpError::page(error).into_response(),
     }
 }
@@ -62,20 +61,18 @@ pub async fn login(
 /// `POST {issuer}/consent`
 pub async fn consent(
     State(state): State<AppState>,
-    zone: CurrentEnvironment,
-    RequestOrigin(origin): RequestOrigin,
+    request: ZoneRequest,
     SessionCookie(session): SessionCookie,
     headers: HeaderMap,
     OwnForm(params): OwnForm,
 ) -> Response {
     let approved = params.get("airlock_decision").ok().flatten() == Some("allow");
-    let call = call(&zone, &origin);
     match state
         .protocol()
-        .consent(&call, params, session.as_deref(), approved)
+        .consent(&request.call(), params, session.as_deref(), approved)
         .await
     {
-        Ok(outcome) => respond(&zone, &headers, outcome, None),
+        Ok(outcome) => respond(&request.zone, &headers, outcome, None),
         Err(error) => HttpError::page(error).into_response(),
     }
 }

@@ -4,12 +4,11 @@ use axum::response::Response;
 
 use crate::http::AppState;
 use crate::http::cookies;
-use crate::http::current_env::CurrentEnvironment;
+use crate::http::current_env::ZoneRequest;
 use crate::http::error::HttpError;
 use crate::http::extract::{BrowserParams, SessionCookie};
 use crate::http::headers::no_store;
 use crate::http::pages::{self, ErrorPage, LogoutConfirmPage, SignedOutPage};
-use crate::http::request_meta::{RequestOrigin, call};
 use crate::http::respond::{see_other, set_cookie};
 use crate::oidc::endpoints::Endpoint;
 use crate::service::logout::LogoutOutcome;
@@ -18,20 +17,19 @@ use axum::response::IntoResponse;
 /// `GET|POST {issuer}/logout` (RP-Initiated Logout 1.0 `end_session_endpoint`)
 pub async fn logout(
     State(state): State<AppState>,
-    zone: CurrentEnvironment,
-    RequestOrigin(origin): RequestOrigin,
+    request: ZoneRequest,
     SessionCookie(session): SessionCookie,
     BrowserParams(params): BrowserParams,
 ) -> Response {
-    let call = call(&zone, &origin);
     let outcome = match state
         .protocol()
-        .logout(&call, &params, session.as_deref())
+        .logout(&request.call(), &params, session.as_deref())
         .await
     {
         Ok(outcome) => outcome,
         Err(error) => return HttpError::page(error).into_response(),
     };
+    let zone = &request.zone;
     let slug = zone.environment.slug();
     let kind = zone.environment.kind.as_str();
     let mut response = match outcome {

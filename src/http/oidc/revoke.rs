@@ -3,23 +3,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::http::AppState;
-use crate::http::current_env::CurrentEnvironment;
+use crate::http::current_env::ZoneRequest;
 use crate::http::error::HttpError;
 use crate::http::extract::TokenForm;
 use crate::http::headers::no_store;
-use crate::http::request_meta::{RequestOrigin, call};
 
 /// `POST {issuer}/revoke`: 200 whether or not there was anything to revoke.
 pub async fn revoke(
     State(state): State<AppState>,
-    zone: CurrentEnvironment,
-    RequestOrigin(origin): RequestOrigin,
+    request: ZoneRequest,
     form: TokenForm,
 ) -> Response {
-    let call = call(&zone, &origin);
     match state
         .protocol()
-        .revoke(&call, &form.client, &form.token)
+        .revoke(&request.call(), &form.client, &form.token)
         .await
     {
         Ok(()) => {
