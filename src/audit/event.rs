@@ -18,6 +18,14 @@ pub enum SigninFailure {
     UnknownAccount,
 }
 
+/// A failure that counted towards the account's lockout.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CountedFailure {
+    pub consecutive_failures: i64,
+    /// Until when the account name is now locked; `null` when it is not.
+    pub locked_until: Option<i64>,
+}
+
 /// The token a `token.issued` event reports, by grant.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "grant_type", rename_all = "snake_case")]
@@ -66,10 +74,9 @@ pub enum AuditEvent {
         reason: SigninFailure,
         /// SHA-256 of the typed account name, which may be a password typed into the wrong field.
         account: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        consecutive_failures: Option<i64>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        locked_until: Option<i64>,
+        /// For a password that was checked and was wrong (not for attempts refused before).
+        #[serde(flatten)]
+        counted: Option<CountedFailure>,
     },
     ConsentGranted {
         scope: String,
@@ -281,13 +288,25 @@ mod tests {
         let failed = AuditEvent::SigninFailed {
             reason: SigninFailure::WrongPassword,
             account: "ab".into(),
-            consecutive_failures: Some(2),
-            locked_until: None,
+            counted: Some(CountedFailure {
+                consecutive_failures: 2,
+                locked_until: None,
+            }),
         };
         assert_eq!(failed.event_type().outcome(), Outcome::Failure);
         assert_eq!(
             failed.details(),
-            serde_json::json!({"reason": "wrong_password", "account": "ab", "consecutive_failures": 2})
+            serde_json::json!({"reason": "wrong_password", "account": "ab",
+                "consecutive_failures": 2, "locked_until": null})
+        );
+        let refused = AuditEvent::SigninFailed {
+            reason: SigninFailure::AccountLocked,
+            account: "ab".into(),
+            counted: None,
+        };
+        assert_eq!(
+            refused.details(),
+            serde_json::json!({"reason": "account_locked", "account": "ab"})
         );
         assert_eq!(
             AuditEvent::SigninSucceeded {}.details(),

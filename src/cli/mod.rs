@@ -144,8 +144,9 @@ async fn serve(context: &Context) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&context.config.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(listen = %address, public_url = %context.config.public_url, "airlock serving");
-    // The bound address, for supervisors and tests (`--listen` may name port 0).
-    println!("airlock serving on {address}");
+    // The bound address, for supervisors and tests (`--listen` may name port 0); on standard error,
+    // so standard output stays what the command prints (JSON with `--json`).
+    eprintln!("airlock serving on {address}");
     let state = crate::http::AppState {
         airlock: context.airlock.clone(),
         config: context.config.clone(),

@@ -5,7 +5,7 @@
 use super::flow::{AuthenticatedUser, AuthorizeOutcome, Checked, Protocol};
 use super::limits::{self, Budget, Limited, RateLimiter, SigninGate};
 use super::{Call, Error};
-use crate::audit::{AuditEvent, Recorded, SigninFailure};
+use crate::audit::{AuditEvent, CountedFailure, Recorded, SigninFailure};
 use crate::crypto::{password, secrets};
 use crate::model::{Secret, Session, User};
 use crate::oidc::params::ParamBag;
@@ -43,12 +43,11 @@ impl Attempt<'_> {
         }
     }
 
-    fn failed(&self, reason: SigninFailure, failures: Option<i64>, lock: Option<i64>) -> Recorded {
+    fn failed(&self, reason: SigninFailure, counted: Option<CountedFailure>) -> Recorded {
         let event = AuditEvent::SigninFailed {
             reason,
             account: self.account.clone(),
-            consecutive_failures: failures,
-            locked_until: lock,
+            counted,
         };
         event.client(self.checked.client.client_id.as_str())
     }
@@ -94,7 +93,7 @@ impl Login<'_> {
         let ip_subject = format!("ip:{}", attempt.ip);
         let subjects = [ip_subject.as_str(), attempt.account.as_str()];
         let Some(_pass) = self.gate.enter(call.zone.id.as_str(), &subjects) else {
-            let event = attempt.failed(SigninFailure::TooManyParallelAttempts, None, None);
+            let event = attempt.failed(SigninFailure::TooManyParallelAttempts, None);
             self.core.audit.record_call(call, event).await?;
             return Ok((attempt.throttled(1), None));
         };
@@ -136,7 +135,7 @@ impl Login<'_> {
         let Some((reason, retry_after)) = refusal else {
             return Ok(None);
         };
-        let event = attempt.failed(reason, None, None);
+        let event = attempt.failed(reason, None);
         self.core.audit.record_call(call, event).await?;
         Ok(Some(attempt.throttled(retry_after)))
     }
@@ -163,7 +162,11 @@ impl Login<'_> {
         } else {
             SigninFailure::UnknownAccount
         };
-        let event = attempt.failed(reason, Some(failures), lock);
+        let counted = CountedFailure {
+            consecutive_failures: failures,
+            locked_until: lock,
+        };
+        let event = attempt.failed(reason, Some(counted));
         self.core.audit.record_call(call, event).await?;
         Ok(attempt.page("Wrong email or password."))
     }

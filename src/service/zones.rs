@@ -15,8 +15,9 @@ use crate::store::Db;
 pub struct ZoneDirectory {
     db: Db,
     public_url: PublicUrl,
-    /// Path issuers' zones by `(project, name)`; `None` when there is none to serve.
-    path_zones: Cache<(String, String), Option<Zone>>,
+    /// Path issuers' zones by `(project, name)`. Only zones that exist are cached, so an
+    /// environment created (or a path issuer turned on) anywhere answers at once.
+    path_zones: Cache<(String, String), Zone>,
     /// Custom domains' zones by host; `None` for hosts that are not an active domain.
     domains: Cache<String, Option<Zone>>,
     /// Serialised discovery documents by issuer (a pure function of the issuer, never stale).
@@ -39,7 +40,7 @@ impl ZoneDirectory {
     pub async fn path_zone(&self, project: &str, name: &str) -> Result<Option<Zone>, Error> {
         let key = (project.to_string(), name.to_string());
         if let Some(zone) = self.path_zones.get(&key) {
-            return Ok(zone);
+            return Ok(Some(zone));
         }
         let zone = self
             .db
@@ -50,7 +51,9 @@ impl ZoneDirectory {
                 issuer: Arc::new(self.path_issuer(&environment)),
                 environment: Arc::new(environment),
             });
-        self.path_zones.insert(key, zone.clone());
+        if let Some(zone) = &zone {
+            self.path_zones.insert(key, zone.clone());
+        }
         Ok(zone)
     }
 

@@ -123,7 +123,7 @@ fn database_address(database_url: &str) -> String {
 }
 
 /// Starts `airlock serve` on an ephemeral port, and waits until it is ready; the node says where
-/// it listens on its first line of output.
+/// it listens on standard error.
 async fn start_node(database_url: &str, server: &TestServer, public_url: &str) -> Node {
     let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
         .arg("serve")
@@ -134,14 +134,20 @@ async fn start_node(database_url: &str, server: &TestServer, public_url: &str) -
         .env("AIRLOCK_CACHE_SECONDS", "1")
         .env("AIRLOCK_DB_ACQUIRE_TIMEOUT", "1")
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn airlock serve");
-    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
     let announced = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).ok();
+        let mut lines = BufReader::new(stderr).lines();
+        let line = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find(|line| line.starts_with("airlock serving on "))
+            .unwrap_or_default();
+        // Keep draining, so the node never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
         line
     });
     let line = tokio::time::timeout(Duration::from_secs(30), announced)
@@ -151,7 +157,7 @@ async fn start_node(database_url: &str, server: &TestServer, public_url: &str) -
     let address = line
         .trim()
         .strip_prefix("airlock serving on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .unwrap_or_else(|| panic!("no address announced: {line:?}"))
         .to_string();
     let node = Node {
         base: format!("http://{address}"),

@@ -55,6 +55,7 @@ pub struct ClientPatch {
 
 #[derive(Serialize)]
 struct ClientResponse {
+    env_id: String,
     client_id: String,
     name: String,
     public: bool,
@@ -77,6 +78,7 @@ impl From<Client> for ClientResponse {
 impl ClientResponse {
     fn new(client: Client, client_secret: Option<Secret>) -> Self {
         ClientResponse {
+            env_id: client.env_id.into(),
             client_id: client.client_id.into(),
             name: client.name,
             public: client.public,
