@@ -49,8 +49,8 @@ pub struct UserCreate {
     name: Option<String>,
 }
 
-/// `--password VALUE` or `--password-stdin`.
-#[derive(Debug, Args)]
+/// `--password VALUE` or `--password-stdin`. Its `Debug` never shows the password.
+#[derive(Args)]
 pub struct PasswordSource {
     #[arg(
         long,
@@ -61,6 +61,15 @@ pub struct PasswordSource {
     /// Read the password from standard input.
     #[arg(long)]
     password_stdin: bool,
+}
+
+impl std::fmt::Debug for PasswordSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordSource")
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_stdin", &self.password_stdin)
+            .finish()
+    }
 }
 
 impl PasswordSource {
