@@ -27,14 +27,17 @@ pub enum AuditCommand {
 
 pub async fn run(command: AuditCommand, context: &Context) -> anyhow::Result<()> {
     let trail = context.airlock.audit_trail();
+    let slug = match &command {
+        AuditCommand::List { slug, .. } | AuditCommand::Verify { slug } => slug.clone(),
+    };
+    let environment = context.environment(&slug).await?;
     match command {
         AuditCommand::List {
-            slug,
             since,
             event,
             limit,
+            ..
         } => {
-            let environment = context.environment(&slug).await?;
             let filter = AuditFilter {
                 since: since
                     .as_deref()
@@ -46,8 +49,7 @@ pub async fn run(command: AuditCommand, context: &Context) -> anyhow::Result<()>
             let entries = trail.list(&environment, filter).await?;
             print(context.json, &entries, || lines(&entries, entry_line));
         }
-        AuditCommand::Verify { slug } => {
-            let environment = context.environment(&slug).await?;
+        AuditCommand::Verify { .. } => {
             let report = trail.verify(&environment).await?;
             print(context.json, &report, || {
                 let zone = format!(

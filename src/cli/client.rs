@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::Context;
 use super::output::{SHOWN_ONCE, lines, print};
-use crate::model::{ClientId, SigningAlg};
+use crate::model::{ClientId, Secret, SigningAlg};
 use crate::service::admin::clients::{ClientChanges, NewClient};
 
 #[derive(Debug, Subcommand)]
@@ -62,65 +62,84 @@ pub struct ClientUpdate {
     alg: Option<String>,
 }
 
+impl ClientCommand {
+    /// The environment every client command acts in.
+    fn slug(&self) -> &str {
+        match self {
+            ClientCommand::Create(args) => &args.slug,
+            ClientCommand::Update(args) => &args.slug,
+            ClientCommand::RotateSecret { slug, .. }
+            | ClientCommand::List { slug }
+            | ClientCommand::Show { slug, .. }
+            | ClientCommand::Delete { slug, .. } => slug,
+        }
+    }
+}
+
+impl From<ClientCreate> for NewClient {
+    fn from(args: ClientCreate) -> Self {
+        NewClient {
+            name: args.name,
+            redirect_uris: args.redirect_uris,
+            post_logout_redirect_uris: args.post_logout_redirect_uris,
+            public: args.public,
+            first_party: args.first_party,
+            id_token_signed_response_alg: SigningAlg::parse(&args.alg).unwrap_or(SigningAlg::RS256),
+        }
+    }
+}
+
+/// The client as printed, with its secret when one was just issued.
+fn issued_text(client_id: &ClientId, secret: Option<&Secret>) -> String {
+    let mut text = format!("client_id: {client_id}");
+    if let Some(secret) = secret {
+        text.push_str(&format!(
+            "\nclient_secret: {}\n{SHOWN_ONCE}",
+            secret.expose()
+        ));
+    }
+    text
+}
+
 pub async fn run(command: ClientCommand, context: &Context) -> anyhow::Result<()> {
     let clients = context.airlock.clients();
-    let (operator, now, json) = (&context.operator, context.now, context.json);
+    let environment = context.environment(command.slug()).await?;
+    let (environment, operator, now, json) =
+        (&environment, &context.operator, context.now, context.json);
     match command {
         ClientCommand::Create(args) => {
-            let environment = context.environment(&args.slug).await?;
-            let request = NewClient {
-                name: args.name,
-                redirect_uris: args.redirect_uris,
-                post_logout_redirect_uris: args.post_logout_redirect_uris,
-                public: args.public,
-                first_party: args.first_party,
-                id_token_signed_response_alg: SigningAlg::parse(&args.alg)
-                    .unwrap_or(SigningAlg::RS256),
-            };
-            let issued = clients.create(&environment, request, operator, now).await?;
+            let issued = clients
+                .create(environment, args.into(), operator, now)
+                .await?;
             let mut shown = serde_json::to_value(&issued.client)?;
             if let Some(secret) = &issued.client_secret {
                 shown["client_secret"] = json!(secret);
             }
+            let secret = issued.client_secret.as_ref();
             print(json, &shown, || {
-                let mut text = format!("client_id: {}", issued.client.client_id);
-                if let Some(secret) = &issued.client_secret {
-                    text.push_str(&format!(
-                        "\nclient_secret: {}\n{SHOWN_ONCE}",
-                        secret.expose()
-                    ));
-                }
-                text
+                issued_text(&issued.client.client_id, secret)
             });
         }
-        ClientCommand::RotateSecret { slug, client_id } => {
-            let environment = context.environment(&slug).await?;
+        ClientCommand::RotateSecret { client_id, .. } => {
             let client_id = ClientId::from(client_id);
             let secret = clients
-                .rotate_secret(&environment, &client_id, operator, now)
+                .rotate_secret(environment, &client_id, operator, now)
                 .await?;
             let value = json!({ "client_id": client_id, "client_secret": secret });
-            print(json, &value, || {
-                format!("client_secret: {}\n{SHOWN_ONCE}", secret.expose())
-            });
+            print(json, &value, || issued_text(&client_id, Some(&secret)));
         }
-        ClientCommand::List { slug } => {
-            let registered = clients.list(&context.environment(&slug).await?).await?;
+        ClientCommand::List { .. } => {
+            let registered = clients.list(environment).await?;
             print(json, &registered, || {
                 lines(&registered, |c| format!("{}  {}", c.client_id, c.name))
             });
         }
-        ClientCommand::Show { slug, client_id } => {
-            let environment = context.environment(&slug).await?;
-            let client = clients
-                .find(&environment, &ClientId::from(client_id))
-                .await?;
-            print(json, &client, || {
-                serde_json::to_string_pretty(&client).unwrap_or_default()
-            });
+        ClientCommand::Show { client_id, .. } => {
+            let client = clients.find(environment, &client_id.into()).await?;
+            let text = serde_json::to_string_pretty(&client)?;
+            print(json, &client, || text);
         }
         ClientCommand::Update(args) => {
-            let environment = context.environment(&args.slug).await?;
             let changes = ClientChanges {
                 name: args.name,
                 redirect_uris: args.redirect_uris,
@@ -130,17 +149,16 @@ pub async fn run(command: ClientCommand, context: &Context) -> anyhow::Result<()
             };
             let client_id = ClientId::from(args.client_id);
             let client = clients
-                .update(&environment, &client_id, changes, operator, now)
+                .update(environment, &client_id, changes, operator, now)
                 .await?;
             print(json, &client, || {
                 format!("client {} updated", client.client_id)
             });
         }
-        ClientCommand::Delete { slug, client_id } => {
-            let environment = context.environment(&slug).await?;
+        ClientCommand::Delete { client_id, .. } => {
             let client_id = ClientId::from(client_id);
             clients
-                .delete(&environment, &client_id, operator, now)
+                .delete(environment, &client_id, operator, now)
                 .await?;
             print(json, &json!({ "deleted": client_id }), || {
                 format!("client {client_id} deleted")

@@ -46,13 +46,14 @@ fn table(keys: &[KeyView]) -> String {
 pub async fn run(command: KeysCommand, context: &Context) -> anyhow::Result<()> {
     let keys = context.airlock.keys();
     let (now, json) = (context.now, context.json);
+    let slug = match &command {
+        KeysCommand::Rotate { slug, .. } | KeysCommand::List { slug } => slug,
+    };
+    let environment = context.environment(slug).await?;
     match command {
         KeysCommand::Rotate {
-            slug,
-            alg,
-            publish_delay,
+            alg, publish_delay, ..
         } => {
-            let environment = context.environment(&slug).await?;
             let alg = SigningAlg::parse(&alg).unwrap_or(SigningAlg::RS256);
             let key = keys
                 .rotate(&environment, alg, publish_delay, &context.operator, now)
@@ -64,8 +65,7 @@ pub async fn run(command: KeysCommand, context: &Context) -> anyhow::Result<()> 
                 )
             });
         }
-        KeysCommand::List { slug } => {
-            let environment = context.environment(&slug).await?;
+        KeysCommand::List { .. } => {
             let listed = keys.list(&environment, now).await?;
             print(json, &listed, || {
                 let zone = format!("{} · {}", environment.slug(), zone_label(environment.kind));

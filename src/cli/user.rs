@@ -85,65 +85,73 @@ impl PasswordSource {
     }
 }
 
+impl UserCommand {
+    /// The environment every user command acts in.
+    fn slug(&self) -> &str {
+        match self {
+            UserCommand::Create(args) => &args.slug,
+            UserCommand::List { slug }
+            | UserCommand::Update { slug, .. }
+            | UserCommand::SetPassword { slug, .. }
+            | UserCommand::Delete { slug, .. } => slug,
+        }
+    }
+}
+
 pub async fn run(command: UserCommand, context: &Context) -> anyhow::Result<()> {
     let users = context.airlock.users();
-    let (operator, now, json) = (&context.operator, context.now, context.json);
+    let environment = context.environment(command.slug()).await?;
+    let (environment, operator, now, json) =
+        (&environment, &context.operator, context.now, context.json);
     match command {
         UserCommand::Create(args) => {
-            let environment = context.environment(&args.slug).await?;
             let new = NewUser {
                 email: args.email,
                 password: args.password.read()?,
                 name: args.name,
             };
-            let user = users.create(&environment, new, operator, now).await?;
+            let user = users.create(environment, new, operator, now).await?;
             let value = json!({ "sub": user.user_id, "email": user.email });
             print(json, &value, || format!("sub: {}", user.user_id));
         }
-        UserCommand::List { slug } => {
-            let all = users.list(&context.environment(&slug).await?).await?;
+        UserCommand::List { .. } => {
+            let all = users.list(environment).await?;
             print(json, &all, || {
                 lines(&all, |u| format!("{}  {}", u.user_id, u.email))
             });
         }
         UserCommand::Update {
-            slug,
             sub,
             email,
             name,
             email_verified,
+            ..
         } => {
-            let environment = context.environment(&slug).await?;
             let changes = UserChanges {
                 email,
                 name,
                 email_verified,
             };
+            let user_id = UserId::from(sub);
             let user = users
-                .update(&environment, &UserId::from(sub), changes, operator, now)
+                .update(environment, &user_id, changes, operator, now)
                 .await?;
-            print(json, &user, || format!("user {} updated", user.user_id));
+            print(json, &user, || format!("user {user_id} updated"));
         }
-        UserCommand::SetPassword {
-            slug,
-            sub,
-            password,
-        } => {
-            let environment = context.environment(&slug).await?;
+        UserCommand::SetPassword { sub, password, .. } => {
             let user_id = UserId::from(sub);
+            let password = password.read()?;
             users
-                .set_password(&environment, &user_id, password.read()?, operator, now)
+                .set_password(environment, &user_id, password, operator, now)
                 .await?;
-            print(
-                json,
-                &json!({ "sub": user_id, "password_changed": true }),
-                || format!("password of {user_id} changed; their sessions ended"),
-            );
+            let value = json!({ "sub": user_id, "password_changed": true });
+            print(json, &value, || {
+                format!("password of {user_id} changed; their sessions ended")
+            });
         }
-        UserCommand::Delete { slug, sub } => {
-            let environment = context.environment(&slug).await?;
+        UserCommand::Delete { sub, .. } => {
             let user_id = UserId::from(sub);
-            users.delete(&environment, &user_id, operator, now).await?;
+            users.delete(environment, &user_id, operator, now).await?;
             print(json, &json!({ "deleted": user_id }), || {
                 format!("user {user_id} deleted")
             });
