@@ -54,7 +54,7 @@ pub async fn run(command: AuditCommand, context: &Context) -> anyhow::Result<()>
             print(context.json, &report, || {
                 let zone = format!(
                     "{}/{} · {}",
-                    report.project, report.environment, report.label
+                    report.zone.project, report.zone.environment, report.zone.label
                 );
                 match &report.problem {
                     None => format!("{zone}: audit chain intact ({} entries)", report.entries),
@@ -87,20 +87,21 @@ fn parse_since(value: &str, now: i64) -> anyhow::Result<i64> {
     Ok(now - number.saturating_mul(seconds))
 }
 
-fn entry_line(e: &AuditView) -> String {
+fn entry_line(view: &AuditView) -> String {
+    let (zone, e) = (&view.zone, &view.entry);
     format!(
         "[{}] #{} {} {}/{} {} {} actor={} client={} ip={} request={} {}",
-        e.label,
-        e.seq,
+        zone.label,
+        view.seq,
         utc_timestamp(e.at),
-        e.project,
-        e.environment,
+        zone.project,
+        zone.environment,
         e.event,
         e.outcome,
         e.actor.as_deref().unwrap_or("-"),
         e.client_id.as_deref().unwrap_or("-"),
         e.ip.as_deref().unwrap_or("-"),
         e.request_id.as_deref().unwrap_or("-"),
-        e.details
+        view.details
     )
 }

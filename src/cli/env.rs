@@ -44,9 +44,9 @@ pub enum EnvCommand {
 fn describe(view: &EnvironmentView) -> String {
     format!(
         "environment: {}/{}\nkind: {}\nissuer: {}\ndiscovery: {}",
-        view.project,
-        view.environment,
-        view.kind.as_str(),
+        view.zone.project,
+        view.zone.environment,
+        view.zone.kind.as_str(),
         view.issuer,
         view.discovery_url
     )

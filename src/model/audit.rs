@@ -1,6 +1,8 @@
 //! Audit entries as data: what a writer appends and what a reader gets back. The vocabulary and the
 //! hash chain live in `crate::audit`.
 
+use serde::Serialize;
+
 use super::EnvironmentId;
 
 /// Who caused an event and from where, as seen at the edge.
@@ -11,9 +13,11 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
-/// An entry before it takes its place in the chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An entry before it takes its place in the chain. Serialised, what an entry shows beside its
+/// environment's names (the details are shown parsed, by the reader).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditDraft {
+    #[serde(skip)]
     pub env_id: EnvironmentId,
     pub at: i64,
     pub event: String,
@@ -24,6 +28,7 @@ pub struct AuditDraft {
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
     /// A JSON object, serialised.
+    #[serde(skip)]
     pub details: String,
 }
 

@@ -73,7 +73,11 @@ async fn seed_environment(
 ) -> Result<DemoEnvironment, Error> {
     let operator = Caller::cli();
     let clients = airlock.clients();
-    let (client_id, client_secret) = match clients.find_by_name(environment, CLIENT_NAME).await? {
+    let registered = clients.list(environment).await?;
+    let existing = registered
+        .into_iter()
+        .find(|client| client.name == CLIENT_NAME);
+    let (client_id, client_secret) = match existing {
         Some(client) => (client.client_id, None),
         None => {
             let request = NewClient {
@@ -89,7 +93,8 @@ async fn seed_environment(
         }
     };
     let users = airlock.users();
-    let user_password = match users.find_by_email(environment, USER_EMAIL).await? {
+    let known = users.list(environment).await?;
+    let user_password = match known.iter().find(|user| user.email == USER_EMAIL) {
         Some(_) => None,
         None => {
             let password = Secret::new(&secrets::random_token()[..20]);

@@ -61,15 +61,6 @@ impl EnvStore<'_> {
         row.as_ref().map(client_from_row).transpose()
     }
 
-    pub async fn find_client_by_name(&self, name: &str) -> Result<Option<Client>, StoreError> {
-        let sql = format!(
-            "SELECT {CLIENT_COLUMNS} FROM clients WHERE env_id = $1 AND name = $2 \
-             ORDER BY created_at LIMIT 1"
-        );
-        let rows = self.fetch_all(&sql, (name,)).await?;
-        rows.first().map(client_from_row).transpose()
-    }
-
     /// Replaces a confidential client's secret digest; false if there is no such confidential client.
     pub async fn update_client_secret(
         &self,

@@ -352,7 +352,10 @@ async fn clients_and_users_are_managed_and_audited(server: &TestServer) {
         "user.password_changed",
         "user.deleted",
     ] {
-        assert!(entries.iter().any(|e| e.event == expected), "{expected}");
+        assert!(
+            entries.iter().any(|e| e.entry.event == expected),
+            "{expected}"
+        );
     }
 }
 backend_test!(clients_and_users_are_managed_and_audited);

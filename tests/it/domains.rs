@@ -572,7 +572,7 @@ async fn custom_domains(backend: Backend) {
     let events = |entries: Vec<airlock::service::admin::audit::AuditView>| {
         entries
             .into_iter()
-            .map(|e| (e.event, e.details))
+            .map(|e| (e.entry.event, e.details))
             .collect::<Vec<_>>()
     };
     let production_log = events(

@@ -160,8 +160,8 @@ async fn rotation_overlaps_old_and_new_keys(server: &TestServer) {
         .list(&sandbox.environment, Default::default())
         .await
         .expect("audit");
-    let count = |event: &str| entries.iter().filter(|e| e.event == event).count();
-    let events: Vec<&str> = entries.iter().map(|e| e.event.as_str()).collect();
+    let count = |event: &str| entries.iter().filter(|e| e.entry.event == event).count();
+    let events: Vec<&str> = entries.iter().map(|e| e.entry.event.as_str()).collect();
     assert_eq!(count("key.staged"), 2, "{events:?}");
     assert_eq!(count("key.activated"), 1, "{events:?}");
     assert_eq!(count("key.retired"), 2);
@@ -175,7 +175,7 @@ async fn rotation_overlaps_old_and_new_keys(server: &TestServer) {
     assert!(
         production_entries
             .iter()
-            .all(|e| !e.event.starts_with("key."))
+            .all(|e| !e.entry.event.starts_with("key."))
     );
 }
 // With no node cache, a rotation without delay signs at once (the delay never undercuts the cache).

@@ -1,9 +1,7 @@
 //! One environment's audit log and its chain check.
 
-use axum::Json;
 use axum::Router;
 use axum::extract::{Query, rejection::QueryRejection};
-use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
@@ -11,7 +9,7 @@ use serde_json::json;
 use super::extract::{AdminError, AdminResult, AdminZone, ok};
 use crate::http::AppState;
 use crate::service::Error;
-use crate::service::admin::audit::{AuditFilter, zone_label};
+use crate::service::admin::audit::{AuditFilter, ZoneLabel};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -40,20 +38,14 @@ pub async fn list_audit(
         event: params.event,
         limit: params.limit,
     };
-    let environment = zone.environment;
     let entries = zone
         .airlock
         .audit_trail()
-        .list(&environment, filter)
+        .list(&zone.environment, filter)
         .await?;
-    Ok(Json(json!({
-        "project": environment.project,
-        "environment": environment.name,
-        "kind": environment.kind,
-        "label": zone_label(environment.kind),
-        "entries": entries,
-    }))
-    .into_response())
+    let mut body = json!(ZoneLabel::of(&zone.environment));
+    body["entries"] = json!(entries);
+    ok(body)
 }
 
 /// `GET …/audit/verify`

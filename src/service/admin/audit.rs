@@ -4,12 +4,32 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::audit::chain::{self, ChainBreak};
-use crate::model::audit::AuditEntry;
+use crate::model::audit::{AuditDraft, AuditEntry};
 use crate::model::{EnvKind, Environment};
 use crate::service::Error;
 use crate::store::{AuditQuery, Db, EnvStore};
 
-/// `SANDBOX` for `test` environments, `LIVE` otherwise: every output of an entry carries it.
+/// An environment's names and kind, as every admin view labels them: `SANDBOX` for `test`
+/// environments, `LIVE` otherwise, so a sandbox entry is never mistaken for a live one.
+#[derive(Debug, Clone, Serialize)]
+pub struct ZoneLabel {
+    pub project: String,
+    pub environment: String,
+    pub kind: EnvKind,
+    pub label: &'static str,
+}
+
+impl ZoneLabel {
+    pub fn of(environment: &Environment) -> Self {
+        ZoneLabel {
+            project: environment.project.clone(),
+            environment: environment.name.clone(),
+            kind: environment.kind,
+            label: zone_label(environment.kind),
+        }
+    }
+}
+
 pub fn zone_label(kind: EnvKind) -> &'static str {
     match kind {
         EnvKind::Test => "SANDBOX",
@@ -17,23 +37,14 @@ pub fn zone_label(kind: EnvKind) -> &'static str {
     }
 }
 
-/// An entry as shown to admins: with its environment's names and kind, so a sandbox entry is always
-/// labelled as such.
+/// An entry as shown to admins, labelled with its environment.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditView {
     pub seq: i64,
-    pub at: i64,
-    pub project: String,
-    pub environment: String,
-    pub kind: EnvKind,
-    pub label: &'static str,
-    pub event: String,
-    pub outcome: String,
-    pub actor: Option<String>,
-    pub client_id: Option<String>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
+    #[serde(flatten)]
+    pub zone: ZoneLabel,
+    #[serde(flatten)]
+    pub entry: AuditDraft,
     pub details: Value,
     pub hash: String,
 }
@@ -43,18 +54,8 @@ impl AuditView {
         let details = serde_json::from_str(&entry.draft.details).unwrap_or(Value::Null);
         AuditView {
             seq: entry.seq,
-            at: entry.draft.at,
-            project: environment.project.clone(),
-            environment: environment.name.clone(),
-            kind: environment.kind,
-            label: zone_label(environment.kind),
-            event: entry.draft.event,
-            outcome: entry.draft.outcome,
-            actor: entry.draft.actor,
-            client_id: entry.draft.client_id,
-            ip: entry.draft.ip,
-            user_agent: entry.draft.user_agent,
-            request_id: entry.draft.request_id,
+            zone: ZoneLabel::of(environment),
+            entry: entry.draft,
             details,
             hash: entry.hash,
         }
@@ -64,10 +65,8 @@ impl AuditView {
 /// The result of checking one environment's chain.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainReport {
-    pub project: String,
-    pub environment: String,
-    pub kind: EnvKind,
-    pub label: &'static str,
+    #[serde(flatten)]
+    pub zone: ZoneLabel,
     pub entries: usize,
     pub intact: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -118,10 +117,7 @@ impl AuditTrail<'_> {
             Err(problem) => (false, Some(problem.to_string()), Some(break_seq(problem))),
         };
         Ok(ChainReport {
-            project: environment.project.clone(),
-            environment: environment.name.clone(),
-            kind: environment.kind,
-            label: zone_label(environment.kind),
+            zone: ZoneLabel::of(environment),
             entries: entries.len(),
             intact,
             problem,

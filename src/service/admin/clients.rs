@@ -107,15 +107,6 @@ impl ClientAdmin<'_> {
             .ok_or(Error::NotFound)
     }
 
-    /// The client named `name` (the first registered, if several share it).
-    pub async fn find_by_name(
-        &self,
-        environment: &Environment,
-        name: &str,
-    ) -> Result<Option<Client>, Error> {
-        Ok(self.store(environment).find_client_by_name(name).await?)
-    }
-
     pub async fn update(
         &self,
         environment: &Environment,
@@ -180,50 +171,37 @@ impl ClientAdmin<'_> {
 }
 
 /// Applies `changes`, naming the fields that changed.
-fn apply(client: &mut Client, changes: ClientChanges) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    change(&mut client.name, changes.name, "name", &mut changed);
-    change(
-        &mut client.redirect_uris,
-        changes.redirect_uris,
-        "redirect_uris",
-        &mut changed,
-    );
-    let logout_uris = changes.post_logout_redirect_uris;
-    let field = "post_logout_redirect_uris";
-    change(
-        &mut client.post_logout_redirect_uris,
-        logout_uris,
-        field,
-        &mut changed,
-    );
-    change(
-        &mut client.first_party,
-        changes.first_party,
-        "first_party",
-        &mut changed,
-    );
+fn apply(c: &mut Client, changes: ClientChanges) -> Vec<&'static str> {
+    let mut changed = Changed::default();
+    let (uris, logout_uris) = (changes.redirect_uris, changes.post_logout_redirect_uris);
     let alg = changes.id_token_signed_response_alg;
-    let field = "id_token_signed_response_alg";
-    change(
-        &mut client.id_token_signed_response_alg,
-        alg,
-        field,
-        &mut changed,
+    changed.set(&mut c.name, changes.name, "name");
+    changed.set(&mut c.redirect_uris, uris, "redirect_uris");
+    changed.set(
+        &mut c.post_logout_redirect_uris,
+        logout_uris,
+        "post_logout_redirect_uris",
     );
-    changed
+    changed.set(&mut c.first_party, changes.first_party, "first_party");
+    changed.set(
+        &mut c.id_token_signed_response_alg,
+        alg,
+        "id_token_signed_response_alg",
+    );
+    changed.0
 }
 
-/// Sets `field` to `value` if there is one, and notes its `name` in `changed`.
-pub(super) fn change<T>(
-    field: &mut T,
-    value: Option<T>,
-    name: &'static str,
-    changed: &mut Vec<&'static str>,
-) {
-    if let Some(value) = value {
-        *field = value;
-        changed.push(name);
+/// The names of the fields an update changed, for the audit log.
+#[derive(Default)]
+pub(super) struct Changed(pub Vec<&'static str>);
+
+impl Changed {
+    /// Sets `field` to `value` if there is one, and notes its `name`.
+    pub fn set<T>(&mut self, field: &mut T, value: Option<T>, name: &'static str) {
+        if let Some(value) = value {
+            *field = value;
+            self.0.push(name);
+        }
     }
 }
 

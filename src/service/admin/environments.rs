@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::audit::ZoneLabel;
 use crate::audit::AuditEvent;
 use crate::crypto::secrets;
 use crate::model::{self, EnvKind, EnvPolicy, Environment, EnvironmentId, RateLimits, SigningAlg};
@@ -15,9 +16,8 @@ use crate::store::Db;
 /// An environment as admins see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvironmentView {
-    pub project: String,
-    pub environment: String,
-    pub kind: EnvKind,
+    #[serde(flatten)]
+    pub zone: ZoneLabel,
     pub issuer: String,
     pub discovery_url: String,
     pub policy: EnvPolicy,
@@ -45,9 +45,7 @@ impl EnvironmentAdmin<'_> {
     pub fn view(&self, environment: &Environment) -> EnvironmentView {
         let issuer = self.zones.path_issuer(environment);
         EnvironmentView {
-            project: environment.project.clone(),
-            environment: environment.name.clone(),
-            kind: environment.kind,
+            zone: ZoneLabel::of(environment),
             discovery_url: issuer.endpoint(Endpoint::Discovery.path()),
             issuer: issuer.as_str().to_string(),
             policy: environment.policy,

@@ -1,6 +1,6 @@
 //! End users of one environment, as admins manage them.
 
-use super::clients::change;
+use super::clients::Changed;
 use crate::audit::AuditEvent;
 use crate::crypto::{password, secrets};
 use crate::model::{Environment, Secret, User, UserId};
@@ -73,17 +73,6 @@ impl UserAdmin<'_> {
             .ok_or(Error::NotFound)
     }
 
-    pub async fn find_by_email(
-        &self,
-        environment: &Environment,
-        email: &str,
-    ) -> Result<Option<User>, Error> {
-        Ok(self
-            .store(environment)
-            .find_user_by_email(&email.trim().to_ascii_lowercase())
-            .await?)
-    }
-
     pub async fn update(
         &self,
         environment: &Environment,
@@ -93,25 +82,18 @@ impl UserAdmin<'_> {
         now: i64,
     ) -> Result<User, Error> {
         let mut user = self.find(environment, user_id).await?;
-        let mut changed = Vec::new();
+        let mut changed = Changed::default();
         if let Some(email) = changes.email {
             // A new address is unverified until proven otherwise.
             user.email_verified = false;
-            change(
-                &mut user.email,
-                Some(checked_email(&email)?),
-                "email",
-                &mut changed,
-            );
+            changed.set(&mut user.email, Some(checked_email(&email)?), "email");
         }
         let name = changes.name.map(|name| clean_name(Some(name)));
-        change(&mut user.name, name, "name", &mut changed);
-        let verified = changes.email_verified;
-        change(
+        changed.set(&mut user.name, name, "name");
+        changed.set(
             &mut user.email_verified,
-            verified,
+            changes.email_verified,
             "email_verified",
-            &mut changed,
         );
         user.updated_at = now;
         if !self.store(environment).update_user(&user).await? {
@@ -119,7 +101,7 @@ impl UserAdmin<'_> {
         }
         let event = AuditEvent::UserUpdated {
             sub: user.user_id.to_string(),
-            changed,
+            changed: changed.0,
         };
         self.audit
             .record_by(environment, caller, event, now)
