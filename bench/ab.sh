@@ -36,53 +36,27 @@ command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; e
 
 export AIRLOCK_DATABASE_URL="sqlite://$PWD/$OUT/airlock.db" AIRLOCK_KEK_FILE="$OUT/kek"
 export AIRLOCK_PUBLIC_URL="http://127.0.0.1:$PORT" AIRLOCK_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn
-cli=("$B" --json)
-"${cli[@]}" project create bench >/dev/null
-"${cli[@]}" env create bench/zone --kind test >/dev/null
-es=$("${cli[@]}" client create bench/zone --name es --id-token-signed-response-alg ES256)
-rs=$("${cli[@]}" client create bench/zone --name rs --id-token-signed-response-alg RS256)
-web=$("${cli[@]}" client create bench/zone --name web --first-party --redirect-uri http://127.0.0.1/cb)
-"${cli[@]}" user create bench/zone --email user@bench.example --password "bench password 1" >/dev/null
-field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-basic() { printf '%s:%s' "$(field "$1" client_id)" "$(field "$1" client_secret)" | base64 -w0; }
-
-SERVER_PID=""
-stop_server() {
-    if [[ -n "$SERVER_PID" ]]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-    fi
-}
+source bench/lib.sh
+seed_zone "$B"
 trap stop_server EXIT
 start_server() { # BINARY [WRAPPER…]
     local binary=$1
     shift
     taskset -c 0 "$@" "$binary" serve >>"$OUT/serve.log" 2>&1 &
     SERVER_PID=$!
-    for _ in $(seq 1 600); do
-        curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && return 0
-        sleep 0.05
-    done
-    echo "server did not come up" >&2
-    exit 1
+    wait_ready "http://127.0.0.1:$PORT/healthz"
 }
 
 issuer="http://127.0.0.1:$PORT/bench/zone"
 start_server "$B"
-user_token=$(python3 bench/drive.py login "http://127.0.0.1:$PORT" /bench/zone "$(field "$web" client_id)" \
-    "$(field "$web" client_secret)" http://127.0.0.1/cb user@bench.example "bench password 1" |
+user_token=$(python3 bench/drive.py login "http://127.0.0.1:$PORT" /bench/zone "$(field "$WEB" client_id)" \
+    "$(field "$WEB" client_secret)" http://127.0.0.1/cb user@bench.example "bench password 1" |
     python3 -c "import json,sys; print(json.load(sys.stdin)['access_token'])")
 stop_server
-lua() { # FILE PATH AUTHORIZATION BODY
-    printf 'wrk.method = "POST"\nwrk.path = "%s"\nwrk.body = "%s"\n' "$2" "$4" >"$1"
-    printf 'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n' >>"$1"
-    printf 'wrk.headers["Authorization"] = "%s"\n' "$3" >>"$1"
-}
-lua "$OUT/es.lua" /bench/zone/token "Basic $(basic "$es")" "grant_type=client_credentials"
-lua "$OUT/rs.lua" /bench/zone/token "Basic $(basic "$rs")" "grant_type=client_credentials"
-lua "$OUT/introspect.lua" /bench/zone/introspect "Basic $(basic "$es")" "token=$user_token"
-printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$user_token" >"$OUT/userinfo.lua"
+post_lua "$OUT/es.lua" /bench/zone/token "Basic $(basic "$ES")" "grant_type=client_credentials"
+post_lua "$OUT/rs.lua" /bench/zone/token "Basic $(basic "$RS")" "grant_type=client_credentials"
+post_lua "$OUT/introspect.lua" /bench/zone/introspect "Basic $(basic "$ES")" "token=$user_token"
+bearer_lua "$OUT/userinfo.lua" "$user_token"
 
 CASES=(
     "floor http://127.0.0.1:$PORT/healthz"

@@ -42,44 +42,13 @@ else
     BIN=target/release/airlock
 fi
 
-SERVER_PID=""
-stop_server() {
-    if [[ -n "$SERVER_PID" ]]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-    fi
-}
+source bench/lib.sh
 trap stop_server EXIT
-
-wait_ready() { # URL
-    for _ in $(seq 1 200); do
-        curl -sf -o /dev/null "$1" && return 0
-        sleep 0.05
-    done
-    echo "server did not come up: $1" >&2
-    return 1
-}
 
 rss_mb() { # PID FIELD
     awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
 
-post_lua() { # FILE PATH AUTHORIZATION BODY
-    cat >"$1" <<LUA
-wrk.method = "POST"
-wrk.path = "$2"
-wrk.body = "$4"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = "$3"
-LUA
-}
-
-bearer_lua() { # FILE TOKEN
-    cat >"$1" <<LUA
-wrk.headers["Authorization"] = "Bearer $2"
-LUA
-}
 
 # Runs wrk against the pinned server and records one result line.
 measure() { # CASE SERVER URL [LUA]
@@ -112,27 +81,18 @@ bench_airlock() { # BACKEND DATABASE_URL
     mkdir -p "$dir"
     export AIRLOCK_DATABASE_URL=$database_url AIRLOCK_KEK_FILE="$dir/kek"
     export AIRLOCK_PUBLIC_URL="http://127.0.0.1:$port" AIRLOCK_LISTEN="127.0.0.1:$port" RUST_LOG=warn
-    local cli=("$BIN" --json)
-    "${cli[@]}" project create bench >/dev/null
-    "${cli[@]}" env create bench/zone --kind test >/dev/null
-    local es rs web
-    es=$("${cli[@]}" client create bench/zone --name es --id-token-signed-response-alg ES256)
-    rs=$("${cli[@]}" client create bench/zone --name rs --id-token-signed-response-alg RS256)
-    web=$("${cli[@]}" client create bench/zone --name web --first-party --redirect-uri http://127.0.0.1/cb)
-    "${cli[@]}" user create bench/zone --email user@bench.example --password "bench password 1" >/dev/null
-    field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-    basic() { printf '%s:%s' "$(field "$1" client_id)" "$(field "$1" client_secret)" | base64 -w0; }
+    seed_zone "$BIN"
     taskset -c "$SERVER_CPU" "$BIN" serve >"$dir/serve.log" 2>&1 &
     SERVER_PID=$!
     local issuer="http://127.0.0.1:$port/bench/zone"
     wait_ready "$issuer/jwks"
-    local login_args=("http://127.0.0.1:$port" /bench/zone "$(field "$web" client_id)" "$(field "$web" client_secret)"
+    local login_args=("http://127.0.0.1:$port" /bench/zone "$(field "$WEB" client_id)" "$(field "$WEB" client_secret)"
         http://127.0.0.1/cb user@bench.example "bench password 1")
     local user_token
     user_token=$(python3 bench/drive.py login "${login_args[@]}" | python3 -c "import json,sys; print(json.load(sys.stdin)['access_token'])")
-    post_lua "$OUT/es.lua" /bench/zone/token "Basic $(basic "$es")" "grant_type=client_credentials"
-    post_lua "$OUT/rs.lua" /bench/zone/token "Basic $(basic "$rs")" "grant_type=client_credentials"
-    post_lua "$OUT/introspect.lua" /bench/zone/introspect "Basic $(basic "$es")" "token=$user_token"
+    post_lua "$OUT/es.lua" /bench/zone/token "Basic $(basic "$ES")" "grant_type=client_credentials"
+    post_lua "$OUT/rs.lua" /bench/zone/token "Basic $(basic "$RS")" "grant_type=client_credentials"
+    post_lua "$OUT/introspect.lua" /bench/zone/introspect "Basic $(basic "$ES")" "token=$user_token"
     bearer_lua "$OUT/userinfo.lua" "$user_token"
     local server="airlock-$backend"
     measure floor "$server" "http://127.0.0.1:$port/healthz"
