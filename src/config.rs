@@ -82,6 +82,7 @@ pub struct Config {
         long,
         env = "AIRLOCK_TRUSTED_PROXIES",
         value_delimiter = ',',
+        value_parser = parse_network,
         global = true
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -103,6 +104,15 @@ pub struct Config {
         global = true
     )]
     pub key_publish_delay: i64,
+}
+
+/// An IP address (a network of one) or a CIDR range.
+fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{value} is neither an IP address nor a CIDR range"))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,5 +158,25 @@ impl Config {
         }
         self.public_url = self.public_url.trim_end_matches('/').to_string();
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_network;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        assert_eq!(
+            parse_network("127.0.0.1").unwrap().to_string(),
+            "127.0.0.1/32"
+        );
+        assert_eq!(parse_network(" ::1 ").unwrap().to_string(), "::1/128");
+        assert_eq!(
+            parse_network("10.0.0.0/8").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert!(parse_network("proxy.internal").is_err());
+        assert!(parse_network("10.0.0.0/33").is_err());
     }
 }

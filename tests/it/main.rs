@@ -9,6 +9,7 @@ mod client_credentials;
 mod code_flow;
 mod domains;
 mod forged_tokens;
+mod hardening;
 mod isolation;
 mod keys;
 mod lifecycle;

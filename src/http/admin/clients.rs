@@ -6,7 +6,9 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::extract::{AdminJson, AdminResult, AdminZone, created, listed, no_content, ok};
+use super::extract::{
+    AdminJson, AdminResult, AdminZone, created, listed, no_content, ok, uncached,
+};
 use super::parse_alg;
 use crate::http::AppState;
 use crate::model::{Client, ClientId, Secret, SigningAlg};
@@ -108,7 +110,10 @@ pub async fn create_client(zone: AdminZone, AdminJson(body): AdminJson<ClientBod
         .clients()
         .create(&zone.environment, request, &zone.caller, zone.now)
         .await?;
-    created(ClientResponse::new(issued.client, issued.client_secret))
+    uncached(created(ClientResponse::new(
+        issued.client,
+        issued.client_secret,
+    )))
 }
 
 /// `GET …/clients`
@@ -177,5 +182,7 @@ pub async fn rotate_secret(zone: AdminZone, Path(path): Path<ClientPath>) -> Adm
         .clients()
         .rotate_secret(&zone.environment, &client_id, &zone.caller, zone.now)
         .await?;
-    ok(json!({ "client_id": client_id, "client_secret": secret }))
+    uncached(ok(
+        json!({ "client_id": client_id, "client_secret": secret }),
+    ))
 }

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::http::AppState;
 use crate::http::error::HttpError;
+use crate::http::headers::no_store;
 use crate::http::request_meta::RequestOrigin;
 use crate::model::Environment;
 use crate::service::{Airlock, Caller, Error};
@@ -145,6 +146,13 @@ fn invalid_json(rejection: JsonRejection) -> AdminError {
 /// `201 Created` with a JSON body.
 pub fn created(value: impl serde::Serialize) -> AdminResult {
     Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+/// An answer that carries a secret shown once: never stored by a cache on the way.
+pub fn uncached(answer: AdminResult) -> AdminResult {
+    let mut response = answer?;
+    no_store(&mut response);
+    Ok(response)
 }
 
 /// `200 OK` with a JSON body.

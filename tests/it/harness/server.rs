@@ -240,8 +240,14 @@ impl TestServer {
 
     /// Runs the `airlock` binary against this server's database; exit success, stdout and stderr.
     pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        self.cli_with(&[], args)
+    }
+
+    /// Like `cli`, with more `AIRLOCK_*` settings in its environment.
+    pub fn cli_with(&self, settings: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_airlock"))
             .args(args)
+            .envs(settings.iter().copied())
             .env("AIRLOCK_DATABASE_URL", &self.database_url)
             .env("AIRLOCK_KEK_FILE", &self.kek_file)
             .env("AIRLOCK_PUBLIC_URL", &self.base)
