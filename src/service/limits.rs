@@ -19,6 +19,8 @@ pub enum Limited {
     TokenRequests,
     /// Failed sign-ins from one IP address.
     SigninFailures,
+    /// Token endpoint requests from one IP address whose client failed to authenticate.
+    TokenAuthFailures,
 }
 
 /// One bucket and its size: an environment's budget for one kind of request from one subject

@@ -1,6 +1,8 @@
 //! The token endpoint: authenticate the client, decide through `oidc::grants`, persist atomically,
 //! then mint.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::audit_log::AuditLog;
@@ -67,15 +69,7 @@ impl TokenEndpoint<'_> {
         presented: PresentedClient,
         request: TokenRequest,
     ) -> Result<TokenResponse, Error> {
-        let zone = call.zone;
-        let budget = Budget {
-            env_id: zone.id.as_str(),
-            what: Limited::TokenRequests,
-            subject: &presented.client_id,
-            per_minute: zone.limits.token_requests_per_minute,
-        };
-        self.limiter.take(budget).map_err(Error::RateLimited)?;
-        let client = self.clients.authenticate(zone, &presented).await?;
+        let client = self.authenticate(call, &presented).await?;
         match request {
             TokenRequest::AuthorizationCode {
                 code,
@@ -97,6 +91,41 @@ impl TokenEndpoint<'_> {
                     .await
             }
         }
+    }
+
+    /// The client, charged one request of its budget. The budget is charged only once the client
+    /// has proven who it is, so naming someone else's client id spends nothing of theirs; failed
+    /// authentications are charged to the caller's address instead, and an address out of budget is
+    /// refused before its credentials are checked.
+    async fn authenticate(
+        &self,
+        call: &Call<'_>,
+        presented: &PresentedClient,
+    ) -> Result<Arc<Client>, Error> {
+        let zone = call.zone;
+        let per_minute = zone.limits.token_requests_per_minute;
+        let address = Budget {
+            env_id: zone.id.as_str(),
+            what: Limited::TokenAuthFailures,
+            subject: call.origin.ip.as_deref().unwrap_or_default(),
+            per_minute,
+        };
+        self.limiter.check(address).map_err(Error::RateLimited)?;
+        let client = match self.clients.authenticate(zone, presented).await {
+            Ok(client) => client,
+            Err(refused) => {
+                let _ = self.limiter.take(address);
+                return Err(refused);
+            }
+        };
+        let own = Budget {
+            env_id: zone.id.as_str(),
+            what: Limited::TokenRequests,
+            subject: client.client_id.as_str(),
+            per_minute,
+        };
+        self.limiter.take(own).map_err(Error::RateLimited)?;
+        Ok(client)
     }
 
     fn store<'s>(&'s self, call: &'s Call<'_>) -> EnvStore<'s> {

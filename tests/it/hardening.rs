@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::backend_test;
 use crate::harness::server::http;
-use crate::harness::{Backend, TestServer};
+use crate::harness::{Backend, Options, TestServer};
 
 /// Item 14: answers that carry a secret shown once are never cached.
 async fn admin_answers_with_secrets_are_not_cached(server: &TestServer) {
@@ -67,3 +67,55 @@ async fn sqlite_files_are_readable_by_their_owner_only() {
     }
     server.finish().await;
 }
+
+fn through_a_proxy() -> Options {
+    Options {
+        trusted_proxies: vec!["127.0.0.1/32".parse().expect("cidr")],
+        ..Options::default()
+    }
+}
+
+/// Item 4: requests naming someone else's client id with a wrong secret spend nothing of that
+/// client's token budget; they are charged to the address they come from, which runs out instead.
+async fn a_client_budget_is_charged_only_after_authentication(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let token = server.admin_token(&zone.environment).await;
+    let limits = http()
+        .put(format!(
+            "{}/admin/v1/projects/acme/environments/sandbox/limits",
+            server.base
+        ))
+        .bearer_auth(token)
+        .json(&json!({"token_requests_per_minute": 10}))
+        .send()
+        .await
+        .expect("limits");
+    assert_eq!(limits.status().as_u16(), 200);
+    let request = |secret: &str, from: Option<&str>| {
+        let mut builder = http()
+            .post(format!("{}/token", zone.issuer))
+            .basic_auth(&zone.client_id, Some(secret))
+            .form(&[("grant_type", "client_credentials")]);
+        if let Some(address) = from {
+            builder = builder.header("x-forwarded-for", address);
+        }
+        builder.send()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let answer = request("acs_test_wrong", Some("198.51.100.7")).await;
+        statuses.push(answer.expect("send").status().as_u16());
+    }
+    assert_eq!(statuses[..10], [401; 10]);
+    assert_eq!(statuses[10..], [429; 2], "the attacker's address runs out");
+    let victim = request(&zone.client_secret, None).await.expect("send");
+    assert_eq!(
+        victim.status().as_u16(),
+        200,
+        "the real client keeps its budget"
+    );
+}
+backend_test!(
+    a_client_budget_is_charged_only_after_authentication,
+    super::through_a_proxy()
+);
