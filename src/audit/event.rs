@@ -128,6 +128,8 @@ pub enum AuditEvent {
     },
     UserPasswordChanged {
         sub: String,
+        /// Grants revoked with the change (0 when the admin kept them).
+        revoked_grants: u64,
     },
     UserDeleted {
         sub: String,

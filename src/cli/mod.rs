@@ -113,7 +113,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         json: cli.json,
     };
     match cli.command {
-        Command::Serve => serve(&context).await,
+        Command::Serve => serve(&context, Vec::new()).await,
         Command::Migrate => {
             context.airlock.migrate().await?;
             output::print(context.json, &json!({ "migrated": true }), || {
@@ -122,11 +122,11 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Quickstart { no_serve } => {
-            quickstart::run(&context).await?;
+            let demo_issuers = quickstart::run(&context).await?;
             if no_serve {
                 Ok(())
             } else {
-                serve(&context).await
+                serve(&context, demo_issuers).await
             }
         }
         Command::Project(command) => project::run(command, &context).await,
@@ -140,7 +140,8 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(context: &Context) -> anyhow::Result<()> {
+/// Serves until stopped; `demo_issuers` are those `quickstart` seeded (none under `serve`).
+async fn serve(context: &Context, demo_issuers: Vec<String>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&context.config.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(listen = %address, public_url = %context.config.public_url, "airlock serving");
@@ -150,6 +151,7 @@ async fn serve(context: &Context) -> anyhow::Result<()> {
     let state = crate::http::AppState {
         airlock: context.airlock.clone(),
         config: context.config.clone(),
+        demo_issuers: demo_issuers.into(),
     };
     crate::http::serve(state, listener).await?;
     Ok(())

@@ -5,10 +5,11 @@ use super::output::print;
 use crate::model::EnvKind;
 use crate::service::quickstart::{self, DemoEnvironment};
 
-pub async fn run(context: &Context) -> anyhow::Result<()> {
+/// Seeds and prints; returns the issuers of the demo environments.
+pub async fn run(context: &Context) -> anyhow::Result<Vec<String>> {
     let report = quickstart::seed(&context.airlock, context.now).await?;
     print(context.json, &report, || text(&report));
-    Ok(())
+    Ok(report.into_iter().map(|zone| zone.issuer).collect())
 }
 
 fn text(report: &[DemoEnvironment]) -> String {

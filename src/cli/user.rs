@@ -27,12 +27,15 @@ pub enum UserCommand {
         #[arg(long)]
         email_verified: Option<bool>,
     },
-    /// Set a new password (ends the user's sessions).
+    /// Set a new password (ends the user's sessions and revokes their grants and tokens).
     SetPassword {
         slug: String,
         sub: String,
         #[command(flatten)]
         password: PasswordSource,
+        /// Keep the user's grants, with their refresh and access tokens.
+        #[arg(long)]
+        keep_grants: bool,
     },
     /// Delete a user with their sessions and grants.
     Delete { slug: String, sub: String },
@@ -138,15 +141,26 @@ pub async fn run(command: UserCommand, context: &Context) -> anyhow::Result<()> 
                 .await?;
             print(json, &user, || format!("user {user_id} updated"));
         }
-        UserCommand::SetPassword { sub, password, .. } => {
+        UserCommand::SetPassword {
+            sub,
+            password,
+            keep_grants,
+            ..
+        } => {
             let user_id = UserId::from(sub);
             let password = password.read()?;
-            users
-                .set_password(environment, &user_id, password, operator, now)
+            let revoked_grants = users
+                .set_password(environment, &user_id, password, keep_grants, operator, now)
                 .await?;
-            let value = json!({ "sub": user_id, "password_changed": true });
+            let value = json!({
+                "sub": user_id,
+                "password_changed": true,
+                "revoked_grants": revoked_grants,
+            });
             print(json, &value, || {
-                format!("password of {user_id} changed; their sessions ended")
+                format!(
+                    "password of {user_id} changed; their sessions ended, {revoked_grants} grant(s) revoked"
+                )
             });
         }
         UserCommand::Delete { sub, .. } => {

@@ -42,6 +42,9 @@ pub use current_env::CurrentEnvironment;
 pub struct AppState {
     pub airlock: Arc<Airlock>,
     pub config: Arc<Config>,
+    /// The issuers `airlock quickstart` seeded: its demo callback page is served only when there
+    /// are some, and names only these as places to redeem a code.
+    pub demo_issuers: Arc<[String]>,
 }
 
 /// Handlers call use cases straight on the state.
@@ -58,13 +61,14 @@ const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let public_only = Router::new()
-        .route(
+    let mut public_only = Router::new().nest("/admin/v1", admin::routes());
+    if !state.demo_issuers.is_empty() {
+        public_only = public_only.route(
             crate::service::quickstart::CALLBACK_PATH,
             get(pages::quickstart_callback),
-        )
-        .nest("/admin/v1", admin::routes())
-        .layer(middleware::from_fn(host::public_host_only));
+        );
+    }
+    let public_only = public_only.layer(middleware::from_fn(host::public_host_only));
     Router::new()
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))

@@ -142,10 +142,10 @@ pub async fn quickstart_callback(
             ErrorPage::plain("malformed callback"),
         );
     };
-    // Only this installation's issuers are echoed as places to send a code to.
+    // Only the demo's own issuers are echoed as places to send a code to.
     let issuer = query
         .iss
-        .filter(|iss| iss.starts_with(&state.config.public_url))
+        .filter(|iss| state.demo_issuers.contains(iss))
         .unwrap_or_default();
     let redirect_uri = format!(
         "{}{}",

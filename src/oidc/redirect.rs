@@ -13,7 +13,9 @@ pub enum RedirectUriRejection {
     NotAbsolute,
     #[error("a redirect URI must not carry a fragment")]
     Fragment,
-    #[error("this scheme cannot be a redirect URI")]
+    #[error(
+        "a redirect URI is https (http too in test environments), or a native app's private-use scheme in reverse-domain form (com.example.app:/cb)"
+    )]
     ForbiddenScheme,
     #[error("live environments only accept https redirect URIs")]
     InsecureForLive,
@@ -22,27 +24,31 @@ pub enum RedirectUriRejection {
 }
 
 /// Checks a redirect URI before it is registered in an environment of `kind`.
+///
+/// Web clients are sent back over https (and, in test environments only, plain http). Native apps
+/// may use a private-use scheme, which RFC 8252 §7.1 requires to be a reverse domain name the app
+/// owns: a scheme without a dot (`ws`, `ftp`, `javascript`, `myapp`) is refused.
 pub fn check_registrable(uri: &str, kind: EnvKind) -> Result<(), RedirectUriRejection> {
     let parsed = Url::parse(uri).map_err(|_| RedirectUriRejection::NotAbsolute)?;
     if parsed.fragment().is_some() || uri.contains('#') {
         return Err(RedirectUriRejection::Fragment);
     }
-    let scheme = parsed.scheme();
-    if matches!(scheme, "javascript" | "data" | "file" | "vbscript" | "blob") {
-        return Err(RedirectUriRejection::ForbiddenScheme);
-    }
-    if matches!(scheme, "http" | "https") && parsed.host().is_none() {
-        return Err(RedirectUriRejection::NotAbsolute);
-    }
-    if kind == EnvKind::Live {
-        if scheme == "http" {
-            return Err(RedirectUriRejection::InsecureForLive);
+    match parsed.scheme() {
+        "https" | "http" if parsed.host().is_none() => Err(RedirectUriRejection::NotAbsolute),
+        "http" if kind == EnvKind::Live => Err(RedirectUriRejection::InsecureForLive),
+        "https" | "http" if kind == EnvKind::Live && is_loopback(&parsed) => {
+            Err(RedirectUriRejection::LoopbackForLive)
         }
-        if is_loopback(&parsed) {
-            return Err(RedirectUriRejection::LoopbackForLive);
-        }
+        "https" | "http" => Ok(()),
+        private if is_reverse_domain(private) => Ok(()),
+        _ => Err(RedirectUriRejection::ForbiddenScheme),
     }
-    Ok(())
+}
+
+/// `com.example.app`: at least two non-empty labels.
+fn is_reverse_domain(scheme: &str) -> bool {
+    let labels: Vec<&str> = scheme.split('.').collect();
+    labels.len() >= 2 && labels.iter().all(|label| !label.is_empty())
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -52,7 +58,14 @@ fn is_loopback(url: &Url) -> bool {
             name == "localhost" || name.ends_with(".localhost")
         }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        // `[::ffff:127.0.0.1]` is the IPv4 loopback too.
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_unspecified())
+        }
         None => false,
     }
 }
@@ -200,6 +213,43 @@ mod tests {
             check_registrable("javascript:alert(1)", EnvKind::Test),
             Err(ForbiddenScheme)
         );
+    }
+
+    #[test]
+    fn mapped_loopback_is_loopback() {
+        for uri in [
+            "https://[::ffff:127.0.0.1]/cb",
+            "https://[::ffff:7f00:1]/cb",
+        ] {
+            assert_eq!(
+                check_registrable(uri, EnvKind::Live),
+                Err(RedirectUriRejection::LoopbackForLive),
+                "{uri}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_web_and_reverse_domain_schemes() {
+        use RedirectUriRejection::*;
+        for uri in [
+            "ws://app.example/cb",
+            "wss://app.example/cb",
+            "ftp://app.example/cb",
+        ] {
+            assert_eq!(check_registrable(uri, EnvKind::Live), Err(ForbiddenScheme));
+            assert_eq!(check_registrable(uri, EnvKind::Test), Err(ForbiddenScheme));
+        }
+        assert_eq!(
+            check_registrable("myapp:/cb", EnvKind::Live),
+            Err(ForbiddenScheme)
+        );
+        assert_eq!(
+            check_registrable("com.:/cb", EnvKind::Live),
+            Err(ForbiddenScheme)
+        );
+        assert!(check_registrable("com.example.app:/oauth2redirect", EnvKind::Live).is_ok());
+        assert!(check_registrable("com.example.app:/oauth2redirect", EnvKind::Test).is_ok());
     }
 
     #[test]

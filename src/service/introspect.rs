@@ -1,5 +1,7 @@
 //! Token introspection (RFC 7662) for confidential clients. A token of another zone is looked up
-//! only in this one, so it is simply unknown here; a `token_type_hint` changes nothing.
+//! only in this one, so it is simply unknown here; a `token_type_hint` changes nothing. A client
+//! learns only about its own tokens: another client's is as inactive as an unknown one (RFC 7662
+//! §4 lets the server decide who may introspect what).
 
 use serde_json::{Value, json};
 
@@ -30,6 +32,7 @@ impl Protocol<'_> {
         let inactive = json!({ "active": false });
         if looks_like_jwt(token) {
             return Ok(match self.tokens.access_token(zone, token, now).await {
+                Ok(claims) if claims.client_id != caller.client_id.as_str() => inactive,
                 Ok(claims) => json!({
                     "active": true,
                     "token_type": "Bearer",
@@ -50,7 +53,11 @@ impl Protocol<'_> {
         let Some(refresh) = store.find_refresh(&secrets::digest(token)).await? else {
             return Ok(inactive);
         };
-        if refresh.rotated || refresh.grant_revoked || refresh.expires_at <= now {
+        if refresh.rotated
+            || refresh.grant_revoked
+            || refresh.expires_at <= now
+            || refresh.client_id != caller.client_id
+        {
             return Ok(inactive);
         }
         Ok(json!({

@@ -94,11 +94,42 @@ impl EnvStore<'_> {
         Ok(self.execute(sql, values).await? == 1)
     }
 
-    /// Ends every session of a user (after a password change, for instance).
-    pub async fn delete_user_sessions(&self, user_id: &UserId) -> Result<(), StoreError> {
-        let sql = "DELETE FROM sessions WHERE env_id = $1 AND user_id = $2";
-        self.execute(sql, (user_id.as_str(),)).await?;
-        Ok(())
+    /// Stores a user's new password hash and, in the same transaction, ends their sessions and,
+    /// unless `keep_grants`, revokes their grants (so their refresh and access tokens die) and drops
+    /// their unredeemed codes. False if there is no such user; the number of grants revoked otherwise.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        keep_grants: bool,
+    ) -> Result<Option<u64>, StoreError> {
+        let id = user.user_id.as_str();
+        let mut tx = self.db.begin_write().await?;
+        let update = "UPDATE users SET password_hash = $3, updated_at = $4 \
+             WHERE env_id = $1 AND user_id = $2";
+        let values = (id, user.password_hash.expose(), user.updated_at);
+        if self
+            .query(update, values)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            != 1
+        {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let sessions = "DELETE FROM sessions WHERE env_id = $1 AND user_id = $2";
+        self.query(sessions, (id,)).execute(&mut *tx).await?;
+        let mut revoked = 0;
+        if !keep_grants {
+            let codes = "DELETE FROM authorization_codes WHERE env_id = $1 AND user_id = $2";
+            self.query(codes, (id,)).execute(&mut *tx).await?;
+            let grants = "UPDATE grants SET revoked_at = $3 \
+                 WHERE env_id = $1 AND user_id = $2 AND revoked_at IS NULL";
+            let done = self.query(grants, (id, user.updated_at));
+            revoked = done.execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(Some(revoked))
     }
 
     /// Deletes a user with their sessions, consents, codes and grants, in one transaction.

@@ -238,7 +238,7 @@ async fn discovery_advertises_the_lifecycle_endpoints(server: &TestServer) {
 }
 backend_test!(discovery_advertises_the_lifecycle_endpoints);
 
-async fn a_deleted_clients_own_tokens_stop_introspecting_as_active(server: &TestServer) {
+async fn a_deleted_clients_tokens_are_introspected_by_nobody(server: &TestServer) {
     let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
     let machine = server
         .airlock
@@ -268,7 +268,17 @@ async fn a_deleted_clients_own_tokens_stop_introspecting_as_active(server: &Test
     .await;
     assert_eq!(status, 200, "{issued}");
     let token = issued["access_token"].as_str().expect("access_token");
-    assert_eq!(introspect(&zone, token).await.1["active"], true);
+    let introspect_url = format!("{}/introspect", zone.issuer);
+    let form = [("token", token)];
+    let as_machine = || {
+        client_post(
+            &introspect_url,
+            machine.client.client_id.as_str(),
+            secret.expose(),
+            &form,
+        )
+    };
+    assert_eq!(as_machine().await.1["active"], true);
 
     server
         .airlock
@@ -281,9 +291,11 @@ async fn a_deleted_clients_own_tokens_stop_introspecting_as_active(server: &Test
         )
         .await
         .expect("delete");
+    // The only client that may introspect the token is gone with it; nobody learns anything.
+    assert_eq!(as_machine().await.0, 401);
     assert_eq!(
         introspect(&zone, token).await,
         (200, json!({"active": false}))
     );
 }
-backend_test!(a_deleted_clients_own_tokens_stop_introspecting_as_active);
+backend_test!(a_deleted_clients_tokens_are_introspected_by_nobody);

@@ -2,8 +2,6 @@
 //! began, single-use holds across nodes, key rotations propagate within the cache bound, and a
 //! database outage is a 503 that heals by itself.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use airlock::model::EnvKind;
@@ -15,20 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::harness::flow::{client_post, urlencode};
 use crate::harness::server::{Seeded, http};
-use crate::harness::{Backend, Browser, TestServer};
-
-/// A running `airlock serve`, killed when dropped.
-struct Node {
-    base: String,
-    child: Child,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
+use crate::harness::{Backend, Browser, Node, TestServer};
 
 /// A TCP forwarder on an ephemeral port: the load balancer in front of the nodes, and the network
 /// path to PostgreSQL that the test can cut. `cut` drops every connection and refuses new ones, as
@@ -122,56 +107,14 @@ fn database_address(database_url: &str) -> String {
     )
 }
 
-/// Starts `airlock serve` on an ephemeral port, and waits until it is ready; the node says where
-/// it listens on standard error.
 async fn start_node(database_url: &str, server: &TestServer, public_url: &str) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .arg("serve")
-        .env("AIRLOCK_DATABASE_URL", database_url)
-        .env("AIRLOCK_KEK_FILE", &server.kek_file)
-        .env("AIRLOCK_PUBLIC_URL", public_url)
-        .env("AIRLOCK_LISTEN", "127.0.0.1:0")
-        .env("AIRLOCK_CACHE_SECONDS", "1")
-        .env("AIRLOCK_DB_ACQUIRE_TIMEOUT", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn airlock serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let announced = tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stderr).lines();
-        let line = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find(|line| line.starts_with("airlock serving on "))
-            .unwrap_or_default();
-        // Keep draining, so the node never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        line
-    });
-    let line = tokio::time::timeout(Duration::from_secs(30), announced)
-        .await
-        .expect("the node announces its address")
-        .expect("reader");
-    let address = line
-        .trim()
-        .strip_prefix("airlock serving on ")
-        .unwrap_or_else(|| panic!("no address announced: {line:?}"))
-        .to_string();
-    let node = Node {
-        base: format!("http://{address}"),
-        child,
-    };
-    for _ in 0..100 {
-        if let Ok(response) = http().get(format!("{}/readyz", node.base)).send().await
-            && response.status().is_success()
-        {
-            return node;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("node {} did not become ready", node.base);
+    let settings = [
+        ("AIRLOCK_DATABASE_URL", database_url),
+        ("AIRLOCK_PUBLIC_URL", public_url),
+        ("AIRLOCK_CACHE_SECONDS", "1"),
+        ("AIRLOCK_DB_ACQUIRE_TIMEOUT", "1"),
+    ];
+    Node::start(server, "serve", &settings).await
 }
 
 /// The zone as seen through `node` (same issuer for every node).

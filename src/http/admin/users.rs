@@ -46,6 +46,9 @@ pub struct UserPatch {
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     password: String,
+    /// Keep the user's grants (and so their refresh and access tokens); they are revoked otherwise.
+    #[serde(default)]
+    keep_grants: bool,
 }
 
 #[derive(Serialize)]
@@ -147,6 +150,7 @@ pub async fn set_password(
             &zone.environment,
             &user_id,
             password,
+            body.keep_grants,
             &zone.caller,
             zone.now,
         )

@@ -109,28 +109,35 @@ impl UserAdmin<'_> {
         Ok(user)
     }
 
-    /// Sets a new password and ends the user's sessions.
+    /// Sets a new password and ends the user's sessions. Whoever knew the old password may hold
+    /// tokens too, so the user's grants are revoked (their refresh and access tokens die with
+    /// them) unless `keep_grants` says the change is routine. Returns how many grants were revoked.
     pub async fn set_password(
         &self,
         environment: &Environment,
         user_id: &UserId,
         new_password: Secret,
+        keep_grants: bool,
         caller: &Caller,
         now: i64,
-    ) -> Result<(), Error> {
+    ) -> Result<u64, Error> {
         check_password(&new_password)?;
         let mut user = self.find(environment, user_id).await?;
         user.password_hash = Secret::new(password::hash(new_password.expose().to_string()).await);
         user.updated_at = now;
-        let store = self.store(environment);
-        if !store.update_user(&user).await? {
-            return Err(Error::NotFound);
-        }
-        store.delete_user_sessions(user_id).await?;
+        let changed = self.store(environment);
+        let revoked_grants = changed
+            .change_password(&user, keep_grants)
+            .await?
+            .ok_or(Error::NotFound)?;
         let event = AuditEvent::UserPasswordChanged {
             sub: user_id.to_string(),
+            revoked_grants,
         };
-        self.audit.record_by(environment, caller, event, now).await
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        Ok(revoked_grants)
     }
 
     /// Deletes a user with their sessions, consents and grants.

@@ -4,10 +4,12 @@
 pub mod browser;
 pub mod dns;
 pub mod flow;
+pub mod node;
 pub mod rp;
 pub mod server;
 
 pub use browser::{Browser, Step};
+pub use node::Node;
 pub use server::{Backend, Options, TestServer};
 
 /// Runs an async scenario on SQLite and on PostgreSQL (skipped loudly without

@@ -154,6 +154,7 @@ impl TestServer {
         let state = AppState {
             airlock: airlock.clone(),
             config: config.clone(),
+            demo_issuers: Vec::new().into(),
         };
         let tls_addr = if options.tls {
             let tls_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
