@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::event_type::EventType;
-use crate::model::RateLimits;
+use crate::model::{EnvPolicy, RateLimits};
 
 /// Why a sign-in was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -152,6 +152,9 @@ pub enum AuditEvent {
     EnvironmentLimitsChanged {
         limits: RateLimits,
     },
+    EnvironmentPolicyChanged {
+        policy: EnvPolicy,
+    },
     EnvironmentPathIssuerChanged {
         enabled: bool,
     },
@@ -222,6 +225,7 @@ impl AuditEvent {
                 KeyTransition::Removed => EventType::KeyRemoved,
             },
             E::EnvironmentLimitsChanged { .. } => EventType::EnvironmentLimitsChanged,
+            E::EnvironmentPolicyChanged { .. } => EventType::EnvironmentPolicyChanged,
             E::EnvironmentPathIssuerChanged { .. } => EventType::EnvironmentPathIssuerChanged,
             E::AdminTokenCreated { .. } => EventType::AdminTokenCreated,
             E::AdminTokenUsed { .. } => EventType::AdminTokenUsed,

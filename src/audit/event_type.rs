@@ -72,6 +72,7 @@ event_types! {
     KeyRetired => "key.retired", Success;
     KeyRemoved => "key.removed", Success;
     EnvironmentLimitsChanged => "environment.limits_changed", Success;
+    EnvironmentPolicyChanged => "environment.policy_changed", Success;
     EnvironmentPathIssuerChanged => "environment.path_issuer_changed", Success;
     AdminTokenCreated => "admin_token.created", Success;
     AdminTokenUsed => "admin_token.used", Success;

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::Context;
 use super::output::print;
 use crate::model::EnvKind;
-use crate::service::admin::environments::{EnvironmentView, LimitChanges};
+use crate::service::admin::environments::{EnvironmentView, LimitChanges, PolicyChanges};
 use crate::service::admin::split_slug;
 
 #[derive(Debug, Subcommand)]
@@ -25,6 +25,22 @@ pub enum EnvCommand {
         slug: String,
         #[arg(value_parser = ["on", "off"])]
         state: String,
+    },
+    /// Show or change an environment's token and session lifetimes, in seconds.
+    Policy {
+        slug: String,
+        #[arg(long)]
+        access_token_ttl: Option<i64>,
+        #[arg(long)]
+        id_token_ttl: Option<i64>,
+        /// How long one refresh token lives; each rotation starts it again.
+        #[arg(long)]
+        refresh_token_ttl: Option<i64>,
+        /// How long a refresh family lives from sign-in, however often it rotates.
+        #[arg(long)]
+        refresh_family_ttl: Option<i64>,
+        #[arg(long)]
+        session_ttl: Option<i64>,
     },
     /// Show or change an environment's rate limits (0 turns a limit off).
     Limits {
@@ -78,6 +94,37 @@ pub async fn run(command: EnvCommand, context: &Context) -> anyhow::Result<()> {
                 .await?;
             print(json, &json!({ "path_issuer_enabled": enabled }), || {
                 format!("path issuer of {slug}: {state}")
+            });
+        }
+        EnvCommand::Policy {
+            slug,
+            access_token_ttl,
+            id_token_ttl,
+            refresh_token_ttl,
+            refresh_family_ttl,
+            session_ttl,
+        } => {
+            let environment = context.environment(&slug).await?;
+            let changes = PolicyChanges {
+                access_token_ttl,
+                id_token_ttl,
+                refresh_token_ttl,
+                refresh_family_ttl,
+                session_ttl,
+            };
+            let policy = environments
+                .set_policy(&environment, changes, operator, now)
+                .await?;
+            print(json, &policy, || {
+                format!(
+                    "access token: {} s\nID token: {} s\nrefresh token: {} s (family: {} s)\nsession: {} s\nauthorization code: {} s",
+                    policy.access_token_ttl,
+                    policy.id_token_ttl,
+                    policy.refresh_token_ttl,
+                    policy.refresh_family_ttl,
+                    policy.session_ttl,
+                    policy.code_ttl
+                )
             });
         }
         EnvCommand::Limits {

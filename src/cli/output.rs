@@ -4,6 +4,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::model::is_clean_text;
+
 pub fn print(json: bool, value: &impl Serialize, human: impl FnOnce() -> String) {
     if json {
         println!(
@@ -11,8 +13,24 @@ pub fn print(json: bool, value: &impl Serialize, human: impl FnOnce() -> String)
             serde_json::to_string_pretty(value).unwrap_or_default()
         );
     } else {
-        println!("{}", human());
+        println!("{}", escaped(&human(), &['\n']));
     }
+}
+
+/// `text` with every control and bidi-override character written as a visible `\u{…}` escape, but
+/// those in `kept`: a name stored with a terminal escape sequence must not drive the operator's
+/// terminal, nor a newline in one fake a line of a list.
+fn escaped(text: &str, kept: &[char]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let mut one = [0u8; 4];
+        if kept.contains(&c) || is_clean_text(c.encode_utf8(&mut one)) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        }
+    }
+    out
 }
 
 /// Epoch seconds as `YYYY-MM-DDTHH:MM:SSZ`, for people reading the CLI.
@@ -23,8 +41,9 @@ pub fn utc_timestamp(epoch: i64) -> String {
         .unwrap_or_else(|| epoch.to_string())
 }
 
-/// Lines of a list, one per item.
+/// Lines of a list, one per item (a line break inside an item is escaped).
 pub fn lines<T>(items: &[T], line: impl Fn(&T) -> String) -> String {
+    let line = |item| escaped(&line(item), &[]);
     items.iter().map(line).collect::<Vec<_>>().join("\n")
 }
 
@@ -33,7 +52,17 @@ pub const SHOWN_ONCE: &str = "(shown once: store it now)";
 
 #[cfg(test)]
 mod tests {
-    use super::utc_timestamp;
+    use super::{escaped, lines, utc_timestamp};
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(escaped("a\u{1b}[2Jb\n", &['\n']), "a\\u{1b}[2Jb\n");
+        assert_eq!(escaped("x\u{202e}y", &[]), "x\\u{202e}y");
+        assert_eq!(
+            lines(&["one\ntwo", "é"], |s| s.to_string()),
+            "one\\u{a}two\né"
+        );
+    }
 
     #[test]
     fn timestamps_are_utc_calendar_dates() {

@@ -4,16 +4,20 @@
 //! every answer carries. One layer rather than four: each layer costs a boxed service per request.
 
 use axum::extract::{Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 use tracing::field::Empty;
 
 use super::AppState;
+use super::error::HttpError;
 use super::headers::security_headers;
 use super::host;
+use super::pages::{self, ErrorPage};
 use super::request_meta::{self, REQUEST_ID, RequestId};
+use crate::model::is_clean_text;
+use crate::oidc::OAuthError;
 
 pub async fn edge(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let id = request_meta::request_id(request.headers());
@@ -27,6 +31,9 @@ pub async fn edge(State(state): State<AppState>, mut request: Request, next: Nex
         kind = Empty,
     );
     let mut response = async {
+        if !has_clean_target(&request) {
+            return unclean_target(&request);
+        }
         if let Err(refused) = host::address(&state, &mut request).await {
             return refused;
         }
@@ -42,4 +49,31 @@ pub async fn edge(State(state): State<AppState>, mut request: Request, next: Nex
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
     response
+}
+
+/// Whether the path and query, once percent-decoded, are free of control characters: no path
+/// segment or query value may smuggle a NUL (PostgreSQL refuses it in text, as a 500) or a
+/// terminal escape into a lookup, a log line or the audit log. (Bytes that are not UTF-8 are left
+/// to the parsers, which refuse them in their own words.)
+fn has_clean_target(request: &Request) -> bool {
+    let uri = request.uri();
+    let clean =
+        |raw: &str| is_clean_text(&percent_encoding::percent_decode_str(raw).decode_utf8_lossy());
+    clean(uri.path()) && uri.query().is_none_or(clean)
+}
+
+/// 400 for a target with control characters: a page for a browser, an OAuth error otherwise.
+fn unclean_target(request: &Request) -> Response {
+    let for_browser = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if for_browser {
+        let page = ErrorPage::plain("The request is malformed.");
+        pages::error_page(StatusCode::BAD_REQUEST, page)
+    } else {
+        let error = OAuthError::invalid_request("the request target contains control characters");
+        HttpError::json(error).into_response()
+    }
 }

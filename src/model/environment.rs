@@ -40,6 +40,8 @@ pub struct EnvPolicy {
     pub access_token_ttl: i64,
     pub id_token_ttl: i64,
     pub refresh_token_ttl: i64,
+    /// The absolute lifetime of a refresh family: rotation slides `refresh_token_ttl`, not this.
+    pub refresh_family_ttl: i64,
     pub code_ttl: i64,
     pub session_ttl: i64,
 }
@@ -50,6 +52,7 @@ impl Default for EnvPolicy {
             access_token_ttl: 600,
             id_token_ttl: 600,
             refresh_token_ttl: 30 * 24 * 3600,
+            refresh_family_ttl: 90 * 24 * 3600,
             code_ttl: 60,
             session_ttl: 24 * 3600,
         }

@@ -21,6 +21,8 @@ pub struct AuthorizationCode {
     pub auth_time: i64,
     pub expires_at: i64,
     pub consumed: bool,
+    /// The issuer the code was minted under ('' before codes were bound to one).
+    pub issuer: String,
 }
 
 /// One refresh token of a grant's rotation family.
@@ -31,7 +33,12 @@ pub struct RefreshToken {
     pub user_id: UserId,
     pub scope: String,
     pub auth_time: i64,
+    /// This token's own end; never past `family_expires_at`.
     pub expires_at: i64,
     pub rotated: bool,
     pub grant_revoked: bool,
+    /// The grant's: the issuer it was opened under ('' before grants were bound to one), and the
+    /// absolute end of its refresh family, however often it rotates.
+    pub issuer: String,
+    pub family_expires_at: i64,
 }

@@ -19,6 +19,15 @@ pub use secret::Secret;
 pub use signing_key::{KeySchedule, KeyState, Rotation, rotation};
 pub use user::User;
 
+/// Whether `text` is free of control characters (NUL included, which PostgreSQL text cannot
+/// hold; terminal escapes) and of bidirectional overrides and isolates (which make text display
+/// other than it reads). No identifier, name or protocol parameter needs any of them.
+pub fn is_clean_text(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+}
+
 /// Names of projects and environments: lowercase letters, digits and dashes, starting with a letter.
 pub fn is_valid_slug(name: &str) -> bool {
     let mut chars = name.chars();

@@ -6,6 +6,7 @@ use percent_encoding::percent_decode_str;
 
 use super::OAuthError;
 use super::params::ParamBag;
+use crate::model::is_clean_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
@@ -85,11 +86,16 @@ fn decode_basic(credentials: &str) -> Result<(String, String), OAuthError> {
             .map(|s| s.into_owned())
             .map_err(|_| bad())
     };
-    let id = unescape(id)?;
+    let (id, secret) = (unescape(id)?, unescape(secret)?);
     if id.is_empty() {
         return Err(bad());
     }
-    Ok((id, unescape(secret)?))
+    if !is_clean_text(&id) || !is_clean_text(&secret) {
+        return Err(OAuthError::invalid_request(
+            "client credentials must not contain control characters",
+        ));
+    }
+    Ok((id, secret))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ pub enum CodeCheck {
 
 pub fn check_code(
     code: &AuthorizationCode,
-    client_id: &ClientId,
+    (client_id, issuer): (&ClientId, &str),
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
     now: i64,
@@ -23,6 +23,9 @@ pub fn check_code(
     let invalid = || OAuthError::invalid_grant("the authorization code is invalid or expired");
     if code.client_id != *client_id {
         return Err(invalid().with_detail("code issued to another client"));
+    }
+    if !is_same_issuer(&code.issuer, issuer) {
+        return Err(invalid().with_detail("code issued under another issuer"));
     }
     if code.consumed {
         return Ok(CodeCheck::Replayed);
@@ -41,6 +44,12 @@ pub fn check_code(
     Ok(CodeCheck::Redeemable)
 }
 
+/// A code or grant is redeemed under the issuer it was minted under; '' marks one minted before
+/// codes and grants were bound to an issuer, valid under either of its zone's issuers.
+fn is_same_issuer(minted_under: &str, presented_at: &str) -> bool {
+    minted_under.is_empty() || minted_under == presented_at
+}
+
 /// Outcome of presenting a refresh token that exists in this environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshCheck {
@@ -52,7 +61,7 @@ pub enum RefreshCheck {
 
 pub fn check_refresh(
     token: &RefreshToken,
-    client_id: &ClientId,
+    (client_id, issuer): (&ClientId, &str),
     requested_scope: Option<&str>,
     now: i64,
 ) -> Result<RefreshCheck, OAuthError> {
@@ -60,13 +69,16 @@ pub fn check_refresh(
     if token.client_id != *client_id {
         return Err(invalid().with_detail("refresh token of another client"));
     }
+    if !is_same_issuer(&token.issuer, issuer) {
+        return Err(invalid().with_detail("refresh token issued under another issuer"));
+    }
     if token.grant_revoked {
         return Err(invalid().with_detail("grant revoked"));
     }
     if token.rotated {
         return Ok(RefreshCheck::Reused);
     }
-    if now >= token.expires_at {
+    if now >= token.expires_at.min(token.family_expires_at) {
         return Err(invalid().with_detail("refresh token expired"));
     }
     let granted = Scope::parse_supported(Some(&token.scope))?;
@@ -102,36 +114,62 @@ mod tests {
             auth_time: 0,
             expires_at: 60,
             consumed: false,
+            issuer: ISSUER.into(),
         }
     }
 
+    const ISSUER: &str = "https://login.acme.com";
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
     #[test]
     fn code_binding() {
         let c = code();
-        let ok = check_code(&c, &"c".into(), Some("https://app/cb"), Some(VERIFIER), 10);
+        let ok = check_code(
+            &c,
+            (&"c".into(), ISSUER),
+            Some("https://app/cb"),
+            Some(VERIFIER),
+            10,
+        );
         assert_eq!(ok.unwrap(), CodeCheck::Redeemable);
         assert!(
             check_code(
                 &c,
-                &"other".into(),
+                (&"other".into(), ISSUER),
                 Some("https://app/cb"),
                 Some(VERIFIER),
                 10
             )
             .is_err()
         );
-        assert!(check_code(&c, &"c".into(), Some("https://app/cb2"), Some(VERIFIER), 10).is_err());
-        assert!(check_code(&c, &"c".into(), None, Some(VERIFIER), 10).is_err());
-        assert!(check_code(&c, &"c".into(), Some("https://app/cb"), None, 10).is_err());
-        assert!(check_code(&c, &"c".into(), Some("https://app/cb"), Some(VERIFIER), 60).is_err());
+        assert!(
+            check_code(
+                &c,
+                (&"c".into(), ISSUER),
+                Some("https://app/cb2"),
+                Some(VERIFIER),
+                10
+            )
+            .is_err()
+        );
+        assert!(check_code(&c, (&"c".into(), ISSUER), None, Some(VERIFIER), 10).is_err());
+        assert!(check_code(&c, (&"c".into(), ISSUER), Some("https://app/cb"), None, 10).is_err());
+        assert!(
+            check_code(
+                &c,
+                (&"c".into(), ISSUER),
+                Some("https://app/cb"),
+                Some(VERIFIER),
+                60
+            )
+            .is_err()
+        );
         let mut consumed = code();
         consumed.consumed = true;
         assert_eq!(
             check_code(
                 &consumed,
-                &"c".into(),
+                (&"c".into(), ISSUER),
                 Some("https://app/cb"),
                 Some(VERIFIER),
                 10
@@ -142,10 +180,34 @@ mod tests {
     }
 
     #[test]
+    fn codes_are_redeemed_under_their_own_issuer() {
+        let c = code();
+        let elsewhere = (&"c".into(), "https://op.example/acme/production");
+        let redeem = |c: &AuthorizationCode, at| {
+            check_code(c, at, Some("https://app/cb"), Some(VERIFIER), 10)
+        };
+        assert!(redeem(&c, elsewhere).is_err());
+        let unbound = AuthorizationCode {
+            issuer: String::new(),
+            ..code()
+        };
+        assert!(redeem(&unbound, elsewhere).is_ok());
+    }
+
+    #[test]
     fn verifier_without_challenge_is_refused() {
         let mut c = code();
         c.code_challenge = None;
-        assert!(check_code(&c, &"c".into(), Some("https://app/cb"), Some(VERIFIER), 10).is_err());
+        assert!(
+            check_code(
+                &c,
+                (&"c".into(), ISSUER),
+                Some("https://app/cb"),
+                Some(VERIFIER),
+                10
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -159,20 +221,34 @@ mod tests {
             expires_at: 100,
             rotated: false,
             grant_revoked: false,
+            issuer: ISSUER.into(),
+            family_expires_at: 1_000,
         };
         assert!(matches!(
-            check_refresh(&token, &"c".into(), Some("openid offline_access"), 1).unwrap(),
+            check_refresh(
+                &token,
+                (&"c".into(), ISSUER),
+                Some("openid offline_access"),
+                1
+            )
+            .unwrap(),
             RefreshCheck::Rotate(_)
         ));
-        assert!(check_refresh(&token, &"c".into(), Some("openid email"), 1).is_err());
-        assert!(check_refresh(&token, &"x".into(), None, 1).is_err());
-        assert!(check_refresh(&token, &"c".into(), None, 100).is_err());
+        assert!(check_refresh(&token, (&"c".into(), ISSUER), Some("openid email"), 1).is_err());
+        assert!(check_refresh(&token, (&"x".into(), ISSUER), None, 1).is_err());
+        assert!(check_refresh(&token, (&"c".into(), ISSUER), None, 100).is_err());
+        assert!(check_refresh(&token, (&"c".into(), "https://other"), None, 1).is_err());
+        let family_ended = RefreshToken {
+            family_expires_at: 50,
+            ..token.clone()
+        };
+        assert!(check_refresh(&family_ended, (&"c".into(), ISSUER), None, 50).is_err());
         let rotated = RefreshToken {
             rotated: true,
             ..token
         };
         assert_eq!(
-            check_refresh(&rotated, &"c".into(), None, 1).unwrap(),
+            check_refresh(&rotated, (&"c".into(), ISSUER), None, 1).unwrap(),
             RefreshCheck::Reused
         );
     }

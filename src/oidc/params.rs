@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use percent_encoding::percent_decode;
 
 use super::OAuthError;
+use crate::model::is_clean_text;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParamBag {
@@ -88,8 +89,14 @@ fn decode_component(raw: &[u8]) -> Result<String, OAuthError> {
         .map(|b| if *b == b'+' { b' ' } else { *b })
         .collect();
     let decoded: Vec<u8> = percent_decode(&plus_as_space).collect();
-    String::from_utf8(decoded)
-        .map_err(|_| OAuthError::invalid_request("parameters must be UTF-8 form-encoded"))
+    let text = String::from_utf8(decoded)
+        .map_err(|_| OAuthError::invalid_request("parameters must be UTF-8 form-encoded"))?;
+    if !is_clean_text(&text) {
+        return Err(OAuthError::invalid_request(
+            "parameters must not contain control characters",
+        ));
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -113,6 +120,14 @@ mod tests {
     #[test]
     fn bad_utf8_is_refused() {
         assert!(ParamBag::parse(b"a=%ff%fe").is_err());
+    }
+
+    #[test]
+    fn control_and_bidi_override_characters_are_refused() {
+        for input in [&b"a=x%00y"[..], b"a%07=1", b"a=%0A", b"a=%E2%80%AE"] {
+            assert!(ParamBag::parse(input).is_err(), "{input:?}");
+        }
+        assert!(ParamBag::parse("a=%C3%A9t%C3%A9".as_bytes()).is_ok());
     }
 
     #[test]

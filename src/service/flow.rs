@@ -176,6 +176,7 @@ impl Protocol<'_> {
                 auth_time: user.auth_time,
                 expires_at: call.now + call.zone.policy.code_ttl,
                 consumed: false,
+                issuer: call.zone.issuer.as_str().to_string(),
             },
         };
         self.store(call.zone).insert_code(&new).await?;

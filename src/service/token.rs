@@ -144,9 +144,17 @@ impl TokenEndpoint<'_> {
         let digest = secrets::digest(code);
         let invalid = || OAuthError::invalid_grant("the authorization code is invalid or expired");
         let record = store.find_code(&digest).await?.ok_or_else(invalid)?;
-        let check =
-            grants::check_code(&record, &client.client_id, redirect_uri, code_verifier, now)?;
+        let issuer = call.zone.issuer.as_str();
+        let check = grants::check_code(
+            &record,
+            (&client.client_id, issuer),
+            redirect_uri,
+            code_verifier,
+            now,
+        )?;
         let scope = Scope::parse_supported(Some(&record.scope))?;
+        let policy = &call.zone.policy;
+        let family_expires_at = now + policy.refresh_family_ttl;
         let refresh = scope.contains(scope::OFFLINE_ACCESS).then(|| {
             let row = RefreshToken {
                 grant_id: record.grant_id.clone(),
@@ -154,9 +162,11 @@ impl TokenEndpoint<'_> {
                 user_id: record.user_id.clone(),
                 scope: record.scope.clone(),
                 auth_time: record.auth_time,
-                expires_at: now + call.zone.policy.refresh_token_ttl,
+                expires_at: (now + policy.refresh_token_ttl).min(family_expires_at),
                 rotated: false,
                 grant_revoked: false,
+                issuer: record.issuer.clone(),
+                family_expires_at,
             };
             let token = secrets::random_token();
             (secrets::digest(&token), token, row)
@@ -166,7 +176,7 @@ impl TokenEndpoint<'_> {
             .map(|(digest, _, row)| (digest.as_str(), row));
         let won = check == CodeCheck::Redeemable
             && store
-                .redeem_code(&digest, &record, first_refresh, now)
+                .redeem_code(&digest, &record, (first_refresh, family_expires_at), now)
                 .await?;
         let grant = record.grant_id.to_string();
         let (user, client_id) = (record.user_id.as_str(), client.client_id.as_str());
@@ -226,7 +236,8 @@ impl TokenEndpoint<'_> {
                 .actor(record.user_id.as_str())
                 .client(record.client_id.as_str())
         };
-        let scope = match grants::check_refresh(&record, &client.client_id, requested_scope, now)? {
+        let presented_at = (&client.client_id, call.zone.issuer.as_str());
+        let scope = match grants::check_refresh(&record, presented_at, requested_scope, now)? {
             RefreshCheck::Rotate(scope) => scope,
             RefreshCheck::Reused => {
                 store.revoke_grant(&record.grant_id, now).await?;
@@ -236,7 +247,7 @@ impl TokenEndpoint<'_> {
         };
         let successor_token = secrets::random_token();
         let successor = RefreshToken {
-            expires_at: now + call.zone.policy.refresh_token_ttl,
+            expires_at: (now + call.zone.policy.refresh_token_ttl).min(record.family_expires_at),
             rotated: false,
             ..record.clone()
         };

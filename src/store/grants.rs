@@ -38,6 +38,7 @@ fn code_from_row(row: &AnyRow) -> Result<AuthorizationCode, StoreError> {
         auth_time: row.try_get("auth_time")?,
         expires_at: row.try_get("expires_at")?,
         consumed: is_set(row, "consumed_at")?,
+        issuer: row.try_get("issuer")?,
     })
 }
 
@@ -51,6 +52,8 @@ fn refresh_from_row(row: &AnyRow) -> Result<RefreshToken, StoreError> {
         expires_at: row.try_get("expires_at")?,
         rotated: is_set(row, "rotated_at")?,
         grant_revoked: is_set(row, "revoked_at")?,
+        issuer: row.try_get("issuer")?,
+        family_expires_at: row.try_get("family_expires_at")?,
     })
 }
 
@@ -58,8 +61,8 @@ impl EnvStore<'_> {
     pub async fn insert_code(&self, new: &NewCode) -> Result<(), StoreError> {
         let code = &new.code;
         let sql = "INSERT INTO authorization_codes (env_id, code_digest, grant_id, client_id, user_id, \
-             redirect_uri, scope, nonce, code_challenge, auth_time, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+             redirect_uri, scope, nonce, code_challenge, auth_time, expires_at, issuer) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
         let values = (
             &new.digest,
             code.grant_id.as_str(),
@@ -71,6 +74,7 @@ impl EnvStore<'_> {
             &code.code_challenge,
             code.auth_time,
             code.expires_at,
+            &code.issuer,
         );
         self.execute(sql, values).await?;
         Ok(())
@@ -78,19 +82,20 @@ impl EnvStore<'_> {
 
     pub async fn find_code(&self, digest: &str) -> Result<Option<AuthorizationCode>, StoreError> {
         let sql = "SELECT grant_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, \
-             auth_time, expires_at, consumed_at FROM authorization_codes \
+             auth_time, expires_at, consumed_at, issuer FROM authorization_codes \
              WHERE env_id = $1 AND code_digest = $2";
         let row = self.fetch_optional(sql, (digest,)).await?;
         row.as_ref().map(code_from_row).transpose()
     }
 
-    /// Consumes the code and opens its grant (with the first refresh token, if any) in one transaction.
-    /// Returns false when the code was already consumed: the caller lost a race or replayed it.
+    /// Consumes the code and opens its grant (under the code's issuer, its refresh family ending at
+    /// `family_expires_at`, with the first refresh token if any) in one transaction. Returns false
+    /// when the code was already consumed: the caller lost a race or replayed it.
     pub async fn redeem_code(
         &self,
         digest: &str,
         code: &AuthorizationCode,
-        refresh: Option<(&str, &RefreshToken)>,
+        (refresh, family_expires_at): (Option<(&str, &RefreshToken)>, i64),
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.db.begin_write().await?;
@@ -101,13 +106,15 @@ impl EnvStore<'_> {
             tx.rollback().await?;
             return Ok(false);
         }
-        let open = "INSERT INTO grants (env_id, grant_id, client_id, user_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5)";
+        let open = "INSERT INTO grants (env_id, grant_id, client_id, user_id, created_at, issuer, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let grant = (
             code.grant_id.as_str(),
             code.client_id.as_str(),
             code.user_id.as_str(),
             now,
+            &code.issuer,
+            family_expires_at,
         );
         self.query(open, grant).execute(&mut *tx).await?;
         if let Some((refresh_digest, token)) = refresh {
@@ -152,7 +159,8 @@ impl EnvStore<'_> {
 
     pub async fn find_refresh(&self, digest: &str) -> Result<Option<RefreshToken>, StoreError> {
         let sql = "SELECT r.grant_id, r.client_id, r.user_id, r.scope, r.auth_time, r.expires_at, \
-             r.rotated_at, g.revoked_at FROM refresh_tokens r \
+             r.rotated_at, g.revoked_at, g.issuer, g.expires_at AS family_expires_at \
+             FROM refresh_tokens r \
              JOIN grants g ON g.env_id = r.env_id AND g.grant_id = r.grant_id \
              WHERE r.env_id = $1 AND r.token_digest = $2";
         let row = self.fetch_optional(sql, (digest,)).await?;

@@ -18,7 +18,8 @@ pub struct AdminTokenRecord {
 }
 
 const ENVIRONMENT_COLUMNS: &str = "e.id, e.project_id, p.name AS project_name, e.name, e.kind, \
-     e.access_token_ttl, e.id_token_ttl, e.refresh_token_ttl, e.code_ttl, e.session_ttl, e.created_at, \
+     e.access_token_ttl, e.id_token_ttl, e.refresh_token_ttl, e.refresh_family_ttl, e.code_ttl, \
+     e.session_ttl, e.created_at, \
      e.token_requests_per_minute, e.signin_failures_per_minute, e.lockout_threshold, e.path_issuer_enabled";
 
 fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
@@ -33,6 +34,7 @@ fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
             access_token_ttl: row.try_get("access_token_ttl")?,
             id_token_ttl: row.try_get("id_token_ttl")?,
             refresh_token_ttl: row.try_get("refresh_token_ttl")?,
+            refresh_family_ttl: row.try_get("refresh_family_ttl")?,
             code_ttl: row.try_get("code_ttl")?,
             session_ttl: row.try_get("session_ttl")?,
         },
@@ -83,8 +85,9 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let sql = "INSERT INTO environments (id, project_id, name, kind, access_token_ttl, \
              id_token_ttl, refresh_token_ttl, code_ttl, session_ttl, created_at, \
-             token_requests_per_minute, signin_failures_per_minute, lockout_threshold) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+             token_requests_per_minute, signin_failures_per_minute, lockout_threshold, \
+             refresh_family_ttl) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
         let (policy, limits) = (&environment.policy, &environment.limits);
         let values = (
             environment.id.as_str(),
@@ -100,6 +103,7 @@ impl Db {
             limits.token_requests_per_minute,
             limits.signin_failures_per_minute,
             limits.lockout_threshold,
+            policy.refresh_family_ttl,
         );
         self.query(sql, values).execute(&mut *tx).await?;
         let store = EnvStore::new(self, &environment.id);
@@ -154,6 +158,25 @@ impl Db {
             limits.token_requests_per_minute,
             limits.signin_failures_per_minute,
             limits.lockout_threshold,
+        );
+        self.query(sql, values).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    pub async fn update_environment_policy(
+        &self,
+        env_id: &EnvironmentId,
+        policy: &EnvPolicy,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE environments SET access_token_ttl = $2, id_token_ttl = $3, \
+             refresh_token_ttl = $4, refresh_family_ttl = $5, session_ttl = $6 WHERE id = $1";
+        let values = (
+            env_id.as_str(),
+            policy.access_token_ttl,
+            policy.id_token_ttl,
+            policy.refresh_token_ttl,
+            policy.refresh_family_ttl,
+            policy.session_ttl,
         );
         self.query(sql, values).execute(self.pool()).await?;
         Ok(())

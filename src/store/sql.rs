@@ -48,6 +48,7 @@ tuple_params!(A, B, C, D, E, F, G, H, I, J);
 tuple_params!(A, B, C, D, E, F, G, H, I, J, K);
 tuple_params!(A, B, C, D, E, F, G, H, I, J, K, L);
 tuple_params!(A, B, C, D, E, F, G, H, I, J, K, L, M);
+tuple_params!(A, B, C, D, E, F, G, H, I, J, K, L, M, N);
 
 impl<'a> EnvStore<'a> {
     /// `sql` with this environment's id as `$1` and `params` as `$2`, `$3`…

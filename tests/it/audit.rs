@@ -3,7 +3,7 @@
 
 use airlock::model::EnvKind;
 use serde_json::Value;
-use sqlx::{AnyConnection, Connection, Executor};
+use sqlx::{AnyConnection, Connection};
 
 use crate::backend_test;
 use crate::harness::flow::{self, client_post};
@@ -234,17 +234,6 @@ async fn request_ids_are_accepted_or_generated(server: &TestServer) {
 }
 backend_test!(request_ids_are_accepted_or_generated);
 
-async fn tamper(server: &TestServer, sql: &[String]) {
-    sqlx::any::install_default_drivers();
-    let mut conn = AnyConnection::connect(&server.database_url)
-        .await
-        .expect("connect");
-    for statement in sql {
-        conn.execute(statement.as_str()).await.expect("tamper");
-    }
-    conn.close().await.ok();
-}
-
 async fn tampering_is_detected_and_located(server: &TestServer) {
     let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
     server.expect_broken_chain(&zone.environment);
@@ -287,8 +276,7 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
         conn.close().await.ok();
         row
     };
-    tamper(
-        server,
+    server.write_directly(
         &[format!(
             "UPDATE audit_log SET details = '{{\"forged\":true}}' WHERE env_id = '{env_id}' AND seq = 3"
         )],
@@ -305,14 +293,12 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
     let (ok, stdout, stderr) = server.cli(&["audit", "verify", "acme/sandbox"]);
     assert!(!ok, "a broken chain fails the command");
     assert!(stdout.contains("entry 3"), "{stdout}{stderr}");
-    tamper(
-        server,
-        &[format!(
+    server
+        .write_directly(&[format!(
             "UPDATE audit_log SET details = '{}' WHERE env_id = '{env_id}' AND seq = 3",
             original.0.replace('\'', "''")
-        )],
-    )
-    .await;
+        )])
+        .await;
     assert!(
         server
             .airlock
@@ -324,15 +310,13 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
     );
 
     // Two entries swapped.
-    tamper(
-        server,
-        &[
+    server
+        .write_directly(&[
             format!("UPDATE audit_log SET seq = -1 WHERE env_id = '{env_id}' AND seq = 4"),
             format!("UPDATE audit_log SET seq = 4 WHERE env_id = '{env_id}' AND seq = 5"),
             format!("UPDATE audit_log SET seq = 5 WHERE env_id = '{env_id}' AND seq = -1"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     let report = server
         .airlock
         .audit_trail()
@@ -341,15 +325,13 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
         .expect("verify");
     assert!(!report.intact);
     assert_eq!(report.at_seq, Some(4));
-    tamper(
-        server,
-        &[
+    server
+        .write_directly(&[
             format!("UPDATE audit_log SET seq = -1 WHERE env_id = '{env_id}' AND seq = 4"),
             format!("UPDATE audit_log SET seq = 4 WHERE env_id = '{env_id}' AND seq = 5"),
             format!("UPDATE audit_log SET seq = 5 WHERE env_id = '{env_id}' AND seq = -1"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert!(
         server
             .airlock
@@ -362,13 +344,11 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
 
     // The last entry removed.
     let last = report.entries as i64;
-    tamper(
-        server,
-        &[format!(
+    server
+        .write_directly(&[format!(
             "DELETE FROM audit_log WHERE env_id = '{env_id}' AND seq = {last}"
-        )],
-    )
-    .await;
+        )])
+        .await;
     let report = server
         .airlock
         .audit_trail()
@@ -379,13 +359,11 @@ async fn tampering_is_detected_and_located(server: &TestServer) {
     assert!(report.problem.expect("problem").contains("removed"));
 
     // An entry in the middle removed.
-    tamper(
-        server,
-        &[format!(
+    server
+        .write_directly(&[format!(
             "DELETE FROM audit_log WHERE env_id = '{env_id}' AND seq = 2"
-        )],
-    )
-    .await;
+        )])
+        .await;
     let report = server
         .airlock
         .audit_trail()

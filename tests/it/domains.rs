@@ -399,6 +399,20 @@ async fn custom_domains(backend: Backend) {
         )
         .await;
     let code = back.redirect_params()["code"].clone();
+    // Codes and refresh tokens are redeemed under the issuer they were minted under only (issue 16,
+    // item 10): the same environment's path issuer treats them as unknown.
+    let (status, refused) = flow::client_post(
+        &format!("{}/token", sandbox.issuer),
+        &sandbox.client_id,
+        &sandbox.client_secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", sandbox.redirect_uri.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!((status, &refused["error"]), (400, &json!("invalid_grant")));
     let sandbox_domain_tokens: Value = client
         .post(format!("https://{SANDBOX_HOST}/token"))
         .basic_auth(&sandbox.client_id, Some(&sandbox.client_secret))
@@ -413,6 +427,34 @@ async fn custom_domains(backend: Backend) {
         .json()
         .await
         .expect("json");
+    let refresh_token = sandbox_domain_tokens["refresh_token"]
+        .as_str()
+        .expect("refresh token");
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    let at_path = format!("{}/token", sandbox.issuer);
+    let (status, refused) = flow::client_post(
+        &at_path,
+        &sandbox.client_id,
+        &sandbox.client_secret,
+        &refresh,
+    )
+    .await;
+    assert_eq!((status, &refused["error"]), (400, &json!("invalid_grant")));
+    let rotated = client
+        .post(format!("https://{SANDBOX_HOST}/token"))
+        .basic_auth(&sandbox.client_id, Some(&sandbox.client_secret))
+        .form(&refresh)
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(
+        rotated.status().as_u16(),
+        200,
+        "the domain still rotates it"
+    );
     let mut foreign_id_tokens: Vec<String> =
         foreign_tokens.iter().map(|t| t.id_token.clone()).collect();
     foreign_id_tokens.push(

@@ -288,3 +288,172 @@ async fn client_post_owned(
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     client_post(&url, &client_id, &secret, &form).await
 }
+
+/// Item 8: a NUL (which PostgreSQL text refuses, once as a 500) or any other control or
+/// bidi-override character is refused at the edge as a 400, wherever it hides.
+async fn control_characters_are_refused_at_the_edge(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let token = server.admin_token(&zone.environment).await;
+    let admin = format!(
+        "{}/admin/v1/projects/acme/environments/sandbox",
+        server.base
+    );
+    let base = &server.base;
+    for url in [
+        format!("{base}/acme%00/sandbox/.well-known/openid-configuration"),
+        format!("{base}/acme/sandbox%1b/jwks"),
+        format!("{}/authorize?client_id=%00&response_type=code", zone.issuer),
+        format!("{admin}/clients/abc%00"),
+        format!("{admin}/audit?type=signin.failed%00"),
+    ] {
+        let answer = http().get(&url).bearer_auth(&token).send().await;
+        assert_eq!(answer.expect("get").status().as_u16(), 400, "{url}");
+    }
+    let navigation = http()
+        .get(format!("{}/authorize?state=%1b%5b2J", zone.issuer))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(navigation.status().as_u16(), 400);
+    assert!(
+        navigation.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/html")
+    );
+    let token_url = format!("{}/token", zone.issuer);
+    let posted = http()
+        .post(&token_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&client_id=a%00b&client_secret=x")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(posted.status().as_u16(), 400);
+    let body: serde_json::Value = posted.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_request");
+    let basic = http()
+        .post(&token_url)
+        .basic_auth("a\u{0}b", Some("x"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(basic.status().as_u16(), 400);
+
+    for name in ["evil\u{0}", "\u{1b}[2Jevil", "gpj.\u{202e}exe"] {
+        let created = http()
+            .post(format!("{admin}/clients"))
+            .bearer_auth(&token)
+            .json(&json!({"name": name, "redirect_uris": ["https://rp.example/cb"]}))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(created.status().as_u16(), 400, "{name:?}");
+        let renamed = http()
+            .patch(format!("{admin}/users/{}", zone.sub))
+            .bearer_auth(&token)
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .expect("patch");
+        assert_eq!(renamed.status().as_u16(), 400, "{name:?}");
+    }
+    let (ok, _, _) = server.cli(&[
+        "client",
+        "create",
+        "acme/sandbox",
+        "--name",
+        "\u{1b}]0;x\u{7}",
+    ]);
+    assert!(!ok, "the CLI refuses a name with escapes too");
+    let clients = server.airlock.clients().list(&zone.environment).await;
+    assert_eq!(clients.expect("list").len(), 2, "nothing was written");
+}
+backend_test!(control_characters_are_refused_at_the_edge);
+
+/// Item 16: a name written with terminal escapes (before names were checked, or straight into the
+/// database) is printed by the human CLI as visible escapes, never as a control sequence.
+async fn the_cli_never_prints_a_control_sequence(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let hostile = "\u{1b}]0;pwned\u{7}\u{1b}[2J\nfake line";
+    let sql = format!(
+        "UPDATE clients SET name = '{hostile}' WHERE client_id = '{}'",
+        zone.client_id
+    );
+    server.write_directly(&[sql]).await;
+    for args in [
+        ["client", "list", "acme/sandbox", ""],
+        ["client", "show", "acme/sandbox", zone.client_id.as_str()],
+    ] {
+        let args: Vec<&str> = args.into_iter().filter(|a| !a.is_empty()).collect();
+        let (ok, stdout, stderr) = server.cli(&args);
+        assert!(ok, "{stderr}");
+        assert!(!stdout.contains(['\u{1b}', '\u{7}']), "{stdout:?}");
+    }
+    let (_, listed, _) = server.cli(&["client", "list", "acme/sandbox"]);
+    assert!(listed.contains("\\u{1b}]0;pwned"), "{listed:?}");
+    assert!(
+        !listed.lines().any(|line| line.starts_with("fake line")),
+        "{listed:?}"
+    );
+}
+backend_test!(the_cli_never_prints_a_control_sequence);
+
+/// Item 20: a refresh family has an absolute end (`refresh_family_ttl`): rotation never carries a
+/// token past it, and once it has come the family is over.
+async fn a_refresh_family_has_an_absolute_end(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let token = server.admin_token(&zone.environment).await;
+    let policy = http()
+        .put(format!(
+            "{}/admin/v1/projects/acme/environments/sandbox/policy",
+            server.base
+        ))
+        .bearer_auth(token)
+        .json(&json!({"refresh_token_ttl": 3600, "refresh_family_ttl": 120}))
+        .send()
+        .await
+        .expect("policy");
+    assert_eq!(policy.status().as_u16(), 200);
+    let signed_in_at = server.now();
+    let tokens = flow::sign_in(&zone, &Browser::new()).await;
+    let exp = |body: &serde_json::Value| body["exp"].as_i64().expect("exp");
+    let first = flow::introspect(&zone, &tokens.refresh_token).await.1;
+    let family_end = exp(&first);
+    assert!(family_end <= server.now() + 120, "{first}");
+    assert!(family_end >= signed_in_at + 120, "{first}");
+
+    let rotate = |refresh_token: String| {
+        client_post_owned(
+            format!("{}/token", zone.issuer),
+            zone.client_id.clone(),
+            zone.client_secret.clone(),
+            vec![
+                ("grant_type".into(), "refresh_token".into()),
+                ("refresh_token".into(), refresh_token),
+            ],
+        )
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, rotated) = rotate(tokens.refresh_token.clone()).await;
+    assert_eq!(status, 200, "{rotated}");
+    let successor = rotated["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+    let second = flow::introspect(&zone, &successor).await.1;
+    assert_eq!(exp(&second), family_end, "rotation does not slide the end");
+
+    // The end has come (moved into the past behind the server's back): the family is over.
+    let sql = format!(
+        "UPDATE grants SET expires_at = {} WHERE env_id = '{}'",
+        server.now() - 1,
+        zone.environment.id
+    );
+    server.write_directly(&[sql]).await;
+    let (status, refused) = rotate(successor).await;
+    assert_eq!((status, &refused["error"]), (400, &json!("invalid_grant")));
+}
+backend_test!(a_refresh_family_has_an_absolute_end);

@@ -9,7 +9,7 @@ use super::extract::{Admin, AdminJson, AdminResult, AdminZone, created, ok};
 use crate::http::AppState;
 use crate::model::{EnvKind, Project, RateLimits};
 use crate::service::Error;
-use crate::service::admin::environments::LimitChanges;
+use crate::service::admin::environments::{LimitChanges, PolicyChanges};
 
 /// Projects and environments themselves.
 pub fn routes() -> Router<AppState> {
@@ -23,6 +23,7 @@ pub fn zone_routes() -> Router<AppState> {
     Router::new()
         .route("/", get(show_environment).patch(update_environment))
         .route("/limits", get(show_limits).put(set_limits))
+        .route("/policy", get(show_policy).put(set_policy))
 }
 
 #[derive(Deserialize)]
@@ -105,6 +106,38 @@ pub async fn update_environment(
             .await?;
     }
     ok(environments.view(&environment))
+}
+
+/// `GET …/policy`
+pub async fn show_policy(zone: AdminZone) -> AdminResult {
+    ok(zone.environment.policy)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    access_token_ttl: Option<i64>,
+    id_token_ttl: Option<i64>,
+    refresh_token_ttl: Option<i64>,
+    refresh_family_ttl: Option<i64>,
+    session_ttl: Option<i64>,
+}
+
+/// `PUT …/policy`
+pub async fn set_policy(zone: AdminZone, AdminJson(body): AdminJson<PolicyBody>) -> AdminResult {
+    let changes = PolicyChanges {
+        access_token_ttl: body.access_token_ttl,
+        id_token_ttl: body.id_token_ttl,
+        refresh_token_ttl: body.refresh_token_ttl,
+        refresh_family_ttl: body.refresh_family_ttl,
+        session_ttl: body.session_ttl,
+    };
+    let policy = zone
+        .airlock
+        .environments()
+        .set_policy(&zone.environment, changes, &zone.caller, zone.now)
+        .await?;
+    ok(policy)
 }
 
 /// `GET …/limits`

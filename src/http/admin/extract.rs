@@ -10,13 +10,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, RequestPartsExt};
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::http::headers::no_store;
 use crate::http::request_meta::RequestOrigin;
-use crate::model::Environment;
+use crate::model::{Environment, is_clean_text};
 use crate::service::{Airlock, Caller, Error};
 
 /// An admin handler's error: the service's, answered as admin JSON.
@@ -117,10 +117,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AdminJson<T> {
     type Rejection = AdminError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AdminError> {
-        Json::<T>::from_request(request, state)
+        let Json(body) = Json::<Value>::from_request(request, state)
             .await
-            .map(|Json(value)| AdminJson(value))
-            .map_err(invalid_json)
+            .map_err(invalid_json)?;
+        typed(body).map(AdminJson)
     }
 }
 
@@ -131,11 +131,32 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     type Rejection = AdminError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AdminError> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(OptionalJson(value)),
+        match Json::<Value>::from_request(request, state).await {
+            Ok(Json(body)) => typed(body).map(OptionalJson),
             Err(JsonRejection::MissingJsonContentType(_)) => Ok(OptionalJson(T::default())),
             Err(rejection) => Err(invalid_json(rejection)),
         }
+    }
+}
+
+/// The body as `T`, once no string in it (keys included) holds a control character.
+fn typed<T: DeserializeOwned>(body: Value) -> Result<T, AdminError> {
+    if !is_clean_json(&body) {
+        return Err(AdminError(Error::Invalid(
+            "strings must not contain control characters".into(),
+        )));
+    }
+    serde_json::from_value(body).map_err(|error| AdminError(Error::Invalid(error.to_string())))
+}
+
+fn is_clean_json(value: &Value) -> bool {
+    match value {
+        Value::String(text) => is_clean_text(text),
+        Value::Array(items) => items.iter().all(is_clean_json),
+        Value::Object(fields) => fields
+            .iter()
+            .all(|(key, value)| is_clean_text(key) && is_clean_json(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => true,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::audit::AuditEvent;
 use crate::crypto::secrets;
-use crate::model::{Environment, Secret};
+use crate::model::{Environment, Secret, is_clean_text};
 use crate::service::audit_log::AuditLog;
 use crate::service::{Caller, Error};
 use crate::store::{AdminTokenRecord, Db};
@@ -29,6 +29,12 @@ impl AdminTokenAdmin<'_> {
         now: i64,
     ) -> Result<IssuedAdminToken, Error> {
         caller.require_installation()?;
+        if name.len() > 200 || !is_clean_text(name) {
+            return Err(Error::Invalid(
+                "an admin token's name has at most 200 characters, without control characters"
+                    .into(),
+            ));
+        }
         let token = match environment {
             Some(environment) => secrets::prefixed_secret("aat", environment.kind),
             None => format!("aat_all_{}", secrets::random_token()),

@@ -2,7 +2,7 @@
 
 use crate::audit::AuditEvent;
 use crate::crypto::secrets;
-use crate::model::{Client, ClientId, Environment, Secret, SigningAlg};
+use crate::model::{Client, ClientId, Environment, Secret, SigningAlg, is_clean_text};
 use crate::oidc::redirect;
 use crate::service::audit_log::AuditLog;
 use crate::service::clients::ClientDirectory;
@@ -207,9 +207,9 @@ impl Changed {
 
 /// Registration rules every client must satisfy, at creation and after every update.
 fn check_client(environment: &Environment, client: &Client) -> Result<(), Error> {
-    if client.name.trim().is_empty() || client.name.len() > 200 {
+    if client.name.trim().is_empty() || client.name.len() > 200 || !is_clean_text(&client.name) {
         return Err(Error::Invalid(
-            "a client needs a name of at most 200 characters".into(),
+            "a client needs a name of at most 200 characters, without control characters".into(),
         ));
     }
     if client.redirect_uris.len() > 50 || client.post_logout_redirect_uris.len() > 50 {

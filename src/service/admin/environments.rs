@@ -26,6 +26,17 @@ pub struct EnvironmentView {
     pub created_at: i64,
 }
 
+/// Changes to an environment's token and session lifetimes, in seconds; `None` keeps the current
+/// value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PolicyChanges {
+    pub access_token_ttl: Option<i64>,
+    pub id_token_ttl: Option<i64>,
+    pub refresh_token_ttl: Option<i64>,
+    pub refresh_family_ttl: Option<i64>,
+    pub session_ttl: Option<i64>,
+}
+
 /// Changes to an environment's rate limits; `None` keeps the current value.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LimitChanges {
@@ -140,6 +151,57 @@ impl EnvironmentAdmin<'_> {
             .record_by(environment, caller, event, now)
             .await?;
         Ok(limits)
+    }
+
+    pub async fn set_policy(
+        &self,
+        environment: &Environment,
+        changes: PolicyChanges,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<EnvPolicy, Error> {
+        const MINUTE: i64 = 60;
+        const DAY: i64 = 24 * 3600;
+        let current = environment.policy;
+        let policy = EnvPolicy {
+            access_token_ttl: changes.access_token_ttl.unwrap_or(current.access_token_ttl),
+            id_token_ttl: changes.id_token_ttl.unwrap_or(current.id_token_ttl),
+            refresh_token_ttl: changes
+                .refresh_token_ttl
+                .unwrap_or(current.refresh_token_ttl),
+            refresh_family_ttl: changes
+                .refresh_family_ttl
+                .unwrap_or(current.refresh_family_ttl),
+            code_ttl: current.code_ttl,
+            session_ttl: changes.session_ttl.unwrap_or(current.session_ttl),
+        };
+        let bounds = [
+            ("access_token_ttl", policy.access_token_ttl, DAY),
+            ("id_token_ttl", policy.id_token_ttl, DAY),
+            ("refresh_token_ttl", policy.refresh_token_ttl, 365 * DAY),
+            (
+                "refresh_family_ttl",
+                policy.refresh_family_ttl,
+                5 * 365 * DAY,
+            ),
+            ("session_ttl", policy.session_ttl, 90 * DAY),
+        ];
+        for (name, seconds, most) in bounds {
+            if !(MINUTE..=most).contains(&seconds) {
+                return Err(Error::Invalid(format!(
+                    "{name} is {MINUTE} to {most} seconds"
+                )));
+            }
+        }
+        self.db
+            .update_environment_policy(&environment.id, &policy)
+            .await?;
+        self.zones.forget_environment(environment);
+        let event = AuditEvent::EnvironmentPolicyChanged { policy };
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        Ok(policy)
     }
 
     /// Turns an environment's path issuer on or off (its custom domains are unaffected); returns

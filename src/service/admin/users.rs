@@ -3,7 +3,7 @@
 use super::clients::Changed;
 use crate::audit::AuditEvent;
 use crate::crypto::{password, secrets};
-use crate::model::{Environment, Secret, User, UserId};
+use crate::model::{Environment, Secret, User, UserId, is_clean_text};
 use crate::service::audit_log::AuditLog;
 use crate::service::{Caller, Error};
 use crate::store::{Db, EnvStore};
@@ -47,7 +47,7 @@ impl UserAdmin<'_> {
             user_id: UserId::new(format!("usr_{}", secrets::random_id())),
             email,
             email_verified: false,
-            name: clean_name(new.name),
+            name: clean_name(new.name)?,
             password_hash: Secret::new(password::hash(new.password.expose().to_string()).await),
             created_at: now,
             updated_at: now,
@@ -88,7 +88,10 @@ impl UserAdmin<'_> {
             user.email_verified = false;
             changed.set(&mut user.email, Some(checked_email(&email)?), "email");
         }
-        let name = changes.name.map(|name| clean_name(Some(name)));
+        let name = changes
+            .name
+            .map(|name| clean_name(Some(name)))
+            .transpose()?;
         changed.set(&mut user.name, name, "name");
         changed.set(
             &mut user.email_verified,
@@ -160,7 +163,11 @@ impl UserAdmin<'_> {
 
 fn checked_email(email: &str) -> Result<String, Error> {
     let email = email.trim().to_ascii_lowercase();
-    if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
+    if !email.contains('@')
+        || email.len() > 254
+        || email.chars().any(char::is_whitespace)
+        || !is_clean_text(&email)
+    {
         return Err(Error::Invalid("a valid email address is required".into()));
     }
     Ok(email)
@@ -174,6 +181,13 @@ fn check_password(password: &Secret) -> Result<(), Error> {
     Ok(())
 }
 
-fn clean_name(name: Option<String>) -> Option<String> {
-    name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())
+/// A display name, trimmed; empty means none.
+fn clean_name(name: Option<String>) -> Result<Option<String>, Error> {
+    let name = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    match name {
+        Some(name) if name.len() > 200 || !is_clean_text(&name) => Err(Error::Invalid(
+            "a name has at most 200 characters, without control characters".into(),
+        )),
+        name => Ok(name),
+    }
 }

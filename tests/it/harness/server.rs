@@ -210,6 +210,20 @@ impl TestServer {
         self.airlock.close().await;
     }
 
+    /// Runs `sql` on the server's database behind its back, as someone with write access to the
+    /// database could.
+    pub async fn write_directly(&self, sql: &[String]) {
+        use sqlx::Executor;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.database_url)
+            .await
+            .expect("connect");
+        for statement in sql {
+            conn.execute(statement.as_str()).await.expect("write");
+        }
+        conn.close().await.ok();
+    }
+
     /// Leaves `environment` out of the teardown check: the test breaks its chain on purpose.
     pub fn expect_broken_chain(&self, environment: &Environment) {
         self.broken_chains
