@@ -1,45 +1,108 @@
 //! Browser cookies of one issuer: the session and the CSRF token. Their `Path` is the issuer path, so a
 //! sandbox sign-in is never sent to production.
+//!
+//! A cookie another site managed to set (a sibling subdomain "tossing" one with `Domain=` the parent)
+//! must never stand in for ours: a name the request carries twice is not read at all, and on an https
+//! custom domain the names carry the `__Host-` prefix, which browsers accept only from this very host,
+//! `Secure`, with `Path=/` and no `Domain`.
+
+use std::borrow::Cow;
 
 use axum::http::{HeaderMap, header};
 
 use crate::model::Issuer;
 
-pub const SESSION: &str = "airlock_session";
-pub const CSRF: &str = "airlock_csrf";
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cookie {
+    Session,
+    Csrf,
+}
 
-/// The value of cookie `name`, if the request carries exactly one such cookie with a sane value.
-pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
+impl Cookie {
+    /// The name under an issuer that is (`host_only`) or is not an https issuer at the root of its
+    /// host.
+    pub fn name(self, host_only: bool) -> Cow<'static, str> {
+        let base = match self {
+            Cookie::Session => "airlock_session",
+            Cookie::Csrf => "airlock_csrf",
+        };
+        if host_only {
+            Cow::Owned(format!("__Host-{base}"))
+        } else {
+            Cow::Borrowed(base)
+        }
+    }
+}
+
+/// Whether `issuer`'s cookies can be `__Host-` cookies: https, at the root of its host (a custom
+/// domain; path issuers live under `/{project}/{environment}`).
+pub fn is_host_only(issuer: &Issuer) -> bool {
+    issuer.is_https() && issuer.path() == "/"
+}
+
+/// The value of `cookie`, if the request carries exactly one cookie of that name, with a sane value.
+pub fn read(headers: &HeaderMap, cookie: Cookie, host_only: bool) -> Option<String> {
+    let name = cookie.name(host_only);
     let mut found = None;
+    let mut seen = 0;
     for value in headers.get_all(header::COOKIE) {
         let Ok(value) = value.to_str() else { continue };
         for pair in value.split(';') {
             if let Some((key, val)) = pair.trim().split_once('=')
                 && key == name
-                && !val.is_empty()
-                && val.len() <= 256
             {
+                seen += 1;
                 found = Some(val.to_string());
             }
         }
     }
-    found
+    found.filter(|val| seen == 1 && !val.is_empty() && val.len() <= 256)
 }
 
 /// A `Set-Cookie` value scoped to the issuer path; `Secure` whenever the issuer is https.
-pub fn set(issuer: &Issuer, name: &str, value: &str) -> String {
+pub fn set(issuer: &Issuer, cookie: Cookie, value: &str) -> String {
     let secure = if issuer.is_https() { "; Secure" } else { "" };
     format!(
-        "{name}={value}; Path={}; HttpOnly; SameSite=Lax{secure}",
+        "{}={value}; Path={}; HttpOnly; SameSite=Lax{secure}",
+        cookie.name(is_host_only(issuer)),
         issuer.path()
     )
 }
 
-/// A `Set-Cookie` value that deletes cookie `name` of this issuer.
-pub fn clear(issuer: &Issuer, name: &str) -> String {
-    let secure = if issuer.is_https() { "; Secure" } else { "" };
-    format!(
-        "{name}=; Path={}; Max-Age=0; HttpOnly; SameSite=Lax{secure}",
-        issuer.path()
-    )
+/// A `Set-Cookie` value that deletes `cookie` of this issuer.
+pub fn clear(issuer: &Issuer, cookie: Cookie) -> String {
+    set(issuer, cookie, "").replacen("; HttpOnly", "; Max-Age=0; HttpOnly", 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(cookies: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for cookie in cookies {
+            headers.append(header::COOKIE, cookie.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn a_repeated_cookie_is_not_read() {
+        let once = headers(&["a=1; airlock_csrf=mine"]);
+        assert_eq!(read(&once, Cookie::Csrf, false).as_deref(), Some("mine"));
+        let twice = headers(&["airlock_csrf=mine; airlock_csrf=tossed"]);
+        assert_eq!(read(&twice, Cookie::Csrf, false), None);
+        let split = headers(&["airlock_csrf=mine", "airlock_csrf=tossed"]);
+        assert_eq!(read(&split, Cookie::Csrf, false), None);
+    }
+
+    #[test]
+    fn host_only_names_are_prefixed() {
+        let jar = headers(&["airlock_session=tossed; __Host-airlock_session=mine"]);
+        assert_eq!(read(&jar, Cookie::Session, true).as_deref(), Some("mine"));
+        assert_eq!(
+            read(&jar, Cookie::Session, false).as_deref(),
+            Some("tossed")
+        );
+    }
 }

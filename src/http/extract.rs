@@ -4,12 +4,13 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
-use super::cookies;
+use super::cookies::{self, Cookie};
 use super::error::HttpError;
+use super::host::Addressed;
 use super::pages::{self, ErrorPage};
 use crate::oidc::OAuthError;
 use crate::oidc::client_auth::{self, PresentedClient};
@@ -142,9 +143,10 @@ impl<S: Send + Sync> FromRequest<S> for OwnForm {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let host_only = is_host_only(request.extensions());
         let (headers, body) = headers_and_body(request, state).await?;
         let checked = form(&headers, &body).ok().filter(|params| {
-            let cookie = cookies::read(&headers, cookies::CSRF);
+            let cookie = cookies::read(&headers, Cookie::Csrf, host_only);
             let field = params.get(CSRF_FIELD).ok().flatten();
             match (cookie, field) {
                 (Some(cookie), Some(field)) => cookie.as_bytes().ct_eq(field.as_bytes()).into(),
@@ -169,10 +171,17 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionCookie {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(SessionCookie(cookies::read(
-            &parts.headers,
-            cookies::SESSION,
-        )))
+        let host_only = is_host_only(&parts.extensions);
+        let session = cookies::read(&parts.headers, Cookie::Session, host_only);
+        Ok(SessionCookie(session))
+    }
+}
+
+/// Whether the request's cookies are `__Host-` cookies: it came in through an https custom domain.
+fn is_host_only(extensions: &Extensions) -> bool {
+    match extensions.get::<Addressed>() {
+        Some(Addressed::Domain(zone)) => cookies::is_host_only(&zone.issuer),
+        _ => false,
     }
 }
 

@@ -376,6 +376,7 @@ async fn custom_domains(backend: Backend) {
             "{cookie}"
         );
         assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+        assert!(cookie.starts_with("__Host-"), "{cookie}");
     }
 
     // The production RP bound to the custom-domain issuer refuses what other issuers minted: sandbox's

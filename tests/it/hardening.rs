@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::backend_test;
 use crate::harness::flow::{self, client_post};
 use crate::harness::server::{Seeded, http};
-use crate::harness::{Backend, Browser, Node, Options, TestServer};
+use crate::harness::{Backend, Browser, Node, Options, Step, TestServer};
 
 /// Item 14: answers that carry a secret shown once are never cached.
 async fn admin_answers_with_secrets_are_not_cached(server: &TestServer) {
@@ -457,3 +457,39 @@ async fn a_refresh_family_has_an_absolute_end(server: &TestServer) {
     assert_eq!((status, &refused["error"]), (400, &json!("invalid_grant")));
 }
 backend_test!(a_refresh_family_has_an_absolute_end);
+
+/// Item 15: a CSRF cookie tossed in beside the real one (say by a sibling subdomain) does not
+/// vouch for a form: a name the request carries twice is not read at all.
+async fn a_duplicated_cookie_is_not_believed(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let login = Browser::new().get(&flow::authorize_url(&zone, &[])).await;
+    let Step::Form { action, fields, .. } = login else {
+        panic!("expected the login form, got {login:?}");
+    };
+    let real = fields
+        .iter()
+        .find(|(name, _)| name == "airlock_csrf")
+        .map(|(_, value)| value.clone())
+        .expect("csrf field");
+    let submit = |cookie: String| {
+        let mut fields = fields.clone();
+        fields.retain(|(name, _)| name != "airlock_csrf");
+        fields.push(("airlock_csrf".into(), "tossed".into()));
+        fields.push(("airlock_email".into(), zone.email.clone()));
+        fields.push(("airlock_password".into(), zone.password.clone()));
+        http()
+            .post(&action)
+            .header("cookie", cookie)
+            .form(&fields)
+            .send()
+    };
+    let both = submit(format!("airlock_csrf={real}; airlock_csrf=tossed")).await;
+    assert_eq!(both.expect("post").status().as_u16(), 403);
+    let only_tossed = submit("airlock_csrf=tossed".into()).await;
+    assert_ne!(
+        only_tossed.expect("post").status().as_u16(),
+        403,
+        "the same form with one cookie is accepted, so the refusal above is the duplicate's"
+    );
+}
+backend_test!(a_duplicated_cookie_is_not_believed);

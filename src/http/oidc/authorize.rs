@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::crypto::secrets;
 use crate::http::AppState;
-use crate::http::cookies;
+use crate::http::cookies::{self, Cookie};
 use crate::http::current_env::{CurrentEnvironment, ZoneRequest};
 use crate::http::error::HttpError;
 use crate::http::extract::{BrowserParams, OwnForm, SessionCookie};
@@ -115,7 +115,7 @@ fn respond(
         }
     };
     if let Some(token) = new_session {
-        let cookie = cookies::set(&zone.issuer, cookies::SESSION, token.expose());
+        let cookie = cookies::set(&zone.issuer, Cookie::Session, token.expose());
         set_cookie(&mut response, &cookie);
     }
     response
@@ -134,7 +134,8 @@ fn interactive(
     interaction: &Interaction,
     page: Page,
 ) -> Response {
-    let existing = cookies::read(headers, cookies::CSRF);
+    let host_only = cookies::is_host_only(&zone.issuer);
+    let existing = cookies::read(headers, Cookie::Csrf, host_only);
     let csrf = existing.clone().unwrap_or_else(secrets::random_token);
     let slug = zone.environment.slug();
     let kind = zone.environment.kind.as_str();
@@ -168,7 +169,7 @@ fn interactive(
     if existing.is_none() {
         set_cookie(
             &mut response,
-            &cookies::set(&zone.issuer, cookies::CSRF, &csrf),
+            &cookies::set(&zone.issuer, Cookie::Csrf, &csrf),
         );
     }
     response

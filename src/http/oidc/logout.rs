@@ -3,7 +3,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::http::AppState;
-use crate::http::cookies;
+use crate::http::cookies::{self, Cookie};
 use crate::http::current_env::ZoneRequest;
 use crate::http::error::HttpError;
 use crate::http::extract::{BrowserParams, SessionCookie};
@@ -59,7 +59,7 @@ pub async fn logout(
     };
     set_cookie(
         &mut response,
-        &cookies::clear(&zone.issuer, cookies::SESSION),
+        &cookies::clear(&zone.issuer, Cookie::Session),
     );
     response
 }
