@@ -72,7 +72,8 @@ pub enum AuditEvent {
     SigninSucceeded {},
     SigninFailed {
         reason: SigninFailure,
-        /// SHA-256 of the typed account name, which may be a password typed into the wrong field.
+        /// HMAC-SHA256, under a key derived from the KEK, of the typed account name, which may be a
+        /// password typed into the wrong field.
         account: String,
         /// For a password that was checked and was wrong (not for attempts refused before).
         #[serde(flatten)]

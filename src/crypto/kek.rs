@@ -13,6 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 use rand::rngs::OsRng;
 
+use super::keyed::DerivedKey;
+
 const KEK_LEN: usize = 32;
 const NONCE_LEN: usize = 12;
 
@@ -33,6 +35,8 @@ pub enum KekError {
 #[derive(Clone)]
 pub struct Kek {
     cipher: Aes256Gcm,
+    /// The root of the keys derived for other purposes (`derive`).
+    root: [u8; KEK_LEN],
 }
 
 impl std::fmt::Debug for Kek {
@@ -73,9 +77,17 @@ impl Kek {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        (bytes.len() == KEK_LEN).then(|| Kek {
-            cipher: Aes256Gcm::new_from_slice(bytes).expect("length checked above"),
+        let root: [u8; KEK_LEN] = bytes.try_into().ok()?;
+        Some(Kek {
+            cipher: Aes256Gcm::new_from_slice(&root).ok()?,
+            root,
         })
+    }
+
+    /// A key for one `purpose`, derived from the KEK: whoever holds the database without the KEK
+    /// can neither recompute nor check what it keys.
+    pub fn derive(&self, purpose: &str) -> DerivedKey {
+        DerivedKey::from_root(&self.root, purpose)
     }
 
     /// Seals `plaintext`, binding it to `context` (the key id) so rows cannot be swapped.

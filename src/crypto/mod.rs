@@ -3,5 +3,6 @@
 pub mod jose;
 pub mod jws;
 pub mod kek;
+pub mod keyed;
 pub mod password;
 pub mod secrets;

@@ -6,6 +6,7 @@ use super::flow::{AuthenticatedUser, AuthorizeOutcome, Checked, Protocol};
 use super::limits::{self, Budget, Limited, RateLimiter, SigninGate};
 use super::{Call, Error};
 use crate::audit::{AuditEvent, CountedFailure, Recorded, SigninFailure};
+use crate::crypto::keyed::DerivedKey;
 use crate::crypto::{password, secrets};
 use crate::model::{Secret, Session, User};
 use crate::oidc::params::ParamBag;
@@ -15,6 +16,7 @@ pub struct Login<'a> {
     pub(super) core: Protocol<'a>,
     pub(super) limiter: &'a RateLimiter,
     pub(super) gate: &'a SigninGate,
+    pub(super) account_names: &'a DerivedKey,
 }
 
 /// A sign-in attempt as typed.
@@ -23,8 +25,9 @@ pub struct Credentials {
     pub password: Secret,
 }
 
-/// One attempt under way: the checked request and the account name it tries, by digest (the typed
-/// name may be a mistyped password, so the log never holds it).
+/// One attempt under way: the checked request and the account name it tries, by keyed digest (the
+/// typed name may be a mistyped password, so the log never holds it, nor a digest anyone could
+/// check a guess against without the KEK).
 struct Attempt<'c> {
     call: &'c Call<'c>,
     checked: Checked,
@@ -81,7 +84,7 @@ impl Login<'_> {
         let attempt = Attempt {
             call,
             checked,
-            account: secrets::digest(&email),
+            account: self.account_names.hex_mac(&email),
             ip: call.origin.ip.clone().unwrap_or_default(),
         };
         let store = self.core.store(call.zone);

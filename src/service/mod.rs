@@ -55,6 +55,7 @@ use self::token::TokenEndpoint;
 use self::tokens::{TokenVerifier, VerifiedTokenCache};
 use crate::config::Config;
 use crate::crypto::kek::Kek;
+use crate::crypto::keyed::DerivedKey;
 use crate::model::audit::Origin;
 use crate::model::{PublicUrl, Zone};
 use crate::store::{Db, PoolSettings};
@@ -81,6 +82,9 @@ pub struct Airlock {
     audit: AuditLog,
     limiter: RateLimiter,
     signin_gate: SigninGate,
+    /// Keys the digests of typed account names (the sign-in lockout's key, and what the audit log
+    /// shows of a failed sign-in).
+    account_names: DerivedKey,
     verified_tokens: VerifiedTokenCache,
 }
 
@@ -97,6 +101,7 @@ impl Airlock {
         let db = Db::connect(&config.database_url, settings).await?;
         let cache_seconds = config.cache_seconds;
         Ok(Arc::new(Airlock {
+            account_names: kek.derive("account-names"),
             zones: ZoneDirectory::new(
                 db.clone(),
                 PublicUrl::parse(&config.public_url),
@@ -162,6 +167,7 @@ impl Airlock {
             core: self.protocol(),
             limiter: &self.limiter,
             gate: &self.signin_gate,
+            account_names: &self.account_names,
         }
     }
 

@@ -2,6 +2,7 @@
 
 use airlock::model::{EnvKind, SigningAlg};
 use airlock::service::Caller;
+use airlock::service::admin::audit::AuditFilter;
 use airlock::service::admin::clients::NewClient;
 use serde_json::json;
 
@@ -493,3 +494,29 @@ async fn a_duplicated_cookie_is_not_believed(server: &TestServer) {
     );
 }
 backend_test!(a_duplicated_cookie_is_not_believed);
+
+/// Item 12: what the audit log keeps of a failed sign-in's typed name is a keyed digest: a
+/// password typed into the name field cannot be confirmed by hashing guesses.
+async fn a_typed_account_name_is_logged_under_a_key(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let typed = "hunter2-typed-in-the-wrong-field";
+    for _ in 0..2 {
+        crate::limits::attempt(&zone, typed, "whatever").await;
+    }
+    let filter = AuditFilter {
+        event: Some("signin.failed".into()),
+        ..Default::default()
+    };
+    let trail = server.airlock.audit_trail();
+    let entries = trail.list(&zone.environment, filter).await.expect("audit");
+    let accounts: Vec<&str> = entries
+        .iter()
+        .map(|entry| entry.details["account"].as_str().expect("account"))
+        .collect();
+    assert_eq!(accounts.len(), 2);
+    assert_eq!(accounts[0], accounts[1], "one name, one digest: the lockout still counts");
+    let unkeyed = airlock::crypto::secrets::digest(typed);
+    assert_ne!(accounts[0], unkeyed, "a plain SHA-256 would confirm the guess");
+    assert_eq!(accounts[0].len(), 64);
+}
+backend_test!(a_typed_account_name_is_logged_under_a_key);

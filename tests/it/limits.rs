@@ -103,7 +103,7 @@ backend_test!(sandbox_load_does_not_spend_production_budget);
 
 /// Tries a password through the login form: the status of the answer (`SIGNED_IN` on success) and
 /// its `Retry-After`.
-async fn attempt(zone: &Seeded, email: &str, password: &str) -> (u16, Option<String>) {
+pub async fn attempt(zone: &Seeded, email: &str, password: &str) -> (u16, Option<String>) {
     let browser = Browser::new();
     let login = browser.get(&flow::authorize_url(zone, &[])).await;
     let Step::Form { action, fields, .. } = &login else {
