@@ -60,6 +60,9 @@ mod tests {
         let accounts = DerivedKey::from_root(&root, "account-names");
         let audit = DerivedKey::from_root(&root, "audit-chain");
         assert_ne!(accounts.hex_mac("a"), audit.hex_mac("a"));
-        assert_ne!(accounts.hex_mac("a"), DerivedKey::from_root(&[8u8; 32], "account-names").hex_mac("a"));
+        assert_ne!(
+            accounts.hex_mac("a"),
+            DerivedKey::from_root(&[8u8; 32], "account-names").hex_mac("a")
+        );
     }
 }

@@ -66,15 +66,6 @@ impl RateLimiter {
 
     /// Spends one unit, or says how many seconds to wait.
     pub fn take(&self, budget: Budget<'_>) -> Result<(), u64> {
-        self.apply(budget, true)
-    }
-
-    /// Whether one unit is available, without spending it.
-    pub fn check(&self, budget: Budget<'_>) -> Result<(), u64> {
-        self.apply(budget, false)
-    }
-
-    fn apply(&self, budget: Budget<'_>, spend: bool) -> Result<(), u64> {
         let Budget {
             env_id,
             what,
@@ -105,19 +96,35 @@ impl RateLimiter {
         bucket.tokens = (bucket.tokens + refilled).min(capacity);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
-            if spend {
-                bucket.tokens -= 1.0;
-            }
+            bucket.tokens -= 1.0;
             Ok(())
         } else {
             Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
         }
     }
+
+    /// Gives back one unit spent by `take` (capped at the budget), for a request that turned out
+    /// not to count against it.
+    pub fn refund(&self, budget: Budget<'_>) {
+        if budget.per_minute <= 0 {
+            return;
+        }
+        let key = (
+            budget.env_id.to_string(),
+            budget.what,
+            budget.subject.to_string(),
+        );
+        if let Ok(mut buckets) = self.shard(&key).lock()
+            && let Some(bucket) = buckets.get_mut(&key)
+        {
+            bucket.tokens = (bucket.tokens + 1.0).min(budget.per_minute as f64);
+        }
+    }
 }
 
-/// Sign-in attempts one account name, or one address, may have in verification at once on a node.
-/// Failures are counted once a password has been checked, so without this bound a burst of parallel
-/// guesses would all be checked before the first one locked the account.
+/// Sign-in attempts one account name, or one address, may have in verification at once on a node:
+/// a bound on the CPU a burst of guesses takes (how many are checked at all is the lockout's
+/// reservation, in the database).
 pub const MAX_PARALLEL_SIGNINS: usize = 32;
 
 /// Per-node count of sign-in attempts in verification, by environment and subject.
@@ -221,7 +228,7 @@ mod tests {
     }
 
     #[test]
-    fn check_does_not_spend() {
+    fn a_refund_gives_one_unit_back_up_to_the_budget() {
         let limiter = RateLimiter::default();
         let budget = Budget {
             env_id: "e",
@@ -229,11 +236,13 @@ mod tests {
             subject: "ip",
             per_minute: 1,
         };
-        for _ in 0..5 {
-            assert!(limiter.check(budget).is_ok());
-        }
+        limiter.refund(budget);
         assert!(limiter.take(budget).is_ok());
-        assert!(limiter.check(budget).is_err());
+        assert!(limiter.take(budget).is_err());
+        limiter.refund(budget);
+        limiter.refund(budget);
+        assert!(limiter.take(budget).is_ok());
+        assert!(limiter.take(budget).is_err(), "never more than the budget");
     }
 
     #[test]

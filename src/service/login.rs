@@ -87,18 +87,30 @@ impl Login<'_> {
             account: self.account_names.hex_mac(&email),
             ip: call.origin.ip.clone().unwrap_or_default(),
         };
-        let store = self.core.store(call.zone);
-        if let Some(refused) = self.refused_before_checking(&attempt, &store).await? {
-            return Ok((refused, None));
+        // The address's budget is spent before the password is checked (and given back on
+        // success), so parallel guesses from one address cannot all pass before the first is charged.
+        if let Err(retry_after) = self.limiter.take(attempt.ip_budget()) {
+            return self
+                .refuse(&attempt, SigninFailure::IpRateLimited, retry_after)
+                .await;
         }
-        // Failures count once checked: bound how many attempts are being checked at once, so a burst
-        // of parallel guesses cannot all be checked before the first failure locks the account.
+        // Bound how many attempts this node checks at once (argon2 is the costly part).
         let ip_subject = format!("ip:{}", attempt.ip);
         let subjects = [ip_subject.as_str(), attempt.account.as_str()];
         let Some(_pass) = self.gate.enter(call.zone.id.as_str(), &subjects) else {
-            let event = attempt.failed(SigninFailure::TooManyParallelAttempts, None);
-            self.core.audit.record_call(call, event).await?;
-            return Ok((attempt.throttled(1), None));
+            self.limiter.refund(attempt.ip_budget());
+            return self
+                .refuse(&attempt, SigninFailure::TooManyParallelAttempts, 1)
+                .await;
+        };
+        let store = self.core.store(call.zone);
+        let reservation = match self.reserve(&attempt, &store).await? {
+            Ok(reservation) => reservation,
+            Err(retry_after) => {
+                return self
+                    .refuse(&attempt, SigninFailure::AccountLocked, retry_after)
+                    .await;
+            }
         };
         let password = credentials.password.expose();
         let user = if email.len() > 254 || password.len() > 1024 {
@@ -110,67 +122,76 @@ impl Login<'_> {
         let verified = password::verify(password.to_string(), stored).await;
         let known_account = user.is_some();
         match user.filter(|_| verified) {
-            Some(user) => self.signed_in(&attempt, &store, user).await,
+            Some(user) => {
+                self.limiter.refund(attempt.ip_budget());
+                self.signed_in(&attempt, &store, user).await
+            }
             None => {
-                let outcome = self.wrong(&attempt, &store, known_account).await?;
+                let outcome = self.wrong(&attempt, reservation, known_account).await?;
                 Ok((outcome, None))
             }
         }
     }
 
-    /// The per-address rate limit and the account lock, checked before any password is.
-    async fn refused_before_checking(
+    /// Reserves this attempt in the database before its password is checked, so the lockout bounds
+    /// how many passwords are checked per account name and lock period, however many nodes and
+    /// parallel requests there are: at most `lockout_threshold`, then one each time a lock ends.
+    /// `Err` (seconds to wait) when the name is locked, or when this attempt would be the locking
+    /// one and a parallel attempt claimed that place first.
+    async fn reserve(
         &self,
         attempt: &Attempt<'_>,
         store: &EnvStore<'_>,
-    ) -> Result<Option<AuthorizeOutcome>, Error> {
-        let call = attempt.call;
-        let refusal = match self.limiter.check(attempt.ip_budget()) {
-            Err(retry_after) => Some((SigninFailure::IpRateLimited, retry_after)),
-            Ok(()) => match store.signin_failures(&attempt.account).await? {
-                Some(record) if record.locked_until > call.now => Some((
-                    SigninFailure::AccountLocked,
-                    (record.locked_until - call.now) as u64,
-                )),
-                _ => None,
-            },
-        };
-        let Some((reason, retry_after)) = refusal else {
-            return Ok(None);
-        };
-        let event = attempt.failed(reason, None);
-        self.core.audit.record_call(call, event).await?;
-        Ok(Some(attempt.throttled(retry_after)))
+    ) -> Result<Result<CountedFailure, u64>, Error> {
+        let (now, limits) = (attempt.call.now, attempt.call.zone.limits);
+        let stale_before = now - limits::FAILURE_MEMORY_SECONDS;
+        let account = attempt.account.as_str();
+        let reserved = store
+            .reserve_signin_attempt(account, now, stale_before)
+            .await?;
+        if reserved.locked_until > now {
+            return Ok(Err((reserved.locked_until - now) as u64));
+        }
+        let lock = limits::lockout_until(reserved.failures, limits.lockout_threshold, now);
+        if let Some(until) = lock
+            && !store.claim_lock(account, until, now).await?
+        {
+            let current = store.signin_failures(account).await?;
+            let until = current.map_or(now + 1, |record| record.locked_until);
+            return Ok(Err((until - now).max(1) as u64));
+        }
+        Ok(Ok(CountedFailure {
+            consecutive_failures: reserved.failures,
+            locked_until: lock,
+        }))
     }
 
-    /// A wrong password or an unknown name: counted, perhaps locked, audited alike.
+    /// A refusal before any password is checked: audited, and the login page with a wait.
+    async fn refuse(
+        &self,
+        attempt: &Attempt<'_>,
+        reason: SigninFailure,
+        retry_after: u64,
+    ) -> Result<(AuthorizeOutcome, Option<Secret>), Error> {
+        let event = attempt.failed(reason, None);
+        self.core.audit.record_call(attempt.call, event).await?;
+        Ok((attempt.throttled(retry_after), None))
+    }
+
+    /// A wrong password or an unknown name: already counted by its reservation, audited alike.
     async fn wrong(
         &self,
         attempt: &Attempt<'_>,
-        store: &EnvStore<'_>,
+        counted: CountedFailure,
         known_account: bool,
     ) -> Result<AuthorizeOutcome, Error> {
-        let (call, limits) = (attempt.call, attempt.call.zone.limits);
-        let _ = self.limiter.take(attempt.ip_budget());
-        let since = call.now - limits::FAILURE_MEMORY_SECONDS;
-        let failures = store
-            .count_signin_failure(&attempt.account, call.now, since)
-            .await?;
-        let lock = limits::lockout_until(failures, limits.lockout_threshold, call.now);
-        if let Some(until) = lock {
-            store.lock_account(&attempt.account, until).await?;
-        }
         let reason = if known_account {
             SigninFailure::WrongPassword
         } else {
             SigninFailure::UnknownAccount
         };
-        let counted = CountedFailure {
-            consecutive_failures: failures,
-            locked_until: lock,
-        };
         let event = attempt.failed(reason, Some(counted));
-        self.core.audit.record_call(call, event).await?;
+        self.core.audit.record_call(attempt.call, event).await?;
         Ok(attempt.page("Wrong email or password."))
     }
 

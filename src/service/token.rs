@@ -110,14 +110,11 @@ impl TokenEndpoint<'_> {
             subject: call.origin.ip.as_deref().unwrap_or_default(),
             per_minute,
         };
-        self.limiter.check(address).map_err(Error::RateLimited)?;
-        let client = match self.clients.authenticate(zone, presented).await {
-            Ok(client) => client,
-            Err(refused) => {
-                let _ = self.limiter.take(address);
-                return Err(refused);
-            }
-        };
+        // Spent before the credentials are checked, so parallel requests cannot all pass first;
+        // given back once the client has authenticated.
+        self.limiter.take(address).map_err(Error::RateLimited)?;
+        let client = self.clients.authenticate(zone, presented).await?;
+        self.limiter.refund(address);
         let own = Budget {
             env_id: zone.id.as_str(),
             what: Limited::TokenRequests,

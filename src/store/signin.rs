@@ -28,31 +28,46 @@ impl EnvStore<'_> {
         }))
     }
 
-    /// Counts one more failure atomically (across nodes) and returns the new count; a series older
-    /// than `stale_before` starts over.
-    pub async fn count_signin_failure(
+    /// Reserves one sign-in attempt for an account name before its password is checked, counting
+    /// it as a failure until it proves otherwise; atomic across nodes. While the name is locked
+    /// nothing is counted; a series older than `stale_before` starts over. Returns the count with
+    /// this attempt and the lock as it stands.
+    pub async fn reserve_signin_attempt(
         &self,
         account_digest: &str,
         now: i64,
         stale_before: i64,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<SigninFailures, StoreError> {
         let sql = "INSERT INTO signin_failures (env_id, account_digest, failures, last_failure_at, \
              locked_until) VALUES ($1, $2, 1, $3, 0) ON CONFLICT (env_id, account_digest) DO UPDATE \
-             SET failures = CASE WHEN signin_failures.last_failure_at < $4 THEN 1 \
-             ELSE signin_failures.failures + 1 END, last_failure_at = $3 RETURNING failures";
+             SET failures = CASE WHEN signin_failures.locked_until > $3 THEN signin_failures.failures \
+             WHEN signin_failures.last_failure_at < $4 THEN 1 \
+             ELSE signin_failures.failures + 1 END, \
+             last_failure_at = CASE WHEN signin_failures.locked_until > $3 \
+             THEN signin_failures.last_failure_at ELSE $3 END \
+             RETURNING failures, last_failure_at, locked_until";
         let row = self
             .query(sql, (account_digest, now, stale_before))
             .fetch_one(self.db.pool())
             .await?;
-        Ok(row.try_get("failures")?)
+        Ok(SigninFailures {
+            failures: row.try_get("failures")?,
+            last_failure_at: row.try_get("last_failure_at")?,
+            locked_until: row.try_get("locked_until")?,
+        })
     }
 
-    /// Locks the account name until `until`, never shortening a lock a parallel attempt set.
-    pub async fn lock_account(&self, account_digest: &str, until: i64) -> Result<(), StoreError> {
-        let sql = "UPDATE signin_failures SET locked_until = CASE WHEN locked_until < $3 THEN $3 \
-             ELSE locked_until END WHERE env_id = $1 AND account_digest = $2";
-        self.execute(sql, (account_digest, until)).await?;
-        Ok(())
+    /// Locks the account name until `until` unless a lock is already in force at `now`. True for
+    /// the one attempt (on whichever node) that set it: that attempt alone is checked.
+    pub async fn claim_lock(
+        &self,
+        account_digest: &str,
+        until: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = "UPDATE signin_failures SET locked_until = $3 \
+             WHERE env_id = $1 AND account_digest = $2 AND locked_until <= $4";
+        Ok(self.execute(sql, (account_digest, until, now)).await? == 1)
     }
 
     pub async fn clear_signin_failures(&self, account_digest: &str) -> Result<(), StoreError> {

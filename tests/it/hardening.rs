@@ -514,9 +514,102 @@ async fn a_typed_account_name_is_logged_under_a_key(server: &TestServer) {
         .map(|entry| entry.details["account"].as_str().expect("account"))
         .collect();
     assert_eq!(accounts.len(), 2);
-    assert_eq!(accounts[0], accounts[1], "one name, one digest: the lockout still counts");
+    assert_eq!(
+        accounts[0], accounts[1],
+        "one name, one digest: the lockout still counts"
+    );
     let unkeyed = airlock::crypto::secrets::digest(typed);
-    assert_ne!(accounts[0], unkeyed, "a plain SHA-256 would confirm the guess");
+    assert_ne!(
+        accounts[0], unkeyed,
+        "a plain SHA-256 would confirm the guess"
+    );
     assert_eq!(accounts[0].len(), 64);
 }
 backend_test!(a_typed_account_name_is_logged_under_a_key);
+
+/// Item 1: the lockout bounds how many passwords are checked per account name and lock period,
+/// across nodes: a burst of parallel guesses shared between two nodes gets `lockout_threshold`
+/// passwords checked, no more, and the right password afterwards finds the name locked.
+async fn parallel_guesses_across_nodes_are_bounded_by_the_lockout(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let token = server.admin_token(&zone.environment).await;
+    let limits = http()
+        .put(format!(
+            "{}/admin/v1/projects/acme/environments/sandbox/limits",
+            server.base
+        ))
+        .bearer_auth(token)
+        .json(&json!({"lockout_threshold": 5, "signin_failures_per_minute": 0}))
+        .send()
+        .await
+        .expect("limits");
+    assert_eq!(limits.status().as_u16(), 200);
+    let node = Node::start(server, "serve", &[("AIRLOCK_CACHE_SECONDS", "1")]).await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..31 {
+        let base = if i % 2 == 0 {
+            server.base.clone()
+        } else {
+            node.base.clone()
+        };
+        let (zone, public) = (zone.clone(), server.base.clone());
+        guesses.spawn(async move { guess(&base, &public, &zone, &format!("guess {i}")).await });
+    }
+    let statuses = guesses.join_all().await;
+    assert!(
+        statuses.iter().all(|s| [200, 429].contains(s)),
+        "{statuses:?}"
+    );
+    let right = guess(&node.base, &server.base, &zone, &zone.password).await;
+    assert_eq!(right, 429, "the name is locked");
+
+    let filter = AuditFilter {
+        event: Some("signin.failed".into()),
+        limit: Some(1000),
+        ..Default::default()
+    };
+    let trail = server.airlock.audit_trail();
+    let entries = trail.list(&zone.environment, filter).await.expect("audit");
+    let checked = entries
+        .iter()
+        .filter(|entry| entry.details["reason"] == "wrong_password")
+        .count();
+    assert!(checked <= 5, "{checked} passwords were checked");
+    assert_eq!(entries.len(), 32, "every attempt is in the log");
+}
+backend_test!(parallel_guesses_across_nodes_are_bounded_by_the_lockout);
+
+/// One sign-in attempt through the server at `base` (serving the public URL `public`): fetch the
+/// login form, post it with its CSRF cookie; the status of the answer.
+async fn guess(base: &str, public: &str, zone: &Seeded, password: &str) -> u16 {
+    let host = public.trim_start_matches("http://");
+    let url = flow::authorize_url(zone, &[]).replacen(public, base, 1);
+    let page = http()
+        .get(url)
+        .header("host", host)
+        .send()
+        .await
+        .expect("authorize");
+    let csrf = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| value.strip_prefix("airlock_csrf="))
+        .and_then(|value| value.split(';').next())
+        .expect("csrf cookie")
+        .to_string();
+    let html = page.text().await.expect("page");
+    let (action, mut fields) = crate::harness::browser::parse_form(&html).expect("login form");
+    fields.push(("airlock_email".into(), zone.email.clone()));
+    fields.push(("airlock_password".into(), password.into()));
+    let answer = http()
+        .post(action.replacen(public, base, 1))
+        .header("host", host)
+        .header("cookie", format!("airlock_csrf={csrf}"))
+        .form(&fields)
+        .send()
+        .await
+        .expect("login");
+    answer.status().as_u16()
+}
