@@ -76,8 +76,8 @@ pub struct Config {
         global = true
     )]
     pub db_connect_retry: u64,
-    /// Addresses (IPs or CIDR ranges, comma-separated) of reverse proxies whose `Forwarded`,
-    /// `X-Forwarded-Host` and `X-Forwarded-For` headers are believed; everyone else's are ignored.
+    /// Addresses (IPs or CIDR ranges, comma-separated) of reverse proxies whose `X-Forwarded-For`
+    /// entries are believed (the right-most ones they appended); everyone else's are ignored.
     #[arg(
         long,
         env = "AIRLOCK_TRUSTED_PROXIES",
@@ -86,6 +86,10 @@ pub struct Config {
         global = true
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Take the host from the `X-Forwarded-Host` a trusted proxy sets, rather than from `Host`.
+    /// Only for a proxy that overwrites that header: most pass a client's own copy through.
+    #[arg(long, env = "AIRLOCK_FORWARDED_HOST", global = true, value_parser = parse_switch, default_value = "off")]
+    pub forwarded_host: bool,
     /// DNS server (`IP:PORT`) asked for domain ownership records; the system resolver when unset.
     #[arg(long, env = "AIRLOCK_DNS_RESOLVER", global = true)]
     pub dns_resolver: Option<std::net::SocketAddr>,
@@ -107,6 +111,15 @@ pub struct Config {
 }
 
 /// An IP address (a network of one) or a CIDR range.
+/// `on`/`off` (also `true`/`false`, `1`/`0`).
+fn parse_switch(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(false),
+        other => Err(format!("{other} is neither on nor off")),
+    }
+}
+
 fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
     let value = value.trim();
     value
@@ -139,6 +152,7 @@ impl Config {
             db_statement_timeout_ms: 5000,
             db_connect_retry: 0,
             trusted_proxies: Vec::new(),
+            forwarded_host: false,
             dns_resolver: None,
             allow_manual_domain_verification: false,
             tls_listen: None,

@@ -1,7 +1,9 @@
 //! Which host a request is for, and from whom: the first thing resolved at the edge.
 //!
-//! The host is the `Host` header, or what a trusted reverse proxy says in `Forwarded` /
-//! `X-Forwarded-Host`; headers from anyone else are ignored, so no caller can choose its issuer. The
+//! The host is the `Host` header (or, with `AIRLOCK_FORWARDED_HOST=on`, the `X-Forwarded-Host` a
+//! trusted reverse proxy wrote); the client is the peer, or the right-most `X-Forwarded-For` entry a
+//! trusted proxy appended. Headers from anyone else are ignored, so no caller can choose its issuer
+//! or its address. The
 //! public URL's host serves the path issuers and the admin API; an active custom domain serves its
 //! one environment at the root; every other host gets 404 (only the probes answer on any host).
 
@@ -26,26 +28,22 @@ pub enum Addressed {
     Domain(Box<Zone>),
 }
 
-/// The address of the client: the peer, or the first untrusted hop a trusted proxy reports.
+/// The address of the client: the peer, or the untrusted address a trusted proxy reports.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-/// One proxy hop as a proxy recorded it: whom it received the request from (`for`), and the host
-/// that request was addressed to (`host`). Hops are in the order the proxies appended them, so the
-/// last one was written by our peer.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Hop {
-    from: Option<IpAddr>,
-    host: Option<String>,
+/// The `X-Forwarded-For` entries, left to right: each proxy appends the address it received the
+/// request from, so the right-most entry was written by our peer.
+fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    header_list(headers, "x-forwarded-for")
+        .iter()
+        .map(|node| node_ip(node))
+        .collect()
 }
 
-fn unquote(value: &str) -> &str {
-    value.trim().trim_matches('"')
-}
-
-/// A `for=` node: `1.2.3.4`, `1.2.3.4:80`, `"[2001:db8::1]:80"`; obfuscated or unknown nodes are None.
+/// A `X-Forwarded-For` entry: `1.2.3.4`, `1.2.3.4:80`, `[2001:db8::1]:80`; anything else is None.
 fn node_ip(node: &str) -> Option<IpAddr> {
-    let node = unquote(node);
+    let node = node.trim().trim_matches('"');
     if let Some(rest) = node.strip_prefix('[') {
         return rest.split(']').next()?.parse().ok();
     }
@@ -65,81 +63,56 @@ fn header_list(headers: &HeaderMap, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// RFC 7239 `Forwarded` elements, else the `X-Forwarded-*` pair (whose host, when a proxy appended
-/// rather than replaced it, is the last value: the one our peer wrote).
-fn forwarded_hops(headers: &HeaderMap) -> Vec<Hop> {
-    let forwarded = header_list(headers, "forwarded");
-    if !forwarded.is_empty() {
-        return forwarded
-            .iter()
-            .map(|element| {
-                let mut hop = Hop::default();
-                for pair in element.split(';') {
-                    let Some((name, value)) = pair.split_once('=') else {
-                        continue;
-                    };
-                    match name.trim().to_ascii_lowercase().as_str() {
-                        "host" => hop.host = Some(unquote(value).to_string()),
-                        "for" => hop.from = node_ip(value),
-                        _ => {}
-                    }
-                }
-                hop
-            })
-            .collect();
-    }
-    let mut hops: Vec<Hop> = header_list(headers, "x-forwarded-for")
-        .iter()
-        .map(|node| Hop {
-            from: node_ip(node),
-            host: None,
-        })
-        .collect();
-    if let Some(host) = header_list(headers, "x-forwarded-host").pop() {
-        match hops.last_mut() {
-            Some(last) => last.host = Some(host),
-            None => hops.push(Hop {
-                from: None,
-                host: Some(host),
-            }),
-        }
-    }
-    hops
-}
-
 fn is_trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
     proxies.iter().any(|net| net.contains(&ip))
 }
 
+/// How far forwarded headers are believed.
+#[derive(Debug, Clone, Copy)]
+struct ProxyTrust<'a> {
+    proxies: &'a [IpNet],
+    /// Take the host from `X-Forwarded-Host` (`AIRLOCK_FORWARDED_HOST=on`).
+    forwarded_host: bool,
+}
+
 /// The effective host and client address of a request arriving from `peer`.
 ///
-/// Only hops written by trusted proxies count: the last one (written by our trusted peer), and each
-/// one before it as long as the hop after it names a trusted proxy as its sender. Anything a client
-/// put in front of those is ignored, so it cannot choose the host or the address we see.
+/// From a trusted peer, the client is the right-most `X-Forwarded-For` entry that no trusted proxy
+/// sent: entries are read from the right, past each one naming a trusted proxy, and everything a
+/// client wrote to the left of that is ignored. `Forwarded` (RFC 7239) is never read: common proxies
+/// pass a client's copy of it through untouched. The host is `Host` (which the proxy sets), or with
+/// `forwarded_host` the right-most `X-Forwarded-Host`, the value our peer wrote.
 fn effective(
     headers: &HeaderMap,
     authority: Option<&str>,
     peer: Option<IpAddr>,
-    proxies: &[IpNet],
+    trust: ProxyTrust<'_>,
 ) -> (Option<String>, Option<IpAddr>) {
     let own_host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .or(authority)
         .map(str::to_string);
-    let Some(peer) = peer.filter(|peer| is_trusted(*peer, proxies)) else {
+    let Some(peer) = peer.filter(|peer| is_trusted(*peer, trust.proxies)) else {
         return (own_host, peer);
     };
-    let hops = forwarded_hops(headers);
-    // From our peer's hop backwards, up to and including the first whose sender is not a trusted proxy.
-    let first_trusted = hops
-        .iter()
-        .rposition(|hop| !hop.from.is_some_and(|from| is_trusted(from, proxies)))
-        .unwrap_or(0);
-    let trusted = &hops[first_trusted..];
-    let client = trusted.first().and_then(|hop| hop.from).unwrap_or(peer);
-    // The outermost trusted proxy saw the host the client asked for.
-    let host = trusted.iter().find_map(|hop| hop.host.clone()).or(own_host);
+    let mut client = peer;
+    for entry in forwarded_for(headers).into_iter().rev() {
+        match entry {
+            Some(ip) if is_trusted(ip, trust.proxies) => client = ip,
+            Some(ip) => {
+                client = ip;
+                break;
+            }
+            // An entry that is no address: nothing to its left can be vouched for.
+            None => break,
+        }
+    }
+    let host = if trust.forwarded_host {
+        header_list(headers, "x-forwarded-host").pop().or(own_host)
+    } else {
+        own_host
+    };
     (host, Some(client))
 }
 
@@ -154,11 +127,15 @@ pub async fn address(state: &AppState, request: &mut Request) -> Result<(), Resp
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
+    let trust = ProxyTrust {
+        proxies: &state.config.trusted_proxies,
+        forwarded_host: state.config.forwarded_host,
+    };
     let (host, client) = effective(
         request.headers(),
         request.uri().authority().map(|a| a.as_str()),
         peer,
-        &state.config.trusted_proxies,
+        trust,
     );
     if let Some(client) = client {
         request.extensions_mut().insert(ClientIp(client));
@@ -210,14 +187,23 @@ mod tests {
         ]
     }
 
+    fn trust(proxies: &[IpNet], forwarded_host: bool) -> ProxyTrust<'_> {
+        ProxyTrust {
+            proxies,
+            forwarded_host,
+        }
+    }
+
     #[test]
     fn forwarded_headers_count_only_from_trusted_proxies() {
         let h = headers(&[
-            ("host", "internal:8080"),
-            ("x-forwarded-host", "login.acme.com"),
+            ("host", "login.acme.com"),
+            ("x-forwarded-host", "127.0.0.1"),
             ("x-forwarded-for", "203.0.113.9, 10.1.1.1"),
         ]);
-        let trusted = effective(&h, None, Some("10.0.0.5".parse().unwrap()), &proxies());
+        let proxies = proxies();
+        let peer = Some("10.0.0.5".parse().unwrap());
+        let trusted = effective(&h, None, peer, trust(&proxies, false));
         assert_eq!(
             trusted,
             (
@@ -225,67 +211,60 @@ mod tests {
                 Some("203.0.113.9".parse().unwrap())
             )
         );
-        let spoofed = effective(&h, None, Some("198.51.100.7".parse().unwrap()), &proxies());
-        assert_eq!(
-            spoofed,
-            (
-                Some("internal:8080".into()),
-                Some("198.51.100.7".parse().unwrap())
-            )
-        );
+        let stranger = Some("198.51.100.7".parse().unwrap());
+        let spoofed = effective(&h, None, stranger, trust(&proxies, true));
+        assert_eq!(spoofed, (Some("login.acme.com".into()), stranger));
     }
 
     #[test]
-    fn rfc7239_forwarded_wins_and_skips_trusted_hops() {
+    fn the_forwarded_host_is_read_only_when_configured_and_right_most() {
         let h = headers(&[
-            ("host", "internal"),
-            ("x-forwarded-host", "ignored.example"),
-            (
-                "forwarded",
-                "for=\"[2001:db8::1]:4711\";host=login.acme.com;proto=https, for=10.2.2.2",
-            ),
-        ]);
-        let (host, client) = effective(&h, None, Some("127.0.0.2".parse().unwrap()), &proxies());
-        assert_eq!(host.as_deref(), Some("login.acme.com"));
-        assert_eq!(client, Some("2001:db8::1".parse().unwrap()));
-    }
-
-    #[test]
-    fn hops_a_client_wrote_before_the_trusted_proxy_are_ignored() {
-        let h = headers(&[
-            ("host", "internal"),
-            (
-                "forwarded",
-                "for=10.9.9.9;host=evil.example, for=198.51.100.7;host=login.acme.com",
-            ),
-        ]);
-        let (host, client) = effective(&h, None, Some("10.0.0.5".parse().unwrap()), &proxies());
-        assert_eq!(host.as_deref(), Some("login.acme.com"));
-        assert_eq!(client, Some("198.51.100.7".parse().unwrap()));
-
-        let appended = headers(&[
-            ("host", "internal"),
+            ("host", "internal:8080"),
             ("x-forwarded-host", "evil.example, login.acme.com"),
-            ("x-forwarded-for", "10.9.9.9, 198.51.100.7"),
         ]);
-        let (host, client) = effective(
-            &appended,
-            None,
-            Some("10.0.0.5".parse().unwrap()),
-            &proxies(),
-        );
+        let proxies = proxies();
+        let peer = Some("10.0.0.5".parse().unwrap());
+        let (host, _) = effective(&h, None, peer, trust(&proxies, false));
+        assert_eq!(host.as_deref(), Some("internal:8080"));
+        let (host, _) = effective(&h, None, peer, trust(&proxies, true));
         assert_eq!(host.as_deref(), Some("login.acme.com"));
+    }
+
+    #[test]
+    fn rfc7239_forwarded_is_never_read() {
+        let h = headers(&[
+            ("host", "login.acme.com"),
+            ("forwarded", "for=198.51.100.9;host=127.0.0.1"),
+        ]);
+        let proxies = proxies();
+        let peer = Some("127.0.0.2".parse().unwrap());
+        let (host, client) = effective(&h, None, peer, trust(&proxies, true));
+        assert_eq!(host.as_deref(), Some("login.acme.com"));
+        assert_eq!(client, peer);
+    }
+
+    #[test]
+    fn entries_a_client_wrote_before_the_trusted_proxies_are_ignored() {
+        let appended = headers(&[
+            ("host", "login.acme.com"),
+            ("x-forwarded-for", "10.9.9.9, 198.51.100.7, 10.3.3.3"),
+        ]);
+        let proxies = proxies();
+        let peer = Some("10.0.0.5".parse().unwrap());
+        let (_, client) = effective(&appended, None, peer, trust(&proxies, false));
         assert_eq!(client, Some("198.51.100.7".parse().unwrap()));
     }
 
     #[test]
-    fn garbage_forwarded_values_fall_back_to_the_peer() {
+    fn garbage_entries_stop_the_walk() {
         let h = headers(&[
             ("host", "a.example"),
-            ("forwarded", "for=_hidden;by=x, nonsense"),
+            ("x-forwarded-for", "203.0.113.1, _hidden"),
         ]);
-        let (host, client) = effective(&h, None, Some("10.0.0.1".parse().unwrap()), &proxies());
+        let proxies = proxies();
+        let peer = Some("10.0.0.1".parse().unwrap());
+        let (host, client) = effective(&h, None, peer, trust(&proxies, false));
         assert_eq!(host.as_deref(), Some("a.example"));
-        assert_eq!(client, Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(client, peer);
     }
 }

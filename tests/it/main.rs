@@ -15,6 +15,7 @@ mod keys;
 mod lifecycle;
 mod limits;
 mod logout;
+mod proxies;
 mod refresh;
 mod scale_out;
 mod sessions;

@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod dns;
 pub mod flow;
+pub mod nginx;
 pub mod node;
 pub mod rp;
 pub mod server;

@@ -26,6 +26,8 @@ pub struct Options {
     pub tls: bool,
     /// The node cache bound, when a test cannot wait the default.
     pub cache_seconds: Option<i64>,
+    /// `AIRLOCK_FORWARDED_HOST=on`.
+    pub forwarded_host: bool,
 }
 
 /// A PostgreSQL database made for one test, dropped when the test ends, however it ends.
@@ -144,6 +146,7 @@ impl TestServer {
         config.trusted_proxies = options.trusted_proxies;
         config.dns_resolver = options.dns_resolver;
         config.allow_manual_domain_verification = options.allow_manual_domain_verification;
+        config.forwarded_host = options.forwarded_host;
         if let Some(seconds) = options.cache_seconds {
             config.cache_seconds = seconds;
         }
