@@ -108,9 +108,20 @@ pub struct Config {
         global = true
     )]
     pub key_publish_delay: i64,
+    /// Seconds a client has to send a request's headers (both listeners).
+    #[arg(long, env = "AIRLOCK_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub header_read_timeout: u64,
+    /// Seconds a connection may stay silent (no bytes either way) before it is closed.
+    #[arg(long, env = "AIRLOCK_IDLE_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub idle_timeout: u64,
+    /// Seconds a TLS client has to complete its handshake.
+    #[arg(long, env = "AIRLOCK_TLS_HANDSHAKE_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub tls_handshake_timeout: u64,
+    /// Open connections per listener; more wait to be accepted.
+    #[arg(long, env = "AIRLOCK_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub max_connections: u64,
 }
 
-/// An IP address (a network of one) or a CIDR range.
 /// `on`/`off` (also `true`/`false`, `1`/`0`).
 fn parse_switch(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
@@ -120,6 +131,7 @@ fn parse_switch(value: &str) -> Result<bool, String> {
     }
 }
 
+/// An IP address (a network of one) or a CIDR range.
 fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
     let value = value.trim();
     value
@@ -157,6 +169,10 @@ impl Config {
             allow_manual_domain_verification: false,
             tls_listen: None,
             key_publish_delay: 600,
+            header_read_timeout: 10,
+            idle_timeout: 30,
+            tls_handshake_timeout: 10,
+            max_connections: 1024,
         }
     }
 

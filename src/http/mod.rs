@@ -14,6 +14,7 @@ mod error;
 mod extract;
 mod headers;
 mod host;
+mod listener;
 mod oidc;
 mod pages;
 mod probes;
@@ -88,9 +89,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
         tracing::info!(listen = %tls_listener.local_addr()?, "airlock serving custom domains over TLS");
         tokio::spawn(tls::serve_tls(state.clone(), tls_listener));
     }
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .await
+    let limits = listener::ConnectionLimits::of(&state.config);
+    listener::serve(listener, app(state), limits, None).await;
+    Ok(())
 }

@@ -3,15 +3,9 @@
 //! verified on any node is served here soon after.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::Extension;
-use axum::extract::ConnectInfo;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
 use rustls::crypto::ring;
 use rustls::pki_types::pem::PemObject;
@@ -21,6 +15,7 @@ use rustls::sign::CertifiedKey;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use super::listener::{self, ConnectionLimits};
 use super::{AppState, app};
 
 /// Certificates by host name, as SNI asks for them.
@@ -96,29 +91,7 @@ pub async fn serve_tls(state: AppState, listener: TcpListener) -> std::io::Resul
         .with_cert_resolver(table);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let acceptor = TlsAcceptor::from(Arc::new(config));
-    let router = app(state);
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                tracing::warn!(%error, "TLS accept failed");
-                continue;
-            }
-        };
-        let acceptor = acceptor.clone();
-        let service = router
-            .clone()
-            .layer(Extension(ConnectInfo::<SocketAddr>(peer)));
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(stream).await else {
-                return;
-            };
-            let connection = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tls), TowerToHyperService::new(service))
-                .await;
-            if let Err(error) = connection {
-                tracing::debug!(%error, "TLS connection ended with an error");
-            }
-        });
-    }
+    let limits = ConnectionLimits::of(&state.config);
+    listener::serve(listener, app(state), limits, Some(acceptor)).await;
+    Ok(())
 }

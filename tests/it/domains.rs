@@ -126,7 +126,7 @@ async fn custom_domains(backend: Backend) {
         allow_manual_domain_verification: true,
         tls: true,
         cache_seconds: Some(1),
-        forwarded_host: false,
+        ..Options::default()
     };
     let Some(server) = TestServer::start_with(backend, options).await else {
         return;

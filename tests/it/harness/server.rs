@@ -28,6 +28,8 @@ pub struct Options {
     pub cache_seconds: Option<i64>,
     /// `AIRLOCK_FORWARDED_HOST=on`.
     pub forwarded_host: bool,
+    /// Any other setting.
+    pub configure: Option<fn(&mut Config)>,
 }
 
 /// A PostgreSQL database made for one test, dropped when the test ends, however it ends.
@@ -147,6 +149,9 @@ impl TestServer {
         config.dns_resolver = options.dns_resolver;
         config.allow_manual_domain_verification = options.allow_manual_domain_verification;
         config.forwarded_host = options.forwarded_host;
+        if let Some(configure) = options.configure {
+            configure(&mut config);
+        }
         if let Some(seconds) = options.cache_seconds {
             config.cache_seconds = seconds;
         }
