@@ -45,6 +45,13 @@ pub fn check_registrable(uri: &str, kind: EnvKind) -> Result<(), RedirectUriReje
     }
 }
 
+/// The web origin (`scheme://host[:port]`, as browsers send it in `Origin`) of an http(s) redirect
+/// URI; None for a native app's scheme.
+pub fn web_origin(uri: &str) -> Option<String> {
+    let parsed = Url::parse(uri).ok()?;
+    matches!(parsed.scheme(), "https" | "http").then(|| parsed.origin().ascii_serialization())
+}
+
 /// `com.example.app`: at least two non-empty labels.
 fn is_reverse_domain(scheme: &str) -> bool {
     let labels: Vec<&str> = scheme.split('.').collect();
@@ -213,6 +220,24 @@ mod tests {
             check_registrable("javascript:alert(1)", EnvKind::Test),
             Err(ForbiddenScheme)
         );
+    }
+
+    #[test]
+    fn web_origins_are_serialised_as_browsers_send_them() {
+        let origin = |uri| web_origin(uri);
+        assert_eq!(
+            origin("https://App.Example/cb?x=1").as_deref(),
+            Some("https://app.example")
+        );
+        assert_eq!(
+            origin("https://app.example:443/cb").as_deref(),
+            Some("https://app.example")
+        );
+        assert_eq!(
+            origin("http://localhost:3000/cb").as_deref(),
+            Some("http://localhost:3000")
+        );
+        assert_eq!(origin("com.example.app:/cb"), None);
     }
 
     #[test]

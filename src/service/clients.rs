@@ -1,6 +1,7 @@
 //! Client records through the node cache, and client authentication: the one door every endpoint
 //! that takes client credentials goes through.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use moka::sync::Cache;
@@ -8,8 +9,8 @@ use moka::sync::Cache;
 use super::{Error, cache};
 use crate::crypto::secrets;
 use crate::model::{Client, ClientId, Environment, EnvironmentId};
-use crate::oidc::OAuthError;
 use crate::oidc::client_auth::{AuthMethod, PresentedClient};
+use crate::oidc::{OAuthError, redirect};
 use crate::store::{Db, EnvStore};
 
 type ClientKey = (EnvironmentId, ClientId);
@@ -21,6 +22,8 @@ pub struct ClientDirectory {
     /// Client ids found not to exist, apart from the clients: requests naming made-up ids churn
     /// this cache and never evict real clients.
     unknown: Cache<ClientKey, ()>,
+    /// Per environment, the web origins of its public clients' redirect URIs.
+    web_origins: Cache<EnvironmentId, Arc<BTreeSet<String>>>,
 }
 
 impl ClientDirectory {
@@ -29,7 +32,32 @@ impl ClientDirectory {
             db,
             known: cache::expiring(cache_seconds),
             unknown: cache::expiring(cache_seconds),
+            web_origins: cache::expiring(cache_seconds),
         }
+    }
+
+    /// The origins (`https://app.example:8443`) of the redirect URIs of `environment`'s public
+    /// clients: the browser apps that call the token, userinfo and revocation endpoints themselves.
+    pub async fn web_origins(
+        &self,
+        environment: &Environment,
+    ) -> Result<Arc<BTreeSet<String>>, Error> {
+        if let Some(origins) = self.web_origins.get(&environment.id) {
+            return Ok(origins);
+        }
+        let clients = EnvStore::new(&self.db, &environment.id)
+            .list_clients()
+            .await?;
+        let origins: BTreeSet<String> = clients
+            .iter()
+            .filter(|client| client.public)
+            .flat_map(|client| client.redirect_uris.iter())
+            .filter_map(|uri| redirect::web_origin(uri))
+            .collect();
+        let origins = Arc::new(origins);
+        self.web_origins
+            .insert(environment.id.clone(), origins.clone());
+        Ok(origins)
     }
 
     /// A client of `environment` (unknown ids included in the cache).
@@ -61,6 +89,7 @@ impl ClientDirectory {
         let key = (environment.id.clone(), client_id.clone());
         self.known.invalidate(&key);
         self.unknown.invalidate(&key);
+        self.web_origins.invalidate(&environment.id);
     }
 
     /// The client behind presented credentials. A missing client, a wrong secret and a client of

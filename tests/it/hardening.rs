@@ -692,3 +692,113 @@ backend_test!(
     connections_are_bounded_in_number_and_time,
     super::tight_connection_limits()
 );
+
+/// CORS: a single-page app on a public client's origin may call the token, userinfo and revocation
+/// endpoints from the browser (preflight included); other origins get no CORS grant; discovery
+/// and JWKS are readable from anywhere.
+async fn browser_apps_on_registered_origins_get_cors(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let app = "https://rp.example";
+    let stranger = "https://evil.example";
+    let allowed_origin = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|value| value.to_str().expect("ascii").to_string())
+    };
+    for endpoint in ["/token", "/userinfo", "/revoke"] {
+        let url = format!("{}{endpoint}", zone.issuer);
+        let preflight = |origin: &str| {
+            http()
+                .request(reqwest::Method::OPTIONS, &url)
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "content-type")
+                .send()
+        };
+        let granted = preflight(app).await.expect("preflight");
+        assert_eq!(granted.status().as_u16(), 204, "{endpoint}");
+        assert_eq!(allowed_origin(&granted).as_deref(), Some(app));
+        let methods = granted.headers()["access-control-allow-methods"]
+            .to_str()
+            .expect("ascii");
+        assert!(methods.contains("POST"), "{methods}");
+        assert!(
+            granted
+                .headers()
+                .get("access-control-allow-credentials")
+                .is_none()
+        );
+        let refused = preflight(stranger).await.expect("preflight");
+        assert_eq!(refused.status().as_u16(), 403, "{endpoint}");
+        assert_eq!(allowed_origin(&refused), None);
+    }
+    let redeem = |origin: &'static str| {
+        http()
+            .post(format!("{}/token", zone.issuer))
+            .header("origin", origin)
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", zone.public_client_id.as_str()),
+                ("code", "not-a-code"),
+                ("redirect_uri", zone.redirect_uri.as_str()),
+                (
+                    "code_verifier",
+                    "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+                ),
+            ])
+            .send()
+    };
+    let answer = redeem("https://rp.example").await.expect("token");
+    assert_eq!(
+        answer.status().as_u16(),
+        400,
+        "the app can read the error too"
+    );
+    assert_eq!(allowed_origin(&answer).as_deref(), Some(app));
+    let answer = redeem("https://evil.example").await.expect("token");
+    assert_eq!(allowed_origin(&answer), None);
+    let discovery = http()
+        .get(format!("{}/.well-known/openid-configuration", zone.issuer))
+        .header("origin", stranger)
+        .send()
+        .await
+        .expect("discovery");
+    assert_eq!(allowed_origin(&discovery).as_deref(), Some("*"));
+}
+backend_test!(browser_apps_on_registered_origins_get_cors);
+
+/// An oversized body is 413 in the language of the endpoint: OAuth JSON at the token endpoint,
+/// admin JSON at the admin API.
+async fn oversized_bodies_are_answered_in_json(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let token = server.admin_token(&zone.environment).await;
+    let padding = "a".repeat(200 * 1024);
+    let at_token = http()
+        .post(format!("{}/token", zone.issuer))
+        .basic_auth(&zone.client_id, Some(&zone.client_secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("pad", padding.as_str()),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(at_token.status().as_u16(), 413);
+    let body: serde_json::Value = at_token.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_request");
+    let at_admin = http()
+        .post(format!(
+            "{}/admin/v1/projects/acme/environments/sandbox/clients",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .json(&json!({"name": padding, "redirect_uris": []}))
+        .send()
+        .await
+        .expect("admin");
+    assert_eq!(at_admin.status().as_u16(), 413);
+    let body: serde_json::Value = at_admin.json().await.expect("json");
+    assert!(body["error"].is_string(), "{body}");
+}
+backend_test!(oversized_bodies_are_answered_in_json);

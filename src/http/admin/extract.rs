@@ -19,18 +19,28 @@ use crate::http::request_meta::RequestOrigin;
 use crate::model::{Environment, is_clean_text};
 use crate::service::{Airlock, Caller, Error};
 
-/// An admin handler's error: the service's, answered as admin JSON.
-pub struct AdminError(Error);
+/// An admin handler's error, answered as admin JSON: the service's, or a body over the size limit.
+pub enum AdminError {
+    Service(Error),
+    TooLarge,
+}
 
 impl From<Error> for AdminError {
     fn from(error: Error) -> Self {
-        AdminError(error)
+        AdminError::Service(error)
     }
 }
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
-        HttpError::admin(self.0).into_response()
+        match self {
+            AdminError::Service(error) => HttpError::admin(error).into_response(),
+            AdminError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Json(json!({ "error": "the request body is too large" })),
+            )
+                .into_response(),
+        }
     }
 }
 
@@ -64,7 +74,7 @@ impl FromRequestParts<AppState> for Admin {
         match state.admin_access().authenticate(&token, origin).await {
             Ok(Some(caller)) => Ok(Admin(caller)),
             Ok(None) => Err(unauthorized()),
-            Err(error) => Err(AdminError(error).into_response()),
+            Err(error) => Err(AdminError::Service(error).into_response()),
         }
     }
 }
@@ -86,21 +96,21 @@ impl FromRequestParts<AppState> for AdminZone {
         let Admin(caller) = Admin::from_request_parts(parts, state).await?;
         let params = RawPathParams::from_request_parts(parts, state)
             .await
-            .map_err(|_| AdminError(Error::NotFound).into_response())?;
+            .map_err(|_| AdminError::Service(Error::NotFound).into_response())?;
         let param = |wanted: &str| {
             params
                 .iter()
                 .find_map(|(key, value)| (key == wanted).then(|| value.to_string()))
         };
         let (Some(project), Some(name)) = (param("project"), param("environment")) else {
-            return Err(AdminError(Error::NotFound).into_response());
+            return Err(AdminError::Service(Error::NotFound).into_response());
         };
         let now = crate::clock::now();
         let environment = state
             .admin_access()
             .environment(&caller, &project, &name, now)
             .await
-            .map_err(|error| AdminError(error).into_response())?;
+            .map_err(|error| AdminError::Service(error).into_response())?;
         Ok(AdminZone {
             airlock: state.airlock.clone(),
             environment,
@@ -142,11 +152,12 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
 /// The body as `T`, once no string in it (keys included) holds a control character.
 fn typed<T: DeserializeOwned>(body: Value) -> Result<T, AdminError> {
     if !is_clean_json(&body) {
-        return Err(AdminError(Error::Invalid(
+        return Err(AdminError::Service(Error::Invalid(
             "strings must not contain control characters".into(),
         )));
     }
-    serde_json::from_value(body).map_err(|error| AdminError(Error::Invalid(error.to_string())))
+    serde_json::from_value(body)
+        .map_err(|error| AdminError::Service(Error::Invalid(error.to_string())))
 }
 
 fn is_clean_json(value: &Value) -> bool {
@@ -161,7 +172,10 @@ fn is_clean_json(value: &Value) -> bool {
 }
 
 fn invalid_json(rejection: JsonRejection) -> AdminError {
-    AdminError(Error::Invalid(rejection.body_text()))
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return AdminError::TooLarge;
+    }
+    AdminError::Service(Error::Invalid(rejection.body_text()))
 }
 
 /// `201 Created` with a JSON body.

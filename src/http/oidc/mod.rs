@@ -12,11 +12,13 @@ mod userinfo;
 use axum::Json;
 use axum::Router;
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use serde_json::json;
 
 use super::AppState;
+use super::cors;
 use super::current_env::CurrentEnvironment;
 use crate::oidc::endpoints::Endpoint;
 
@@ -44,9 +46,26 @@ fn handlers() -> [(Endpoint, MethodRouter<AppState>); 10] {
     ]
 }
 
+/// Who may call an endpoint from a browser app on another origin.
+fn with_cors(
+    endpoint: Endpoint,
+    handler: MethodRouter<AppState>,
+    state: &AppState,
+) -> MethodRouter<AppState> {
+    match endpoint {
+        Endpoint::Discovery | Endpoint::Jwks => {
+            handler.layer(middleware::from_fn(cors::for_anyone))
+        }
+        Endpoint::Token | Endpoint::UserInfo | Endpoint::Revocation => handler.layer(
+            middleware::from_fn_with_state(state.clone(), cors::for_client_origins),
+        ),
+        _ => handler,
+    }
+}
+
 /// Every endpoint twice, in one flat table: under `/{project}/{environment}` (path issuers on the
 /// public host) and at the root (custom domains). The `Zone` extractor tells which applies.
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
     let prefix = format!(
         "/{{{}}}/{{{}}}",
         super::current_env::PROJECT,
@@ -55,7 +74,7 @@ pub fn routes() -> Router<AppState> {
     handlers()
         .into_iter()
         .fold(Router::new(), |router, (endpoint, handler)| {
-            let handler = handler.fallback(method_not_allowed);
+            let handler = with_cors(endpoint, handler.fallback(method_not_allowed), state);
             router
                 .route(&format!("{prefix}{}", endpoint.path()), handler.clone())
                 .route(endpoint.path(), handler)
