@@ -108,6 +108,9 @@ pub struct Config {
         global = true
     )]
     pub key_publish_delay: i64,
+    /// Seconds a custom domain may stay pending (unverified) before its claim lapses.
+    #[arg(long, env = "AIRLOCK_PENDING_DOMAIN_TTL", default_value_t = 7 * 24 * 3600, value_parser = clap::value_parser!(i64).range(60..), global = true)]
+    pub pending_domain_ttl: i64,
     /// Seconds a client has to send a request's headers (both listeners).
     #[arg(long, env = "AIRLOCK_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub header_read_timeout: u64,
@@ -169,6 +172,7 @@ impl Config {
             allow_manual_domain_verification: false,
             tls_listen: None,
             key_publish_delay: 600,
+            pending_domain_ttl: 7 * 24 * 3600,
             header_read_timeout: 10,
             idle_timeout: 30,
             tls_handshake_timeout: 10,

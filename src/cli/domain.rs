@@ -26,14 +26,22 @@ pub enum DomainCommand {
     /// Check the TXT record and activate the domain.
     Verify {
         host: String,
+        /// The environment whose claim to verify (PROJECT/ENV), when several claim the host.
+        #[arg(long)]
+        env: Option<String>,
         /// Mark it verified without DNS (only where the installation allows it; audited).
         #[arg(long)]
         manual: bool,
     },
     /// Domains of one environment, or of all.
     List { slug: Option<String> },
-    /// Unbind a host.
-    Remove { host: String },
+    /// Unbind a host: from one environment with --env, else from every environment that claims it.
+    Remove {
+        host: String,
+        /// PROJECT/ENV
+        #[arg(long)]
+        env: Option<String>,
+    },
 }
 
 /// A domain as printed: where it points, and the record that proves ownership.
@@ -89,8 +97,11 @@ pub async fn run(command: DomainCommand, context: &Context) -> anyhow::Result<()
                 )
             });
         }
-        DomainCommand::Verify { host, manual } => {
-            let environment = domains.environment_of(&host, operator).await?;
+        DomainCommand::Verify { host, env, manual } => {
+            let environment = match env {
+                Some(slug) => context.environment(&slug).await?,
+                None => domains.environment_of(&host, operator, now).await?,
+            };
             let domain = domains
                 .verify(&environment, &host, manual, operator, now)
                 .await?;
@@ -104,7 +115,7 @@ pub async fn run(command: DomainCommand, context: &Context) -> anyhow::Result<()
                 Some(slug) => Some(context.environment(&slug).await?),
                 None => None,
             };
-            let bound = domains.list(environment.as_ref()).await?;
+            let bound = domains.list(environment.as_ref(), now).await?;
             let shown: Vec<DomainOutput> = bound
                 .iter()
                 .map(
@@ -125,12 +136,23 @@ pub async fn run(command: DomainCommand, context: &Context) -> anyhow::Result<()
                 })
             });
         }
-        DomainCommand::Remove { host } => {
-            let environment = domains.environment_of(&host, operator).await?;
+        DomainCommand::Remove {
+            host,
+            env: Some(slug),
+        } => {
+            let environment = context.environment(&slug).await?;
             domains.remove(&environment, &host, operator, now).await?;
             print(json, &json!({ "removed": host }), || {
-                format!("{host} removed")
+                format!("{host} removed from {slug}")
             });
+        }
+        DomainCommand::Remove { host, env: None } => {
+            let released = domains.release(&host, operator, now).await?;
+            print(
+                json,
+                &json!({ "removed": host, "claims": released }),
+                || format!("{host} released ({released} claim(s))"),
+            );
         }
     }
     Ok(())

@@ -234,6 +234,7 @@ impl Airlock {
             audit: &self.audit,
             dns_resolver: self.config.dns_resolver,
             allow_manual_verification: self.config.allow_manual_domain_verification,
+            pending_ttl: self.config.pending_domain_ttl,
         }
     }
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use moka::sync::Cache;
 
 use super::{Error, cache};
-use crate::model::{DomainState, Environment, Issuer, PublicUrl, Zone};
+use crate::model::{Environment, Issuer, PublicUrl, Zone};
 use crate::store::Db;
 
 #[derive(Debug)]
@@ -62,15 +62,16 @@ impl ZoneDirectory {
         if let Some(zone) = self.domains.get(host) {
             return Ok(zone);
         }
-        let zone = match self.db.find_domain(host).await? {
-            Some(domain) if domain.state == DomainState::Active => self
-                .db
-                .find_environment_by_id(&domain.env_id)
-                .await?
-                .map(|environment| Zone {
-                    environment: Arc::new(environment),
-                    issuer: Arc::new(Issuer::for_domain(&domain.host)),
-                }),
+        let zone = match self.db.find_active_domain(host).await? {
+            Some(domain) => {
+                self.db
+                    .find_environment_by_id(&domain.env_id)
+                    .await?
+                    .map(|environment| Zone {
+                        environment: Arc::new(environment),
+                        issuer: Arc::new(Issuer::for_domain(&domain.host)),
+                    })
+            }
             _ => None,
         };
         self.domains.insert(host.to_string(), zone.clone());

@@ -1,5 +1,6 @@
-//! Custom domains. A host is the primary key, so it is bound to at most one environment in the whole
-//! installation; lookups by host are how a request finds its environment.
+//! Custom domains. A host may be claimed (pending) by several environments but is active in at most
+//! one in the whole installation; lookups of active hosts are how a request finds its environment.
+//! A pending claim expires: past it, it counts for nothing and is replaced by a new claim.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -30,26 +31,81 @@ fn domains_where(condition: &str) -> String {
     format!("SELECT {DOMAIN_COLUMNS} FROM domains WHERE {condition} ORDER BY host")
 }
 
+/// A claim that still counts: active, or pending and younger than its expiry (`$N` is the oldest
+/// `created_at` a pending claim may have).
+fn live(oldest_pending: &str) -> String {
+    format!("(state = 'active' OR created_at >= {oldest_pending})")
+}
+
+/// Why a claim was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimRefused {
+    /// The host is active in another environment, or already claimed by this one.
+    Taken,
+    /// This environment has `max_pending` live pending claims already.
+    TooManyPending,
+}
+
 impl Db {
-    /// Binds a host; `Conflict` when it is bound anywhere already.
-    pub async fn insert_domain(&self, domain: &Domain) -> Result<(), StoreError> {
+    /// Records a pending claim of `domain.host` by its environment, in one transaction: refused when
+    /// the host is active anywhere or live in this environment, or when this environment already has
+    /// `max_pending` live pending claims. Expired claims of this environment's are replaced.
+    pub async fn claim_domain(
+        &self,
+        domain: &Domain,
+        oldest_pending: i64,
+        max_pending: i64,
+    ) -> Result<Result<(), ClaimRefused>, StoreError> {
+        let env_id = domain.env_id.as_str();
+        let mut tx = self.begin_write().await?;
+        let taken = format!(
+            "SELECT 1 AS taken FROM domains WHERE host = $1 AND (state = 'active' OR (env_id = $2 \
+             AND {}))",
+            live("$3")
+        );
+        let values = (&domain.host, env_id, oldest_pending);
+        if self
+            .query(&taken, values)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some()
+        {
+            tx.rollback().await?;
+            return Ok(Err(ClaimRefused::Taken));
+        }
+        let pending = "SELECT COUNT(*) AS pending FROM domains \
+             WHERE env_id = $1 AND state = 'pending' AND created_at >= $2";
+        let row = self
+            .query(pending, (env_id, oldest_pending))
+            .fetch_one(&mut *tx)
+            .await?;
+        if row.try_get::<i64, _>("pending")? >= max_pending {
+            tx.rollback().await?;
+            return Ok(Err(ClaimRefused::TooManyPending));
+        }
+        let expired = "DELETE FROM domains WHERE host = $1 AND env_id = $2";
+        self.query(expired, (&domain.host, env_id))
+            .execute(&mut *tx)
+            .await?;
         let sql = "INSERT INTO domains (host, env_id, challenge, state, tls_cert_file, tls_key_file, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let values = (
             &domain.host,
-            domain.env_id.as_str(),
+            env_id,
             &domain.challenge,
             domain.state.as_str(),
             &domain.tls_cert_file,
             &domain.tls_key_file,
             domain.created_at,
         );
-        self.query(sql, values).execute(self.pool()).await?;
-        Ok(())
+        self.query(sql, values).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
     }
 
-    pub async fn find_domain(&self, host: &str) -> Result<Option<Domain>, StoreError> {
-        let sql = domains_where("host = $1");
+    /// The environment a host is active in, if any: how a request finds its zone.
+    pub async fn find_active_domain(&self, host: &str) -> Result<Option<Domain>, StoreError> {
+        let sql = domains_where("host = $1 AND state = 'active'");
         let row = self
             .query(&sql, (host,))
             .fetch_optional(self.pool())
@@ -57,14 +113,32 @@ impl Db {
         row.as_ref().map(domain_from_row).transpose()
     }
 
-    /// Domains of one environment, or of all when `env_id` is `None`.
+    /// The live claims of `host`, in every environment.
+    pub async fn domain_claims(
+        &self,
+        host: &str,
+        oldest_pending: i64,
+    ) -> Result<Vec<Domain>, StoreError> {
+        let sql = domains_where(&format!("host = $1 AND {}", live("$2")));
+        let rows = self
+            .query(&sql, (host, oldest_pending))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(domain_from_row).collect()
+    }
+
+    /// Live claims of one environment, or of all when `env_id` is `None`.
     pub async fn list_domains(
         &self,
         env_id: Option<&EnvironmentId>,
+        oldest_pending: i64,
     ) -> Result<Vec<Domain>, StoreError> {
-        let sql = domains_where("($1 = '' OR env_id = $1)");
+        let sql = domains_where(&format!("($1 = '' OR env_id = $1) AND {}", live("$2")));
         let env_id = env_id.map_or("", EnvironmentId::as_str);
-        let rows = self.query(&sql, (env_id,)).fetch_all(self.pool()).await?;
+        let rows = self
+            .query(&sql, (env_id, oldest_pending))
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(domain_from_row).collect()
     }
 
@@ -77,17 +151,18 @@ impl Db {
         rows.iter().map(domain_from_row).collect()
     }
 
-    /// Marks a pending domain of `env_id` active; false if it is not pending there.
+    /// Marks a live pending claim of `env_id` active; false if there is none. `Conflict` when the
+    /// host became active elsewhere first.
     pub async fn activate_domain(
         &self,
         host: &str,
         env_id: &EnvironmentId,
-        verified_by: &str,
+        (verified_by, oldest_pending): (&str, i64),
         now: i64,
     ) -> Result<bool, StoreError> {
         let sql = "UPDATE domains SET state = 'active', verified_by = $3, verified_at = $4 \
-             WHERE host = $1 AND env_id = $2 AND state = 'pending'";
-        let values = (host, env_id.as_str(), verified_by, now);
+             WHERE host = $1 AND env_id = $2 AND state = 'pending' AND created_at >= $5";
+        let values = (host, env_id.as_str(), verified_by, now, oldest_pending);
         let done = self.query(sql, values).execute(self.pool()).await?;
         Ok(done.rows_affected() == 1)
     }

@@ -21,6 +21,7 @@ use crate::model::EnvironmentId;
 
 pub use audit::{AuditQuery, ChainLink};
 pub use db::{Backend, Db, PoolSettings};
+pub use domains::ClaimRefused;
 pub use error::StoreError;
 pub use grants::NewCode;
 pub use installation::AdminTokenRecord;

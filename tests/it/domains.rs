@@ -184,7 +184,9 @@ async fn custom_domains(backend: Backend) {
         .as_str()
         .expect("value")
         .to_string();
-    let (status, _) = admin(
+    // Another environment may claim the same pending host: a claim reveals nothing about other
+    // zones and squats nothing (issue 16, item 7). The first to prove ownership wins.
+    let (status, rival) = admin(
         &server,
         &sandbox_admin,
         reqwest::Method::POST,
@@ -192,7 +194,7 @@ async fn custom_domains(backend: Backend) {
         Some(json!({"host": PRODUCTION_HOST})),
     )
     .await;
-    assert_eq!(status, 409);
+    assert_eq!((status, rival["state"].as_str()), (201, Some("pending")));
     let (status, _) = admin(
         &server,
         &sandbox_admin,
@@ -262,7 +264,7 @@ async fn custom_domains(backend: Backend) {
     assert_eq!(status, 200, "{verified}");
     assert_eq!(verified["state"], "active");
     assert_eq!(verified["verified_by"], "dns");
-    // The sandbox token cannot touch production's domain.
+    // Sandbox's rival claim of production's domain cannot be verified any more.
     let (status, _) = admin(
         &server,
         &sandbox_admin,
@@ -271,7 +273,7 @@ async fn custom_domains(backend: Backend) {
         None,
     )
     .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 409);
 
     // Sandbox's domain, verified by hand: refused where the installation does not allow it (this CLI
     // run), accepted where it does (the server).
@@ -315,6 +317,37 @@ async fn custom_domains(backend: Backend) {
         (status, manual["verified_by"].as_str()),
         (200, Some("manual"))
     );
+    // Once it is active in production, the host is taken: sandbox's rival claim cannot be
+    // verified, and a new claim is refused.
+    let rival_verify = format!("/sandbox/domains/{PRODUCTION_HOST}/verify");
+    let (status, _) = admin(
+        &server,
+        &operator,
+        reqwest::Method::POST,
+        &rival_verify,
+        Some(json!({"manual": true})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, _) = admin(
+        &server,
+        &sandbox_admin,
+        reqwest::Method::POST,
+        "/sandbox/domains",
+        Some(json!({"host": PRODUCTION_HOST})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let rival_claim = format!("/sandbox/domains/{PRODUCTION_HOST}");
+    let (status, _) = admin(
+        &server,
+        &sandbox_admin,
+        reqwest::Method::DELETE,
+        &rival_claim,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
 
     // A certified relying party completes the code flow against https://login.acme.com.
     let tls_addr = server.tls_addr.expect("tls");
@@ -658,11 +691,13 @@ async fn custom_domains(backend: Backend) {
             .iter()
             .any(|(event, details)| event == "domain.verified" && details["method"] == "manual")
     );
-    assert!(
-        !sandbox_log
-            .iter()
-            .any(|(_, details)| details["host"] == PRODUCTION_HOST)
-    );
+    // Sandbox's log holds its own rival claim (added, removed), never production's verification.
+    let sandbox_on_production: Vec<&str> = sandbox_log
+        .iter()
+        .filter(|(_, details)| details["host"] == PRODUCTION_HOST)
+        .map(|(event, _)| event.as_str())
+        .collect();
+    assert_eq!(sandbox_on_production, ["domain.added", "domain.removed"]);
 
     let (ok, stdout, _) = server.cli(&["domain", "list", "--json"]);
     assert!(ok);

@@ -1,17 +1,22 @@
 //! Custom domains of one environment.
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{
-    AdminJson, AdminResult, AdminZone, OptionalJson, created, listed, no_content, ok,
+    Admin, AdminJson, AdminResult, AdminZone, OptionalJson, created, listed, no_content, ok,
 };
 use crate::http::AppState;
 use crate::model::{Domain, DomainState, Environment, Issuer};
 use crate::service::Error;
 use crate::service::admin::domains::{BoundDomain, TlsFiles};
+
+/// The operator's route: a host released from every environment.
+pub fn installation_routes() -> Router<AppState> {
+    Router::new().route("/domains/{host}", delete(release_domain))
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -107,7 +112,11 @@ pub async fn add_domain(zone: AdminZone, AdminJson(body): AdminJson<DomainBody>)
 
 /// `GET …/domains`
 pub async fn list_domains(zone: AdminZone) -> AdminResult {
-    let domains = zone.airlock.domains().list(Some(&zone.environment)).await?;
+    let domains = zone
+        .airlock
+        .domains()
+        .list(Some(&zone.environment), zone.now)
+        .await?;
     listed::<_, DomainResponse>("domains", domains)
 }
 
@@ -129,6 +138,18 @@ pub async fn verify_domain(
         )
         .await?;
     ok(DomainResponse::new(domain, &zone.environment))
+}
+
+/// `DELETE /admin/v1/domains/{host}`: every claim of the host, in every environment (an
+/// installation-wide token only).
+pub async fn release_domain(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(path): Path<DomainPath>,
+) -> AdminResult {
+    let now = crate::clock::now();
+    state.domains().release(&path.host, &caller, now).await?;
+    no_content()
 }
 
 /// `DELETE …/domains/{host}`

@@ -25,7 +25,10 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(keys::routes())
         .merge(audit::routes());
-    Router::new().merge(environments::routes()).nest(ZONE, zone)
+    Router::new()
+        .merge(environments::routes())
+        .merge(domains::installation_routes())
+        .nest(ZONE, zone)
 }
 
 /// `RS256` or `ES256`, as admins write it.

@@ -11,7 +11,7 @@ use crate::model::{Domain, DomainState, Environment, normalize_host};
 use crate::service::audit_log::AuditLog;
 use crate::service::zones::ZoneDirectory;
 use crate::service::{Caller, Error};
-use crate::store::Db;
+use crate::store::{ClaimRefused, Db};
 
 /// Certificate and key files for a domain served over Airlock's own TLS listener.
 #[derive(Debug, Clone)]
@@ -27,17 +27,29 @@ pub struct BoundDomain {
     pub environment: Environment,
 }
 
+/// Live pending claims one environment may hold at once.
+pub const MAX_PENDING_PER_ENVIRONMENT: i64 = 20;
+
 pub struct DomainAdmin<'a> {
     pub(in crate::service) db: &'a Db,
     pub(in crate::service) zones: &'a ZoneDirectory,
     pub(in crate::service) audit: &'a AuditLog,
     pub(in crate::service) dns_resolver: Option<std::net::SocketAddr>,
     pub(in crate::service) allow_manual_verification: bool,
+    /// Seconds a pending claim lives unverified.
+    pub(in crate::service) pending_ttl: i64,
 }
 
 impl DomainAdmin<'_> {
-    /// Binds `host` to `environment`, pending until ownership is proven. Naming certificate files
-    /// on the server is the operator's call.
+    /// The oldest `created_at` a pending claim may have at `now` and still count.
+    fn oldest_pending(&self, now: i64) -> i64 {
+        now - self.pending_ttl
+    }
+
+    /// Claims `host` for `environment`, pending until ownership is proven. Other environments may
+    /// claim the same host meanwhile (so a claim tells nothing about them, and squats nothing): the
+    /// first to prove ownership activates it; `Conflict` only once it is active somewhere. Naming
+    /// certificate files on the server is the operator's call.
     pub async fn add(
         &self,
         environment: &Environment,
@@ -75,7 +87,20 @@ impl DomainAdmin<'_> {
             created_at: now,
             verified_at: None,
         };
-        self.db.insert_domain(&domain).await?;
+        let oldest = self.oldest_pending(now);
+        match self
+            .db
+            .claim_domain(&domain, oldest, MAX_PENDING_PER_ENVIRONMENT)
+            .await?
+        {
+            Ok(()) => {}
+            Err(ClaimRefused::Taken) => return Err(Error::Conflict),
+            Err(ClaimRefused::TooManyPending) => {
+                return Err(Error::Invalid(format!(
+                    "an environment holds at most {MAX_PENDING_PER_ENVIRONMENT} unverified domains; verify or remove some first"
+                )));
+            }
+        }
         let event = AuditEvent::DomainAdded {
             host: domain.host.clone(),
             tls: tls.is_some(),
@@ -86,9 +111,17 @@ impl DomainAdmin<'_> {
         Ok(domain)
     }
 
-    /// Domains of one environment, or (for the operator) of all, with their environments.
-    pub async fn list(&self, environment: Option<&Environment>) -> Result<Vec<BoundDomain>, Error> {
-        let domains = self.db.list_domains(environment.map(|e| &e.id)).await?;
+    /// Live domains of one environment, or (for the operator) of all, with their environments.
+    pub async fn list(
+        &self,
+        environment: Option<&Environment>,
+        now: i64,
+    ) -> Result<Vec<BoundDomain>, Error> {
+        let oldest = self.oldest_pending(now);
+        let domains = self
+            .db
+            .list_domains(environment.map(|e| &e.id), oldest)
+            .await?;
         let mut bound = Vec::with_capacity(domains.len());
         for domain in domains {
             let owner = match environment {
@@ -111,26 +144,63 @@ impl DomainAdmin<'_> {
         Ok(self.db.domains_with_tls().await?)
     }
 
-    /// The domain `host` of `environment`; `NotFound` when it is bound elsewhere or nowhere.
-    async fn domain_of(&self, environment: &Environment, host: &str) -> Result<Domain, Error> {
+    /// The live claim of `host` by `environment`; `NotFound` when it has none.
+    async fn domain_of(
+        &self,
+        environment: &Environment,
+        host: &str,
+        now: i64,
+    ) -> Result<Domain, Error> {
         let host = normalize_host(host).ok_or(Error::NotFound)?;
-        self.db
-            .find_domain(&host)
-            .await?
-            .filter(|domain| domain.env_id == environment.id)
+        let claims = self
+            .db
+            .domain_claims(&host, self.oldest_pending(now))
+            .await?;
+        claims
+            .into_iter()
+            .find(|domain| domain.env_id == environment.id)
             .ok_or(Error::NotFound)
     }
 
-    /// The environment a host is bound to (pending or active), for commands that name only the
-    /// host; as `caller` may see it.
-    pub async fn environment_of(&self, host: &str, caller: &Caller) -> Result<Environment, Error> {
+    /// Whether another environment has proven `host` already.
+    async fn is_active_elsewhere(
+        &self,
+        environment: &Environment,
+        host: &str,
+    ) -> Result<bool, Error> {
+        let active = self.db.find_active_domain(host).await?;
+        Ok(active.is_some_and(|domain| domain.env_id != environment.id))
+    }
+
+    /// The environment of a host, for commands that name only the host, as `caller` may see it:
+    /// where it is active, or the one environment that claims it; ambiguous claims must be named.
+    pub async fn environment_of(
+        &self,
+        host: &str,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<Environment, Error> {
         let host = normalize_host(host).ok_or(Error::NotFound)?;
-        let domain = self.db.find_domain(&host).await?.ok_or(Error::NotFound)?;
-        self.db
-            .find_environment_by_id(&domain.env_id)
-            .await?
-            .filter(|environment| caller.reaches(&environment.id))
-            .ok_or(Error::NotFound)
+        let claims = self
+            .db
+            .domain_claims(&host, self.oldest_pending(now))
+            .await?;
+        let mut visible = Vec::new();
+        for claim in claims.iter().filter(|claim| caller.reaches(&claim.env_id)) {
+            if let Some(environment) = self.db.find_environment_by_id(&claim.env_id).await? {
+                if claim.state == DomainState::Active {
+                    return Ok(environment);
+                }
+                visible.push(environment);
+            }
+        }
+        match visible.len() {
+            0 => Err(Error::NotFound),
+            1 => Ok(visible.remove(0)),
+            _ => Err(Error::Invalid(format!(
+                "{host} is claimed by several environments; name one"
+            ))),
+        }
     }
 
     /// Proves ownership through the TXT record (or, where the installation allows it, by the
@@ -146,9 +216,12 @@ impl DomainAdmin<'_> {
         if manual {
             caller.require_installation()?;
         }
-        let domain = self.domain_of(environment, host).await?;
+        let domain = self.domain_of(environment, host, now).await?;
         if domain.state == DomainState::Active {
             return Ok(domain);
+        }
+        if self.is_active_elsewhere(environment, &domain.host).await? {
+            return Err(Error::Conflict);
         }
         let method = if manual {
             if !self.allow_manual_verification {
@@ -175,11 +248,17 @@ impl DomainAdmin<'_> {
             }
             VerificationMethod::Dns
         };
-        if !self
+        let oldest = self.oldest_pending(now);
+        let activated = self
             .db
-            .activate_domain(&domain.host, &environment.id, method.as_str(), now)
-            .await?
-        {
+            .activate_domain(
+                &domain.host,
+                &environment.id,
+                (method.as_str(), oldest),
+                now,
+            )
+            .await?;
+        if !activated {
             return Err(Error::NotFound);
         }
         self.zones.forget_host(&domain.host);
@@ -195,7 +274,7 @@ impl DomainAdmin<'_> {
         self.audit
             .record_by(environment, caller, activated, now)
             .await?;
-        self.domain_of(environment, &domain.host).await
+        self.domain_of(environment, &domain.host, now).await
     }
 
     pub async fn remove(
@@ -205,13 +284,36 @@ impl DomainAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<(), Error> {
-        let domain = self.domain_of(environment, host).await?;
+        let domain = self.domain_of(environment, host, now).await?;
         if !self.db.delete_domain(&domain.host, &environment.id).await? {
             return Err(Error::NotFound);
         }
         self.zones.forget_host(&domain.host);
         let event = AuditEvent::DomainRemoved { host: domain.host };
         self.audit.record_by(environment, caller, event, now).await
+    }
+
+    /// Releases `host` from every environment that claims it, active or pending, expired claims
+    /// included: the operator's remedy for a host held by the wrong zone. Each removal goes to its
+    /// environment's log. Returns how many claims were released.
+    pub async fn release(&self, host: &str, caller: &Caller, now: i64) -> Result<usize, Error> {
+        caller.require_installation()?;
+        let host = normalize_host(host).ok_or(Error::NotFound)?;
+        let claims = self.db.domain_claims(&host, i64::MIN).await?;
+        if claims.is_empty() {
+            return Err(Error::NotFound);
+        }
+        for claim in &claims {
+            self.db.delete_domain(&host, &claim.env_id).await?;
+            if let Some(environment) = self.db.find_environment_by_id(&claim.env_id).await? {
+                let event = AuditEvent::DomainRemoved { host: host.clone() };
+                self.audit
+                    .record_by(&environment, caller, event, now)
+                    .await?;
+            }
+        }
+        self.zones.forget_host(&host);
+        Ok(claims.len())
     }
 
     /// TXT values at `name`, each record's strings joined; empty when there are none or DNS fails.
