@@ -1,17 +1,52 @@
 //! The per-environment hash chain, pure: each entry's hash covers its fields and the previous entry's
 //! hash, and the chain head (last sequence number and hash) is kept beside the entries, so edits,
 //! removals, insertions, reorderings and a cut-off end are all found.
+//!
+//! The hash is an HMAC-SHA256 under the installation's chain key (derived from the KEK): someone who
+//! can write the database but does not hold the KEK cannot recompute a chain that verifies, so a
+//! rewritten log (entries edited, dropped or added, the head moved to match) is found too. What the
+//! chain cannot show: a log rolled back whole, with its head, to an earlier state it really had, or
+//! anything done by whoever holds the KEK.
 
+use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::model::audit::{AuditDraft, AuditEntry};
 
+/// The key every chain of an installation is linked under. Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct ChainKey(Hmac<Sha256>);
+
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainKey(<redacted>)")
+    }
+}
+
+impl ChainKey {
+    pub fn new(secret: &[u8]) -> Self {
+        ChainKey(Hmac::new_from_slice(secret).expect("HMAC takes keys of any length"))
+    }
+}
+
 /// The `prev_hash` of an environment's first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// SHA-256 over the entry's every field and the previous hash, as a JSON array (unambiguous framing).
-pub fn entry_hash(seq: i64, draft: &AuditDraft, prev_hash: &str) -> String {
+/// HMAC-SHA256 under `key` over the entry's every field and the previous hash.
+pub fn entry_hash(key: &ChainKey, seq: i64, draft: &AuditDraft, prev_hash: &str) -> String {
+    let mut mac = key.0.clone();
+    mac.update(framed(seq, draft, prev_hash).as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The bare SHA-256 that linked chains written before they were keyed; read only to re-key them.
+pub fn legacy_entry_hash(seq: i64, draft: &AuditDraft, prev_hash: &str) -> String {
+    hex::encode(Sha256::digest(framed(seq, draft, prev_hash).as_bytes()))
+}
+
+/// The entry's every field and the previous hash, as a JSON array (unambiguous framing).
+fn framed(seq: i64, draft: &AuditDraft, prev_hash: &str) -> String {
     let framed: Value = json!([
         seq,
         draft.env_id,
@@ -26,7 +61,7 @@ pub fn entry_hash(seq: i64, draft: &AuditDraft, prev_hash: &str) -> String {
         draft.details,
         prev_hash,
     ]);
-    hex::encode(Sha256::digest(framed.to_string().as_bytes()))
+    framed.to_string()
 }
 
 /// Where a chain stops being trustworthy.
@@ -67,10 +102,12 @@ impl std::fmt::Display for ChainBreak {
     }
 }
 
-/// Checks a whole chain in `seq` order against its recorded head (`None` when nothing was written).
+/// Checks a whole chain in `seq` order, linked by `hash`, against its recorded head (`None` when
+/// nothing was written).
 pub fn verify_chain(
     entries: &[AuditEntry],
     head: Option<(i64, &str)>,
+    hash: impl Fn(i64, &AuditDraft, &str) -> String,
 ) -> Result<usize, ChainBreak> {
     let mut prev_hash = GENESIS.to_string();
     let mut expected_seq = 1;
@@ -81,7 +118,7 @@ pub fn verify_chain(
                 expected_seq,
             });
         }
-        if entry_hash(entry.seq, &entry.draft, &entry.prev_hash) != entry.hash {
+        if hash(entry.seq, &entry.draft, &entry.prev_hash) != entry.hash {
             return Err(ChainBreak::Edited { seq: entry.seq });
         }
         prev_hash = entry.hash.clone();
@@ -126,7 +163,7 @@ mod tests {
         for (i, event) in events.iter().enumerate() {
             let seq = i as i64 + 1;
             let draft = draft(event);
-            let hash = entry_hash(seq, &draft, &prev);
+            let hash = entry_hash(&key(), seq, &draft, &prev);
             out.push(AuditEntry {
                 seq,
                 draft,
@@ -138,6 +175,37 @@ mod tests {
         out
     }
 
+    fn key() -> ChainKey {
+        ChainKey::new(b"test chain key")
+    }
+
+    fn keyed(seq: i64, draft: &AuditDraft, prev: &str) -> String {
+        entry_hash(&key(), seq, draft, prev)
+    }
+
+    #[test]
+    fn a_chain_rewritten_without_the_key_is_found() {
+        let entries = chain(&["a", "b", "c"]);
+        // Whoever rewrites the log without the key can only recompute bare hashes.
+        let mut prev = GENESIS.to_string();
+        let mut forged = entries.clone();
+        forged.remove(1);
+        for (i, entry) in forged.iter_mut().enumerate() {
+            entry.seq = i as i64 + 1;
+            entry.prev_hash = prev.clone();
+            entry.hash = legacy_entry_hash(entry.seq, &entry.draft, &prev);
+            prev = entry.hash.clone();
+        }
+        let forged_head = Some((2, prev.as_str()));
+        assert_eq!(
+            verify_chain(&forged, forged_head, keyed),
+            Err(ChainBreak::Edited { seq: 1 })
+        );
+        let other_key = ChainKey::new(b"another installation");
+        let rehash = |s, d: &AuditDraft, p: &str| entry_hash(&other_key, s, d, p);
+        assert!(verify_chain(&entries, head(&entries), rehash).is_err());
+    }
+
     fn head(entries: &[AuditEntry]) -> Option<(i64, &str)> {
         entries.last().map(|e| (e.seq, e.hash.as_str()))
     }
@@ -145,8 +213,8 @@ mod tests {
     #[test]
     fn an_intact_chain_verifies() {
         let entries = chain(&["a", "b", "c"]);
-        assert_eq!(verify_chain(&entries, head(&entries)), Ok(3));
-        assert_eq!(verify_chain(&[], None), Ok(0));
+        assert_eq!(verify_chain(&entries, head(&entries), keyed), Ok(3));
+        assert_eq!(verify_chain(&[], None, keyed), Ok(0));
     }
 
     #[test]
@@ -158,14 +226,14 @@ mod tests {
         let mut edited = entries.clone();
         edited[1].draft.event = "x".into();
         assert_eq!(
-            verify_chain(&edited, head),
+            verify_chain(&edited, head, keyed),
             Err(ChainBreak::Edited { seq: 2 })
         );
 
         let mut removed = entries.clone();
         removed.remove(1);
         assert_eq!(
-            verify_chain(&removed, head),
+            verify_chain(&removed, head, keyed),
             Err(ChainBreak::Unlinked {
                 seq: 3,
                 expected_seq: 2
@@ -175,13 +243,13 @@ mod tests {
         let mut reordered = entries.clone();
         reordered.swap(1, 2);
         assert!(matches!(
-            verify_chain(&reordered, head),
+            verify_chain(&reordered, head, keyed),
             Err(ChainBreak::Unlinked { seq: 3, .. })
         ));
 
         let truncated = &entries[..3];
         assert_eq!(
-            verify_chain(truncated, head),
+            verify_chain(truncated, head, keyed),
             Err(ChainBreak::Truncated {
                 last_seq: 3,
                 head_seq: 4

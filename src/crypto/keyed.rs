@@ -28,6 +28,11 @@ impl DerivedKey {
         mac(&self.0, message)
     }
 
+    /// The key itself, to key a MAC kept elsewhere (the audit chain's, in the pure audit layer).
+    pub fn secret(&self) -> &[u8] {
+        &self.0
+    }
+
     /// `mac` as lowercase hex.
     pub fn hex_mac(&self, message: &str) -> String {
         hex::encode(self.mac(message.as_bytes()))

@@ -6,20 +6,14 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Call, Caller, Error};
 use crate::audit::Recorded;
-use crate::audit::chain;
-use crate::model::Environment;
+use crate::audit::chain::{self, ChainKey};
 use crate::model::audit::{AuditDraft, Origin};
-use crate::store::{ChainLink, Db, StoreError};
+use crate::model::{Environment, EnvironmentId};
+use crate::store::{ChainLink, Db, EnvStore, StoreError};
 
 const QUEUE_DEPTH: usize = 16_384;
 const MAX_BATCH: usize = 512;
 const GATHER_YIELDS: usize = 3;
-
-/// How this installation links its chains.
-pub const LINK: ChainLink = ChainLink {
-    hash: chain::entry_hash,
-    genesis: chain::GENESIS,
-};
 
 struct Pending {
     draft: AuditDraft,
@@ -39,9 +33,16 @@ impl std::fmt::Debug for Pending {
 }
 
 impl AuditLog {
-    pub(super) fn start(db: Db) -> Self {
+    pub(super) fn start(db: Db, key: ChainKey) -> Self {
         let (queue, mut inbox) = mpsc::channel::<Pending>(QUEUE_DEPTH);
         tokio::spawn(async move {
+            let hash = move |seq: i64, draft: &AuditDraft, prev: &str| {
+                chain::entry_hash(&key, seq, draft, prev)
+            };
+            let link = ChainLink {
+                hash: &hash,
+                genesis: chain::GENESIS,
+            };
             while let Some(first) = inbox.recv().await {
                 // Let the requests that are ready to run get to their audit entries first: under
                 // load that fills the batch (one commit for many), and when idle it costs nothing.
@@ -57,7 +58,7 @@ impl AuditLog {
                 }
                 let (drafts, waiters): (Vec<AuditDraft>, Vec<_>) =
                     batch.into_iter().map(|p| (p.draft, p.done)).unzip();
-                let result = db.append_audit(&drafts, LINK).await.map_err(|error| {
+                let result = db.append_audit(&drafts, link).await.map_err(|error| {
                     let unavailable = matches!(error, StoreError::Unavailable(_));
                     (unavailable, error.to_string())
                 });
@@ -131,4 +132,37 @@ impl AuditLog {
         }
         self.record(environment, &caller.origin, event, now).await
     }
+}
+
+/// Relinks, under `key`, the chains written before chains were keyed, each only if it verifies as
+/// it was written: a chain broken before stays broken, and `audit verify` says so. Runs before the
+/// node writes any entry.
+pub(super) async fn key_unkeyed_chains(db: &Db, key: &ChainKey) -> Result<(), Error> {
+    for env_id in db.unkeyed_chains().await? {
+        let env_id = EnvironmentId::from(env_id);
+        let store = EnvStore::new(db, &env_id);
+        let (entries, head) = store.audit_chain().await?;
+        let Some((head_seq, head_hash)) = head else {
+            continue;
+        };
+        let written = Some((head_seq, head_hash.as_str()));
+        if chain::verify_chain(&entries, written, chain::legacy_entry_hash).is_err() {
+            tracing::error!(env_id = %env_id, "an unkeyed audit chain does not verify as written; left unkeyed");
+            continue;
+        }
+        let mut prev_hash = chain::GENESIS.to_string();
+        let mut relinked = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let hash = chain::entry_hash(key, entry.seq, &entry.draft, &prev_hash);
+            relinked.push((
+                entry.seq,
+                std::mem::replace(&mut prev_hash, hash.clone()),
+                hash,
+            ));
+        }
+        if store.rekey_chain(head_seq, &relinked).await? {
+            tracing::info!(env_id = %env_id, entries = entries.len(), "audit chain keyed");
+        }
+    }
+    Ok(())
 }

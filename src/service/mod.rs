@@ -53,6 +53,7 @@ use self::limits::{RateLimiter, SigninGate};
 use self::login::Login;
 use self::token::TokenEndpoint;
 use self::tokens::{TokenVerifier, VerifiedTokenCache};
+use crate::audit::chain::ChainKey;
 use crate::config::Config;
 use crate::crypto::kek::Kek;
 use crate::crypto::keyed::DerivedKey;
@@ -82,6 +83,8 @@ pub struct Airlock {
     audit: AuditLog,
     limiter: RateLimiter,
     signin_gate: SigninGate,
+    /// Links every audit chain (HMAC-SHA256), so a rewrite without the KEK is found.
+    chain_key: ChainKey,
     /// Keys the digests of typed account names (the sign-in lockout's key, and what the audit log
     /// shows of a failed sign-in).
     account_names: DerivedKey,
@@ -100,6 +103,8 @@ impl Airlock {
         };
         let db = Db::connect(&config.database_url, settings).await?;
         let cache_seconds = config.cache_seconds;
+        let chain_key = ChainKey::new(kek.derive("audit-chain").secret());
+        audit_log::key_unkeyed_chains(&db, &chain_key).await?;
         Ok(Arc::new(Airlock {
             account_names: kek.derive("account-names"),
             zones: ZoneDirectory::new(
@@ -109,7 +114,8 @@ impl Airlock {
             ),
             clients: ClientDirectory::new(db.clone(), cache_seconds),
             keys: KeyRing::new(db.clone(), kek, cache_seconds),
-            audit: AuditLog::start(db.clone()),
+            audit: AuditLog::start(db.clone(), chain_key.clone()),
+            chain_key,
             limiter: RateLimiter::default(),
             signin_gate: SigninGate::default(),
             verified_tokens: tokens::verified_token_cache(cache_seconds),
@@ -246,7 +252,10 @@ impl Airlock {
     }
 
     pub fn audit_trail(&self) -> AuditTrail<'_> {
-        AuditTrail { db: &self.db }
+        AuditTrail {
+            db: &self.db,
+            chain_key: &self.chain_key,
+        }
     }
 
     /// Whether the database answers and every migration this binary knows is applied.

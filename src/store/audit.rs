@@ -42,9 +42,9 @@ fn entry_from_row(row: &AnyRow) -> Result<AuditEntry, StoreError> {
 /// How entries are linked: the hash of an entry from its sequence number, its fields and the previous
 /// entry's hash, and the `prev_hash` of an environment's first entry. The store links what it is
 /// given and never decides how.
-#[derive(Debug, Clone, Copy)]
-pub struct ChainLink {
-    pub hash: fn(i64, &AuditDraft, &str) -> String,
+#[derive(Clone, Copy)]
+pub struct ChainLink<'a> {
+    pub hash: &'a (dyn Fn(i64, &AuditDraft, &str) -> String + Send + Sync),
     pub genesis: &'static str,
 }
 
@@ -61,7 +61,7 @@ impl Db {
     pub async fn append_audit(
         &self,
         batch: &[AuditDraft],
-        link: ChainLink,
+        link: ChainLink<'_>,
     ) -> Result<(), StoreError> {
         let mut by_env: BTreeMap<&str, Vec<&AuditDraft>> = BTreeMap::new();
         for draft in batch {
@@ -107,7 +107,7 @@ async fn append_in(
     db: &Db,
     tx: &mut Transaction<'_, Any>,
     by_env: &BTreeMap<&str, Vec<&AuditDraft>>,
-    link: ChainLink,
+    link: ChainLink<'_>,
 ) -> Result<bool, StoreError> {
     let env_ids: Vec<&str> = by_env.keys().copied().collect();
     let mut heads: BTreeMap<String, (i64, String)> = BTreeMap::new();
@@ -199,15 +199,16 @@ async fn append_in(
     }
     for chunk in new.chunks(ROWS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO audit_heads (env_id, seq, hash) VALUES {} ON CONFLICT (env_id) DO NOTHING",
-            db.value_rows(chunk.len(), 3)
+            "INSERT INTO audit_heads (env_id, seq, hash, keyed) VALUES {} ON CONFLICT (env_id) DO NOTHING",
+            db.value_rows(chunk.len(), 4)
         );
         let mut query = sqlx::query(&sql);
         for head in chunk {
             query = query
                 .bind(head.env_id)
                 .bind(head.new_seq)
-                .bind(&head.new_hash);
+                .bind(&head.new_hash)
+                .bind(1_i64);
         }
         if query.execute(&mut **tx).await?.rows_affected() != chunk.len() as u64 {
             return Ok(false);
@@ -216,7 +217,53 @@ async fn append_in(
     Ok(true)
 }
 
+impl Db {
+    /// Environments whose chain was written before chains were keyed.
+    pub async fn unkeyed_chains(&self) -> Result<Vec<String>, StoreError> {
+        let sql = "SELECT env_id FROM audit_heads WHERE keyed = 0 ORDER BY env_id";
+        let rows = self.query(sql, ()).fetch_all(self.pool()).await?;
+        Ok(rows
+            .iter()
+            .map(|row| row.try_get("env_id"))
+            .collect::<Result<_, _>>()?)
+    }
+}
+
 impl EnvStore<'_> {
+    /// Relinks this environment's unkeyed chain, whose head is at `head_seq`, with the hashes in
+    /// `relinked` (seq, prev_hash, hash, in order), and marks it keyed: one transaction, and only
+    /// if the chain is still unkeyed and unmoved (another node may be doing the same).
+    pub async fn rekey_chain(
+        &self,
+        head_seq: i64,
+        relinked: &[(i64, String, String)],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.db.begin_write().await?;
+        let head_hash = relinked
+            .last()
+            .map(|(_, _, hash)| hash.as_str())
+            .unwrap_or("");
+        let claim = "UPDATE audit_heads SET hash = $3, keyed = 1 \
+             WHERE env_id = $1 AND seq = $2 AND keyed = 0";
+        let claimed = self
+            .query(claim, (head_seq, head_hash))
+            .execute(&mut *tx)
+            .await?;
+        if claimed.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let relink =
+            "UPDATE audit_log SET prev_hash = $3, hash = $4 WHERE env_id = $1 AND seq = $2";
+        for (seq, prev_hash, hash) in relinked {
+            self.query(relink, (*seq, prev_hash, hash))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Entries of this environment, newest last, filtered.
     pub async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let sql = format!(

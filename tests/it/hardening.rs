@@ -892,3 +892,82 @@ async fn pending_domains_squat_nothing(server: &TestServer) {
     assert_eq!(listed("sandbox", sandbox_token).await, 19);
 }
 backend_test!(pending_domains_squat_nothing);
+
+/// The statements that rewrite `environment`'s whole audit chain as `hash` links it, keeping the
+/// first `keep` entries, with the head moved to match: what someone with write access to the
+/// database can do.
+async fn rewritten_chain(
+    server: &TestServer,
+    environment: &airlock::model::Environment,
+    keep: usize,
+    hash: fn(i64, &airlock::model::audit::AuditDraft, &str) -> String,
+) -> Vec<String> {
+    let filter = AuditFilter {
+        limit: Some(10_000),
+        ..Default::default()
+    };
+    let trail = server.airlock.audit_trail();
+    let entries = trail.list(environment, filter).await.expect("audit");
+    assert!(entries.len() > keep, "{} entries", entries.len());
+    let env_id = environment.id.as_str();
+    let mut sql = vec![format!(
+        "DELETE FROM audit_log WHERE env_id = '{env_id}' AND seq > {keep}"
+    )];
+    let mut prev = airlock::audit::chain::GENESIS.to_string();
+    for view in entries.iter().take(keep) {
+        let linked = hash(view.seq, &view.entry, &prev);
+        sql.push(format!(
+            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{linked}' \
+             WHERE env_id = '{env_id}' AND seq = {}",
+            view.seq
+        ));
+        prev = linked;
+    }
+    sql.push(format!(
+        "UPDATE audit_heads SET seq = {keep}, hash = '{prev}' WHERE env_id = '{env_id}'"
+    ));
+    sql
+}
+
+/// Item 9: the audit chain is keyed (HMAC under a key derived from the KEK): a log rewritten by
+/// someone who can write the database but lacks the KEK no longer verifies. Chains written before
+/// keying are relinked under the key when a node starts, if they verify as written.
+async fn a_rewritten_audit_log_does_not_verify(server: &TestServer) {
+    use airlock::audit::chain::legacy_entry_hash;
+    let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let production = server.seed("acme", "production", EnvKind::Live).await;
+    for zone in [&sandbox, &production] {
+        flow::sign_in(zone, &Browser::new()).await;
+        crate::limits::attempt(zone, &zone.email, "wrong").await;
+    }
+    server.expect_broken_chain(&sandbox.environment);
+    let forged = rewritten_chain(server, &sandbox.environment, 2, legacy_entry_hash).await;
+    server.write_directly(&forged).await;
+    let trail = server.airlock.audit_trail();
+    let report = trail.verify(&sandbox.environment).await.expect("verify");
+    assert!(!report.intact, "{report:?}");
+
+    // Production as a version before keying wrote it: linked by bare SHA-256, marked unkeyed.
+    let mut legacy = rewritten_chain(server, &production.environment, 5, legacy_entry_hash).await;
+    legacy.push(format!(
+        "UPDATE audit_heads SET keyed = 0 WHERE env_id = '{}'",
+        production.environment.id
+    ));
+    server.write_directly(&legacy).await;
+    let restarted = airlock::service::Airlock::start(server.config.clone())
+        .await
+        .expect("a node starts");
+    let report = restarted
+        .audit_trail()
+        .verify(&production.environment)
+        .await
+        .expect("verify");
+    assert!(report.intact && report.entries == 5, "{report:?}");
+    let again = restarted.audit_trail().verify(&sandbox.environment).await;
+    assert!(
+        !again.expect("verify").intact,
+        "a forged chain is not laundered"
+    );
+    restarted.close().await;
+}
+backend_test!(a_rewritten_audit_log_does_not_verify);

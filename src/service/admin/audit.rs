@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::audit::chain::{self, ChainBreak};
+use crate::audit::chain::{self, ChainBreak, ChainKey};
 use crate::model::audit::{AuditDraft, AuditEntry};
 use crate::model::{EnvKind, Environment};
 use crate::service::Error;
@@ -85,6 +85,7 @@ pub struct AuditFilter {
 
 pub struct AuditTrail<'a> {
     pub(in crate::service) db: &'a Db,
+    pub(in crate::service) chain_key: &'a ChainKey,
 }
 
 impl AuditTrail<'_> {
@@ -111,7 +112,11 @@ impl AuditTrail<'_> {
         let (entries, head) = EnvStore::new(self.db, &environment.id)
             .audit_chain()
             .await?;
-        let result = chain::verify_chain(&entries, head.as_ref().map(|(s, h)| (*s, h.as_str())));
+        let head = head.as_ref().map(|(seq, hash)| (*seq, hash.as_str()));
+        let keyed = |seq: i64, draft: &AuditDraft, prev: &str| {
+            chain::entry_hash(self.chain_key, seq, draft, prev)
+        };
+        let result = chain::verify_chain(&entries, head, keyed);
         let (intact, problem, at_seq) = match &result {
             Ok(_) => (true, None, None),
             Err(problem) => (false, Some(problem.to_string()), Some(break_seq(problem))),
