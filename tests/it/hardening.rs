@@ -963,6 +963,8 @@ async fn a_rewritten_audit_log_does_not_verify(server: &TestServer) {
         .await
         .expect("verify");
     assert!(report.intact && report.entries == 5, "{report:?}");
+    assert_eq!(report.head_seq, Some(5));
+    assert_eq!(report.head_hash.map(|hash| hash.len()), Some(64));
     let again = restarted.audit_trail().verify(&sandbox.environment).await;
     assert!(
         !again.expect("verify").intact,

@@ -73,6 +73,9 @@ pub struct ChainReport {
     pub problem: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_seq: Option<i64>,
+    /// The recorded head (sequence number and hash): kept elsewhere, it shows a later rollback.
+    pub head_seq: Option<i64>,
+    pub head_hash: Option<String>,
 }
 
 /// Filters of a listing, as admins give them.
@@ -112,6 +115,10 @@ impl AuditTrail<'_> {
         let (entries, head) = EnvStore::new(self.db, &environment.id)
             .audit_chain()
             .await?;
+        let (head_seq, head_hash) = (
+            head.as_ref().map(|h| h.0),
+            head.as_ref().map(|h| h.1.clone()),
+        );
         let head = head.as_ref().map(|(seq, hash)| (*seq, hash.as_str()));
         let keyed = |seq: i64, draft: &AuditDraft, prev: &str| {
             chain::entry_hash(self.chain_key, seq, draft, prev)
@@ -127,6 +134,8 @@ impl AuditTrail<'_> {
             intact,
             problem,
             at_seq,
+            head_seq,
+            head_hash,
         })
     }
 }
