@@ -111,6 +111,13 @@ pub struct Config {
     /// Seconds a custom domain may stay pending (unverified) before its claim lapses.
     #[arg(long, env = "AIRLOCK_PENDING_DOMAIN_TTL", default_value_t = 7 * 24 * 3600, value_parser = clap::value_parser!(i64).range(60..), global = true)]
     pub pending_domain_ttl: i64,
+    /// Days audit entries are kept; older ones are pruned, the pruning recorded in the chain.
+    /// 0 keeps them forever.
+    #[arg(long, env = "AIRLOCK_AUDIT_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(i64).range(0..), global = true)]
+    pub audit_retention_days: i64,
+    /// Seconds between two purges of expired rows (and of audit entries past retention).
+    #[arg(long, env = "AIRLOCK_PURGE_INTERVAL", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub purge_interval: u64,
     /// Seconds a client has to send a request's headers (both listeners).
     #[arg(long, env = "AIRLOCK_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub header_read_timeout: u64,
@@ -173,6 +180,8 @@ impl Config {
             tls_listen: None,
             key_publish_delay: 600,
             pending_domain_ttl: 7 * 24 * 3600,
+            audit_retention_days: 365,
+            purge_interval: 600,
             header_read_timeout: 10,
             idle_timeout: 30,
             tls_handshake_timeout: 10,

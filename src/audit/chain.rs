@@ -12,6 +12,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::EventType;
 use crate::model::audit::{AuditDraft, AuditEntry};
 
 /// The key every chain of an installation is linked under. Its `Debug` never shows it.
@@ -64,9 +65,25 @@ fn framed(seq: i64, draft: &AuditDraft, prev_hash: &str) -> String {
     framed.to_string()
 }
 
+/// Where a chain starts: `GENESIS` before seq 1, or the last entry pruned (its seq and hash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainBase<'a> {
+    pub seq: i64,
+    pub hash: &'a str,
+}
+
+impl ChainBase<'_> {
+    pub const GENESIS: ChainBase<'static> = ChainBase {
+        seq: 0,
+        hash: GENESIS,
+    };
+}
+
 /// Where a chain stops being trustworthy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainBreak {
+    /// The chain starts after entries that no `audit.pruned` entry records as pruned.
+    UnrecordedPrune { base_seq: i64 },
     /// An entry's content no longer matches its hash: it was edited.
     Edited { seq: i64 },
     /// An entry does not follow the one before it: entries were removed, inserted or reordered.
@@ -80,6 +97,10 @@ pub enum ChainBreak {
 impl std::fmt::Display for ChainBreak {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            ChainBreak::UnrecordedPrune { base_seq } => write!(
+                f,
+                "entries up to {base_seq} are gone without an audit.pruned entry recording it (entries removed at the start)"
+            ),
             ChainBreak::Edited { seq } => {
                 write!(f, "entry {seq} was edited (its hash does not match)")
             }
@@ -102,15 +123,29 @@ impl std::fmt::Display for ChainBreak {
     }
 }
 
-/// Checks a whole chain in `seq` order, linked by `hash`, against its recorded head (`None` when
-/// nothing was written).
+/// Checks a whole chain in `seq` order from its `base`, linked by `hash`, against its recorded head
+/// (`None` when nothing was written). A base past genesis must be the one the last `audit.pruned`
+/// entry names.
 pub fn verify_chain(
     entries: &[AuditEntry],
-    head: Option<(i64, &str)>,
+    (base, head): (ChainBase<'_>, Option<(i64, &str)>),
     hash: impl Fn(i64, &AuditDraft, &str) -> String,
 ) -> Result<usize, ChainBreak> {
-    let mut prev_hash = GENESIS.to_string();
-    let mut expected_seq = 1;
+    if base.seq > 0 {
+        let recorded = entries
+            .iter()
+            .rev()
+            .find(|entry| entry.draft.event == EventType::AuditPruned.as_str())
+            .and_then(|entry| serde_json::from_str::<Value>(&entry.draft.details).ok());
+        let names_base = recorded.is_some_and(|details| {
+            details["through_seq"] == base.seq && details["through_hash"] == base.hash
+        });
+        if !names_base {
+            return Err(ChainBreak::UnrecordedPrune { base_seq: base.seq });
+        }
+    }
+    let mut prev_hash = base.hash.to_string();
+    let mut expected_seq = base.seq + 1;
     for entry in entries {
         if entry.seq != expected_seq || entry.prev_hash != prev_hash {
             return Err(ChainBreak::Unlinked {
@@ -126,7 +161,7 @@ pub fn verify_chain(
     }
     let last_seq = expected_seq - 1;
     match head {
-        None if last_seq == 0 => Ok(0),
+        None if last_seq == base.seq && base.seq == 0 => Ok(0),
         None => Err(ChainBreak::HeadMismatch { head_seq: 0 }),
         Some((head_seq, _)) if head_seq > last_seq => {
             Err(ChainBreak::Truncated { last_seq, head_seq })
@@ -198,12 +233,12 @@ mod tests {
         }
         let forged_head = Some((2, prev.as_str()));
         assert_eq!(
-            verify_chain(&forged, forged_head, keyed),
+            verify_chain(&forged, (ChainBase::GENESIS, forged_head), keyed),
             Err(ChainBreak::Edited { seq: 1 })
         );
         let other_key = ChainKey::new(b"another installation");
         let rehash = |s, d: &AuditDraft, p: &str| entry_hash(&other_key, s, d, p);
-        assert!(verify_chain(&entries, head(&entries), rehash).is_err());
+        assert!(verify_chain(&entries, (ChainBase::GENESIS, head(&entries)), rehash).is_err());
     }
 
     fn head(entries: &[AuditEntry]) -> Option<(i64, &str)> {
@@ -211,10 +246,41 @@ mod tests {
     }
 
     #[test]
+    fn a_pruned_chain_verifies_from_its_recorded_base() {
+        let entries = chain(&["a", "b", "c", "d"]);
+        let base_hash = entries[1].hash.clone();
+        let base = ChainBase {
+            seq: 2,
+            hash: &base_hash,
+        };
+        let mut kept = entries[2..].to_vec();
+        // No audit.pruned entry names the base: entries were removed at the start.
+        assert_eq!(
+            verify_chain(&kept, (base, head(&kept)), keyed),
+            Err(ChainBreak::UnrecordedPrune { base_seq: 2 })
+        );
+        // The record of the pruning, appended to the chain.
+        let mut record = draft(EventType::AuditPruned.as_str());
+        record.details = json!({"through_seq": 2, "through_hash": base_hash}).to_string();
+        let prev = kept[1].hash.clone();
+        let hash = keyed(5, &record, &prev);
+        kept.push(AuditEntry {
+            seq: 5,
+            draft: record,
+            prev_hash: prev,
+            hash,
+        });
+        assert_eq!(verify_chain(&kept, (base, head(&kept)), keyed), Ok(3));
+    }
+
+    #[test]
     fn an_intact_chain_verifies() {
         let entries = chain(&["a", "b", "c"]);
-        assert_eq!(verify_chain(&entries, head(&entries), keyed), Ok(3));
-        assert_eq!(verify_chain(&[], None, keyed), Ok(0));
+        assert_eq!(
+            verify_chain(&entries, (ChainBase::GENESIS, head(&entries)), keyed),
+            Ok(3)
+        );
+        assert_eq!(verify_chain(&[], (ChainBase::GENESIS, None), keyed), Ok(0));
     }
 
     #[test]
@@ -226,14 +292,14 @@ mod tests {
         let mut edited = entries.clone();
         edited[1].draft.event = "x".into();
         assert_eq!(
-            verify_chain(&edited, head, keyed),
+            verify_chain(&edited, (ChainBase::GENESIS, head), keyed),
             Err(ChainBreak::Edited { seq: 2 })
         );
 
         let mut removed = entries.clone();
         removed.remove(1);
         assert_eq!(
-            verify_chain(&removed, head, keyed),
+            verify_chain(&removed, (ChainBase::GENESIS, head), keyed),
             Err(ChainBreak::Unlinked {
                 seq: 3,
                 expected_seq: 2
@@ -243,13 +309,13 @@ mod tests {
         let mut reordered = entries.clone();
         reordered.swap(1, 2);
         assert!(matches!(
-            verify_chain(&reordered, head, keyed),
+            verify_chain(&reordered, (ChainBase::GENESIS, head), keyed),
             Err(ChainBreak::Unlinked { seq: 3, .. })
         ));
 
         let truncated = &entries[..3];
         assert_eq!(
-            verify_chain(truncated, head, keyed),
+            verify_chain(truncated, (ChainBase::GENESIS, head), keyed),
             Err(ChainBreak::Truncated {
                 last_seq: 3,
                 head_seq: 4

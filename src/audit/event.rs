@@ -8,7 +8,7 @@ use super::event_type::EventType;
 use crate::model::{EnvPolicy, RateLimits};
 
 /// Why a sign-in was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SigninFailure {
     IpRateLimited,
@@ -16,6 +16,15 @@ pub enum SigninFailure {
     TooManyParallelAttempts,
     WrongPassword,
     UnknownAccount,
+}
+
+/// Refusals of one kind for one subject that a window folded into one entry: how many, and when
+/// the first and the last came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RepeatedRefusals {
+    pub repeated: i64,
+    pub first_at: i64,
+    pub last_at: i64,
 }
 
 /// A failure that counted towards the account's lockout.
@@ -78,6 +87,9 @@ pub enum AuditEvent {
         /// For a password that was checked and was wrong (not for attempts refused before).
         #[serde(flatten)]
         counted: Option<CountedFailure>,
+        /// For refusals folded into one entry per window.
+        #[serde(flatten)]
+        repeated: Option<RepeatedRefusals>,
     },
     ConsentGranted {
         scope: String,
@@ -185,6 +197,14 @@ pub enum AuditEvent {
     DomainRemoved {
         host: String,
     },
+    /// Entries older than the retention period were deleted; the chain now starts after
+    /// `through_seq`, whose hash was `through_hash`.
+    AuditPruned {
+        through_seq: i64,
+        through_hash: String,
+        entries: i64,
+        before: i64,
+    },
 }
 
 /// The state a key's schedule moved it into.
@@ -235,6 +255,7 @@ impl AuditEvent {
             E::DomainVerified { .. } => EventType::DomainVerified,
             E::DomainActivated { .. } => EventType::DomainActivated,
             E::DomainRemoved { .. } => EventType::DomainRemoved,
+            E::AuditPruned { .. } => EventType::AuditPruned,
         }
     }
 
@@ -299,6 +320,7 @@ mod tests {
                 consecutive_failures: 2,
                 locked_until: None,
             }),
+            repeated: None,
         };
         assert_eq!(failed.event_type().outcome(), Outcome::Failure);
         assert_eq!(
@@ -310,10 +332,26 @@ mod tests {
             reason: SigninFailure::AccountLocked,
             account: "ab".into(),
             counted: None,
+            repeated: None,
         };
         assert_eq!(
             refused.details(),
             serde_json::json!({"reason": "account_locked", "account": "ab"})
+        );
+        let folded = AuditEvent::SigninFailed {
+            reason: SigninFailure::IpRateLimited,
+            account: "ab".into(),
+            counted: None,
+            repeated: Some(RepeatedRefusals {
+                repeated: 40,
+                first_at: 10,
+                last_at: 50,
+            }),
+        };
+        assert_eq!(
+            folded.details(),
+            serde_json::json!({"reason": "ip_rate_limited", "account": "ab",
+                "repeated": 40, "first_at": 10, "last_at": 50})
         );
         assert_eq!(
             AuditEvent::SigninSucceeded {}.details(),

@@ -81,6 +81,7 @@ event_types! {
     DomainVerified => "domain.verified", Success;
     DomainActivated => "domain.activated", Success;
     DomainRemoved => "domain.removed", Success;
+    AuditPruned => "audit.pruned", Success;
 }
 
 impl EventType {

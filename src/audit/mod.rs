@@ -7,7 +7,7 @@ mod event;
 mod event_type;
 
 pub use event::{
-    AuditEvent, CountedFailure, IssuedToken, KeyTransition, Recorded, RevokedToken, SigninFailure,
-    VerificationMethod,
+    AuditEvent, CountedFailure, IssuedToken, KeyTransition, Recorded, RepeatedRefusals,
+    RevokedToken, SigninFailure, VerificationMethod,
 };
 pub use event_type::{EventType, Outcome};

@@ -84,7 +84,8 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves `app` on `listener` (and on the TLS listener, when configured) until the process is stopped.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    state.airlock.spawn_key_sweeper();
+    state.airlock.spawn_sweeper();
+    state.airlock.spawn_purger();
     if let Some(address) = &state.config.tls_listen {
         let tls_listener = tokio::net::TcpListener::bind(address).await?;
         tracing::info!(listen = %tls_listener.local_addr()?, "airlock serving custom domains over TLS");

@@ -5,11 +5,11 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Call, Caller, Error};
-use crate::audit::Recorded;
-use crate::audit::chain::{self, ChainKey};
+use crate::audit::chain::{self, ChainBase, ChainKey};
+use crate::audit::{AuditEvent, Recorded};
 use crate::model::audit::{AuditDraft, Origin};
 use crate::model::{Environment, EnvironmentId};
-use crate::store::{ChainLink, Db, EnvStore, StoreError};
+use crate::store::{ChainLink, Db, EnvStore, StoreError, StoredChain};
 
 const QUEUE_DEPTH: usize = 16_384;
 const MAX_BATCH: usize = 512;
@@ -24,6 +24,7 @@ struct Pending {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     queue: mpsc::Sender<Pending>,
+    key: ChainKey,
 }
 
 impl std::fmt::Debug for Pending {
@@ -35,7 +36,9 @@ impl std::fmt::Debug for Pending {
 impl AuditLog {
     pub(super) fn start(db: Db, key: ChainKey) -> Self {
         let (queue, mut inbox) = mpsc::channel::<Pending>(QUEUE_DEPTH);
+        let writer_key = key.clone();
         tokio::spawn(async move {
+            let key = writer_key;
             let hash = move |seq: i64, draft: &AuditDraft, prev: &str| {
                 chain::entry_hash(&key, seq, draft, prev)
             };
@@ -67,7 +70,39 @@ impl AuditLog {
                 }
             }
         });
-        AuditLog { queue }
+        AuditLog { queue, key }
+    }
+
+    /// Deletes `environment`'s entries older than `before` (at most `max`), recording the pruning
+    /// in the chain itself, in the same transaction; how many went.
+    pub async fn prune(
+        &self,
+        db: &Db,
+        environment: &Environment,
+        (before, max): (i64, i64),
+        now: i64,
+    ) -> Result<i64, Error> {
+        let hash = |seq: i64, draft: &AuditDraft, prev: &str| {
+            chain::entry_hash(&self.key, seq, draft, prev)
+        };
+        let link = ChainLink {
+            hash: &hash,
+            genesis: chain::GENESIS,
+        };
+        let record = |through_seq, through_hash: &str, entries| {
+            let event = AuditEvent::AuditPruned {
+                through_seq,
+                through_hash: through_hash.to_string(),
+                entries,
+                before,
+            };
+            let recorded = event.actor("airlock");
+            draft(environment, &Origin::default(), recorded, now)
+        };
+        let pruned = EnvStore::new(db, &environment.id)
+            .prune_audit((before, max), record, link)
+            .await?;
+        Ok(pruned.unwrap_or(0))
     }
 
     /// Appends `event` to the environment's log; returns once it is durable.
@@ -78,24 +113,7 @@ impl AuditLog {
         event: impl Into<Recorded>,
         now: i64,
     ) -> Result<(), Error> {
-        let Recorded {
-            event,
-            actor,
-            client_id,
-        } = event.into();
-        let kind = event.event_type();
-        let draft = AuditDraft {
-            env_id: environment.id.clone(),
-            at: now,
-            event: kind.as_str().to_string(),
-            outcome: kind.outcome().as_str().to_string(),
-            actor,
-            client_id,
-            ip: origin.ip.clone(),
-            user_agent: origin.user_agent.clone(),
-            request_id: origin.request_id.clone(),
-            details: event.details().to_string(),
-        };
+        let draft = draft(environment, origin, event.into(), now);
         let (done, written) = oneshot::channel();
         self.queue
             .send(Pending { draft, done })
@@ -134,6 +152,28 @@ impl AuditLog {
     }
 }
 
+/// The entry that records `recorded` in `environment`'s log.
+fn draft(environment: &Environment, origin: &Origin, recorded: Recorded, now: i64) -> AuditDraft {
+    let Recorded {
+        event,
+        actor,
+        client_id,
+    } = recorded;
+    let kind = event.event_type();
+    AuditDraft {
+        env_id: environment.id.clone(),
+        at: now,
+        event: kind.as_str().to_string(),
+        outcome: kind.outcome().as_str().to_string(),
+        actor,
+        client_id,
+        ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+        request_id: origin.request_id.clone(),
+        details: event.details().to_string(),
+    }
+}
+
 /// Relinks, under `key`, the chains written before chains were keyed, each only if it verifies as
 /// it was written: a chain broken before stays broken, and `audit verify` says so. Runs before the
 /// node writes any entry.
@@ -141,11 +181,11 @@ pub(super) async fn key_unkeyed_chains(db: &Db, key: &ChainKey) -> Result<(), Er
     for env_id in db.unkeyed_chains().await? {
         let env_id = EnvironmentId::from(env_id);
         let store = EnvStore::new(db, &env_id);
-        let (entries, head) = store.audit_chain().await?;
+        let StoredChain { entries, head, .. } = store.audit_chain().await?;
         let Some((head_seq, head_hash)) = head else {
             continue;
         };
-        let written = Some((head_seq, head_hash.as_str()));
+        let written = (ChainBase::GENESIS, Some((head_seq, head_hash.as_str())));
         if chain::verify_chain(&entries, written, chain::legacy_entry_hash).is_err() {
             tracing::error!(env_id = %env_id, "an unkeyed audit chain does not verify as written; left unkeyed");
             continue;

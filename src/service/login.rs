@@ -4,6 +4,7 @@
 
 use super::flow::{AuthenticatedUser, AuthorizeOutcome, Checked, Protocol};
 use super::limits::{self, Budget, Limited, RateLimiter, SigninGate};
+use super::refusals::{RefusalContext, RefusalTally};
 use super::{Call, Error};
 use crate::audit::{AuditEvent, CountedFailure, Recorded, SigninFailure};
 use crate::crypto::keyed::DerivedKey;
@@ -17,6 +18,7 @@ pub struct Login<'a> {
     pub(super) limiter: &'a RateLimiter,
     pub(super) gate: &'a SigninGate,
     pub(super) account_names: &'a DerivedKey,
+    pub(super) refusals: &'a RefusalTally,
 }
 
 /// A sign-in attempt as typed.
@@ -51,6 +53,7 @@ impl Attempt<'_> {
             reason,
             account: self.account.clone(),
             counted,
+            repeated: None,
         };
         event.client(self.checked.client.client_id.as_str())
     }
@@ -166,15 +169,30 @@ impl Login<'_> {
         }))
     }
 
-    /// A refusal before any password is checked: audited, and the login page with a wait.
+    /// A refusal before any password is checked: the login page with a wait, and an audit entry,
+    /// or a count folded into the window's entry (see `refusals`).
     async fn refuse(
         &self,
         attempt: &Attempt<'_>,
         reason: SigninFailure,
         retry_after: u64,
     ) -> Result<(AuthorizeOutcome, Option<Secret>), Error> {
-        let event = attempt.failed(reason, None);
-        self.core.audit.record_call(attempt.call, event).await?;
+        let call = attempt.call;
+        // An address over its budget is refused whichever name it tries.
+        let subject = match reason {
+            SigninFailure::IpRateLimited => format!("ip:{}", attempt.ip),
+            _ => attempt.account.clone(),
+        };
+        let context = RefusalContext {
+            account: attempt.account.clone(),
+            client_id: attempt.checked.client.client_id.to_string(),
+            ip: call.origin.ip.clone(),
+        };
+        let key = (call.zone.id.clone(), reason, subject);
+        if self.refusals.note(key, context, call.now) {
+            let event = attempt.failed(reason, None);
+            self.core.audit.record_call(call, event).await?;
+        }
         Ok((attempt.throttled(retry_after), None))
     }
 

@@ -13,6 +13,8 @@ mod error;
 mod flow;
 mod keyring;
 mod limits;
+mod purge;
+mod refusals;
 mod tokens;
 mod zones;
 
@@ -23,6 +25,7 @@ pub mod introspect;
 pub mod login;
 pub mod logout;
 pub mod quickstart;
+pub use purge::Purged;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
@@ -51,8 +54,10 @@ use self::audit_log::AuditLog;
 
 use self::limits::{RateLimiter, SigninGate};
 use self::login::Login;
+use self::refusals::RefusalTally;
 use self::token::TokenEndpoint;
 use self::tokens::{TokenVerifier, VerifiedTokenCache};
+use crate::audit::AuditEvent;
 use crate::audit::chain::ChainKey;
 use crate::config::Config;
 use crate::crypto::kek::Kek;
@@ -83,6 +88,7 @@ pub struct Airlock {
     audit: AuditLog,
     limiter: RateLimiter,
     signin_gate: SigninGate,
+    refusals: RefusalTally,
     /// Links every audit chain (HMAC-SHA256), so a rewrite without the KEK is found.
     chain_key: ChainKey,
     /// Keys the digests of typed account names (the sign-in lockout's key, and what the audit log
@@ -118,6 +124,7 @@ impl Airlock {
             chain_key,
             limiter: RateLimiter::default(),
             signin_gate: SigninGate::default(),
+            refusals: RefusalTally::default(),
             verified_tokens: tokens::verified_token_cache(cache_seconds),
             db,
             config,
@@ -173,6 +180,7 @@ impl Airlock {
             core: self.protocol(),
             limiter: &self.limiter,
             gate: &self.signin_gate,
+            refusals: &self.refusals,
             account_names: &self.account_names,
         }
     }
@@ -267,13 +275,40 @@ impl Airlock {
         Ok(self.db.migrate().await?)
     }
 
+    /// Logs the sign-in refusals folded in windows closed by `now` (one entry per window); how
+    /// many entries were written.
+    pub async fn log_folded_refusals(&self, now: i64) -> Result<usize, Error> {
+        let closed = self.refusals.close(now);
+        for ((env_id, reason, _), context, repeated) in &closed {
+            let Some(environment) = self.db.find_environment_by_id(env_id).await? else {
+                continue;
+            };
+            let event = AuditEvent::SigninFailed {
+                reason: *reason,
+                account: context.account.clone(),
+                counted: None,
+                repeated: Some(*repeated),
+            };
+            let origin = Origin {
+                ip: context.ip.clone(),
+                ..Origin::default()
+            };
+            let recorded = event.client(context.client_id.as_str());
+            self.audit
+                .record(&environment, &origin, recorded, now)
+                .await?;
+        }
+        Ok(closed.len())
+    }
+
     /// Closes the database pool (the node is going away).
     pub async fn close(&self) {
         self.db.close().await;
     }
 
-    /// Starts this node's background upkeep: key transitions are audited within a few seconds.
-    pub fn spawn_key_sweeper(self: &Arc<Self>) {
+    /// Starts this node's frequent upkeep: key transitions, and the refusals folded in windows that
+    /// have closed, are audited within a few seconds.
+    pub fn spawn_sweeper(self: &Arc<Self>) {
         let airlock = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(Duration::from_secs(KEY_SWEEP_SECONDS));
@@ -282,8 +317,12 @@ impl Airlock {
                 let Some(airlock) = airlock.upgrade() else {
                     break;
                 };
-                if let Err(error) = airlock.keys().sweep(crate::clock::now()).await {
+                let now = crate::clock::now();
+                if let Err(error) = airlock.keys().sweep(now).await {
                     tracing::warn!(%error, "key state sweep failed");
+                }
+                if let Err(error) = airlock.log_folded_refusals(now).await {
+                    tracing::warn!(%error, "folded refusals could not be logged");
                 }
             }
         });

@@ -48,6 +48,15 @@ pub struct ChainLink<'a> {
     pub genesis: &'static str,
 }
 
+/// A chain as stored: its entries in order, its head (last seq and hash) and its base (the last
+/// pruned entry's seq and hash), the latter two `None` before anything was written.
+#[derive(Debug, Clone)]
+pub struct StoredChain {
+    pub entries: Vec<AuditEntry>,
+    pub head: Option<(i64, String)>,
+    pub base: Option<(i64, String)>,
+}
+
 /// Filters of an audit listing.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -284,21 +293,78 @@ impl EnvStore<'_> {
         Ok(entries)
     }
 
-    /// The whole chain in order, and the recorded head, for verification.
-    pub async fn audit_chain(
-        &self,
-    ) -> Result<(Vec<AuditEntry>, Option<(i64, String)>), StoreError> {
+    /// The whole chain in order, with its recorded head and base, for verification.
+    pub async fn audit_chain(&self) -> Result<StoredChain, StoreError> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE env_id = $1 ORDER BY seq");
         let rows = self.fetch_all(&sql, ()).await?;
         let entries = rows
             .iter()
             .map(entry_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        let head_sql = "SELECT seq, hash FROM audit_heads WHERE env_id = $1";
-        let head = match self.fetch_all(head_sql, ()).await?.first() {
-            Some(row) => Some((row.try_get("seq")?, row.try_get("hash")?)),
-            None => None,
+        let head_sql = "SELECT seq, hash, base_seq, base_hash FROM audit_heads WHERE env_id = $1";
+        let (head, base) = match self.fetch_all(head_sql, ()).await?.first() {
+            Some(row) => (
+                Some((row.try_get("seq")?, row.try_get("hash")?)),
+                Some((row.try_get("base_seq")?, row.try_get("base_hash")?)),
+            ),
+            None => (None, None),
         };
-        Ok((entries, head))
+        Ok(StoredChain {
+            entries,
+            head,
+            base,
+        })
+    }
+
+    /// Deletes this environment's entries older than `before`, at most `max` of them, from the
+    /// start of the chain; moves the chain's base to the last one deleted; and appends the entry
+    /// `record(through_seq, through_hash, deleted)` makes, linked by `link`: one transaction. None
+    /// when there was nothing to prune, or another writer moved the chain meanwhile.
+    pub async fn prune_audit(
+        &self,
+        (before, max): (i64, i64),
+        record: impl FnOnce(i64, &str, i64) -> AuditDraft,
+        link: ChainLink<'_>,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.db.begin_write().await?;
+        let head_sql = "SELECT base_seq FROM audit_heads WHERE env_id = $1";
+        let Some(head) = self.query(head_sql, ()).fetch_optional(&mut *tx).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let base_seq: i64 = head.try_get("base_seq")?;
+        let through_sql = "SELECT seq, hash FROM audit_log WHERE env_id = $1 AND at < $2 \
+             AND seq <= $3 ORDER BY seq DESC LIMIT 1";
+        let through = self
+            .query(through_sql, (before, base_seq + max))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(through) = through else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let (through_seq, through_hash): (i64, String) =
+            (through.try_get("seq")?, through.try_get("hash")?);
+        let delete = "DELETE FROM audit_log WHERE env_id = $1 AND seq <= $2";
+        let deleted = self
+            .query(delete, (through_seq,))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let rebase = "UPDATE audit_heads SET base_seq = $2, base_hash = $3 \
+             WHERE env_id = $1 AND base_seq = $4";
+        let moved = self
+            .query(rebase, (through_seq, &through_hash, base_seq))
+            .execute(&mut *tx)
+            .await?;
+        let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
+        let draft = record(through_seq, &through_hash, deleted);
+        let by_env = BTreeMap::from([(draft.env_id.as_str(), vec![&draft])]);
+        if moved.rows_affected() != 1 || !append_in(self.db, &mut tx, &by_env, link).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some(deleted))
     }
 }

@@ -9,6 +9,7 @@ mod error;
 mod grants;
 mod installation;
 mod keys;
+mod purge;
 mod sessions;
 mod signin;
 mod sql;
@@ -19,7 +20,7 @@ use sqlx::any::AnyRow;
 
 use crate::model::EnvironmentId;
 
-pub use audit::{AuditQuery, ChainLink};
+pub use audit::{AuditQuery, ChainLink, StoredChain};
 pub use db::{Backend, Db, PoolSettings};
 pub use domains::ClaimRefused;
 pub use error::StoreError;

@@ -204,6 +204,10 @@ async fn forwarded_headers_from_clients_are_not_believed(server: &TestServer) {
         statuses.push(answer.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    // The second refusal is folded into an entry written when its window closes.
+    let window_closed = server.now() + 61;
+    let folded = server.airlock.log_folded_refusals(window_closed).await;
+    assert_eq!(folded.expect("folded refusals"), 1);
     let filter = AuditFilter {
         event: Some("signin.failed".into()),
         ..Default::default()

@@ -3,11 +3,11 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::audit::chain::{self, ChainBreak, ChainKey};
+use crate::audit::chain::{self, ChainBase, ChainBreak, ChainKey};
 use crate::model::audit::{AuditDraft, AuditEntry};
 use crate::model::{EnvKind, Environment};
 use crate::service::Error;
-use crate::store::{AuditQuery, Db, EnvStore};
+use crate::store::{AuditQuery, Db, EnvStore, StoredChain};
 
 /// An environment's names and kind, as every admin view labels them: `SANDBOX` for `test`
 /// environments, `LIVE` otherwise, so a sandbox entry is never mistaken for a live one.
@@ -112,7 +112,11 @@ impl AuditTrail<'_> {
     }
 
     pub async fn verify(&self, environment: &Environment) -> Result<ChainReport, Error> {
-        let (entries, head) = EnvStore::new(self.db, &environment.id)
+        let StoredChain {
+            entries,
+            head,
+            base,
+        } = EnvStore::new(self.db, &environment.id)
             .audit_chain()
             .await?;
         let (head_seq, head_hash) = (
@@ -120,10 +124,16 @@ impl AuditTrail<'_> {
             head.as_ref().map(|h| h.1.clone()),
         );
         let head = head.as_ref().map(|(seq, hash)| (*seq, hash.as_str()));
+        let base = base
+            .as_ref()
+            .map_or(ChainBase::GENESIS, |(seq, hash)| ChainBase {
+                seq: *seq,
+                hash,
+            });
         let keyed = |seq: i64, draft: &AuditDraft, prev: &str| {
             chain::entry_hash(self.chain_key, seq, draft, prev)
         };
-        let result = chain::verify_chain(&entries, head, keyed);
+        let result = chain::verify_chain(&entries, (base, head), keyed);
         let (intact, problem, at_seq) = match &result {
             Ok(_) => (true, None, None),
             Err(problem) => (false, Some(problem.to_string()), Some(break_seq(problem))),
@@ -145,5 +155,6 @@ fn break_seq(problem: &ChainBreak) -> i64 {
         ChainBreak::Edited { seq } | ChainBreak::Unlinked { seq, .. } => *seq,
         ChainBreak::Truncated { last_seq, .. } => last_seq + 1,
         ChainBreak::HeadMismatch { head_seq } => *head_seq,
+        ChainBreak::UnrecordedPrune { base_seq } => *base_seq,
     }
 }

@@ -232,6 +232,20 @@ impl TestServer {
         conn.close().await.ok();
     }
 
+    /// The single integer `sql` selects from the server's database, read behind its back.
+    pub async fn count_directly(&self, sql: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.database_url)
+            .await
+            .expect("connect");
+        let (count,): (i64,) = sqlx::query_as(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect("count");
+        conn.close().await.ok();
+        count
+    }
+
     /// Leaves `environment` out of the teardown check: the test breaks its chain on purpose.
     pub fn expect_broken_chain(&self, environment: &Environment) {
         self.broken_chains

@@ -1,0 +1,59 @@
+//! Rows no request can use any more, deleted in bounded batches: expired codes, sessions, refresh
+//! tokens and revoked-token records, finished grants, stale sign-in failure series, lapsed domain
+//! claims. Each statement deletes at most `limit` rows of one environment, so a purge never holds a
+//! long transaction.
+
+use super::{Db, EnvStore, StoreError};
+
+/// `(table, key column, condition on $2 = now)`.
+const EXPIRED: [(&str, &str, &str); 6] = [
+    ("authorization_codes", "code_digest", "expires_at < $2"),
+    ("sessions", "session_digest", "expires_at < $2"),
+    ("refresh_tokens", "token_digest", "expires_at < $2"),
+    ("revoked_access_tokens", "jti", "expires_at < $2"),
+    // A grant goes once revoked, or a day (the longest access token lifetime) after its refresh
+    // family ended, and only after its last refresh token: its access tokens die with it.
+    (
+        "grants",
+        "grant_id",
+        "(revoked_at IS NOT NULL OR expires_at < $2 - 86400) AND NOT EXISTS \
+         (SELECT 1 FROM refresh_tokens r WHERE r.env_id = grants.env_id AND r.grant_id = grants.grant_id)",
+    ),
+    (
+        "signin_failures",
+        "account_digest",
+        "last_failure_at < $2 - 86400 AND locked_until < $2",
+    ),
+];
+
+impl EnvStore<'_> {
+    /// Deletes up to `limit` expired rows per table; how many went.
+    pub async fn purge_expired(&self, now: i64, limit: i64) -> Result<u64, StoreError> {
+        let mut purged = 0;
+        for (table, key, condition) in EXPIRED {
+            let sql = format!(
+                "DELETE FROM {table} WHERE env_id = $1 AND {key} IN \
+                 (SELECT {key} FROM {table} WHERE env_id = $1 AND {condition} LIMIT $3)"
+            );
+            purged += self.execute(&sql, (now, limit)).await?;
+        }
+        Ok(purged)
+    }
+}
+
+impl Db {
+    /// Deletes up to `limit` pending domain claims made before `oldest_pending`.
+    pub async fn purge_lapsed_domains(
+        &self,
+        oldest_pending: i64,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM domains WHERE (host, env_id) IN (SELECT host, env_id FROM domains \
+             WHERE state = 'pending' AND created_at < $1 LIMIT $2)";
+        let done = self
+            .query(sql, (oldest_pending, limit))
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
