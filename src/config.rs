@@ -109,26 +109,26 @@ pub struct Config {
     )]
     pub key_publish_delay: i64,
     /// Seconds a custom domain may stay pending (unverified) before its claim lapses.
-    #[arg(long, env = "AIRLOCK_PENDING_DOMAIN_TTL", default_value_t = 7 * 24 * 3600, value_parser = clap::value_parser!(i64).range(60..), global = true)]
+    #[arg(long, env = "AIRLOCK_PENDING_DOMAIN_TTL", default_value_t = 7 * 24 * 3600, value_parser = clap::value_parser!(i64).range(60..=31_536_000), global = true)]
     pub pending_domain_ttl: i64,
     /// Days audit entries are kept; older ones are pruned, the pruning recorded in the chain.
     /// 0 keeps them forever.
-    #[arg(long, env = "AIRLOCK_AUDIT_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(i64).range(0..), global = true)]
+    #[arg(long, env = "AIRLOCK_AUDIT_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(i64).range(0..=36_500), global = true)]
     pub audit_retention_days: i64,
     /// Seconds between two purges of expired rows (and of audit entries past retention).
-    #[arg(long, env = "AIRLOCK_PURGE_INTERVAL", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    #[arg(long, env = "AIRLOCK_PURGE_INTERVAL", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
     pub purge_interval: u64,
     /// Seconds a client has to send a request's headers (both listeners).
-    #[arg(long, env = "AIRLOCK_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    #[arg(long, env = "AIRLOCK_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
     pub header_read_timeout: u64,
     /// Seconds a connection may stay silent (no bytes either way) before it is closed.
-    #[arg(long, env = "AIRLOCK_IDLE_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    #[arg(long, env = "AIRLOCK_IDLE_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
     pub idle_timeout: u64,
     /// Seconds a TLS client has to complete its handshake.
-    #[arg(long, env = "AIRLOCK_TLS_HANDSHAKE_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    #[arg(long, env = "AIRLOCK_TLS_HANDSHAKE_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
     pub tls_handshake_timeout: u64,
     /// Open connections per listener; more wait to be accepted.
-    #[arg(long, env = "AIRLOCK_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    #[arg(long, env = "AIRLOCK_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
     pub max_connections: u64,
 }
 

@@ -1,8 +1,8 @@
 //! CORS for the endpoints a browser app calls itself (a single-page app redeeming its code). Public
 //! documents (discovery, JWKS) are readable from any origin; the token, userinfo and revocation
 //! endpoints answer the web origins of the zone's public clients' redirect URIs, and nobody else.
-//! No credentials (cookies) are ever allowed cross-origin. A request without `Origin` passes
-//! untouched, at no cost.
+//! No credentials (cookies) are ever allowed cross-origin. At the client-origin endpoints, a request
+//! without `Origin` passes untouched, at no cost.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -15,12 +15,10 @@ use super::current_env::CurrentEnvironment;
 /// How long a browser may cache a preflight answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "600";
 
-/// Discovery and JWKS: any origin may read them.
+/// Discovery and JWKS: any origin may read them. The header is sent whether or not the request
+/// names an origin, so a cache on the way never keeps a copy without it.
 pub async fn for_anyone(request: Request, next: Next) -> Response {
-    if !request.headers().contains_key(header::ORIGIN) {
-        return next.run(request).await;
-    }
-    if request.method() == Method::OPTIONS {
+    if request.method() == Method::OPTIONS && request.headers().contains_key(header::ORIGIN) {
         return preflight(HeaderValue::from_static("*"), "GET");
     }
     let mut response = next.run(request).await;

@@ -52,13 +52,18 @@ fn node_ip(node: &str) -> Option<IpAddr> {
         .or_else(|| node.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok()))
 }
 
+/// The comma-separated values of every `name` header. Bytes that are not UTF-8 are replaced rather
+/// than the line dropped: a client could otherwise hide the entries a proxy appended to its line.
 fn header_list(headers: &HeaderMap, name: &str) -> Vec<String> {
     headers
         .get_all(name)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|v| v.trim().to_string())
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .flat_map(|v| {
+            v.split(',')
+                .map(|part| part.trim().to_string())
+                .collect::<Vec<_>>()
+        })
         .filter(|v| !v.is_empty())
         .collect()
 }
@@ -252,6 +257,17 @@ mod tests {
         let proxies = proxies();
         let peer = Some("10.0.0.5".parse().unwrap());
         let (_, client) = effective(&appended, None, peer, trust(&proxies, false));
+        assert_eq!(client, Some("198.51.100.7".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_byte_that_is_not_utf8_does_not_hide_the_appended_entry() {
+        let mut h = headers(&[("host", "a.example")]);
+        let line = HeaderValue::from_bytes(b"\xff\xfe, 198.51.100.7").unwrap();
+        h.append("x-forwarded-for", line);
+        let proxies = proxies();
+        let peer = Some("10.0.0.5".parse().unwrap());
+        let (_, client) = effective(&h, None, peer, trust(&proxies, false));
         assert_eq!(client, Some("198.51.100.7".parse().unwrap()));
     }
 

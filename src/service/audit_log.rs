@@ -174,9 +174,12 @@ fn draft(environment: &Environment, origin: &Origin, recorded: Recorded, now: i6
     }
 }
 
+/// The migration that marks chains written before keying as unkeyed.
+pub(super) const KEYED_CHAINS_MIGRATION: i64 = 7;
+
 /// Relinks, under `key`, the chains written before chains were keyed, each only if it verifies as
-/// it was written: a chain broken before stays broken, and `audit verify` says so. Runs before the
-/// node writes any entry.
+/// it was written: a chain broken before stays broken, and `audit verify` says so. Runs once, in
+/// the process that applied the keying migration, before it writes any entry.
 pub(super) async fn key_unkeyed_chains(db: &Db, key: &ChainKey) -> Result<(), Error> {
     for env_id in db.unkeyed_chains().await? {
         let env_id = EnvironmentId::from(env_id);

@@ -55,7 +55,7 @@ impl Protocol<'_> {
         };
         if refresh.rotated
             || refresh.grant_revoked
-            || refresh.expires_at <= now
+            || refresh.expires_at.min(refresh.family_expires_at) <= now
             || refresh.client_id != caller.client_id
         {
             return Ok(inactive);

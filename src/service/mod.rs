@@ -110,7 +110,12 @@ impl Airlock {
         let db = Db::connect(&config.database_url, settings).await?;
         let cache_seconds = config.cache_seconds;
         let chain_key = ChainKey::new(kek.derive("audit-chain").secret());
-        audit_log::key_unkeyed_chains(&db, &chain_key).await?;
+        // Only the process that added the keying (migration 7) relinks the chains written before
+        // it: a later process never accepts a bare-hash chain, so someone who marks a rewritten
+        // chain unkeyed cannot have it laundered by the next start.
+        if db.applied_here(audit_log::KEYED_CHAINS_MIGRATION) {
+            audit_log::key_unkeyed_chains(&db, &chain_key).await?;
+        }
         Ok(Arc::new(Airlock {
             account_names: kek.derive("account-names"),
             zones: ZoneDirectory::new(
@@ -272,33 +277,47 @@ impl Airlock {
     }
 
     pub async fn migrate(&self) -> Result<(), Error> {
-        Ok(self.db.migrate().await?)
+        self.db.migrate().await?;
+        Ok(())
     }
 
     /// Logs the sign-in refusals folded in windows closed by `now` (one entry per window); how
     /// many entries were written.
     pub async fn log_folded_refusals(&self, now: i64) -> Result<usize, Error> {
-        let closed = self.refusals.close(now);
-        for ((env_id, reason, _), context, repeated) in &closed {
-            let Some(environment) = self.db.find_environment_by_id(env_id).await? else {
-                continue;
-            };
-            let event = AuditEvent::SigninFailed {
-                reason: *reason,
-                account: context.account.clone(),
-                counted: None,
-                repeated: Some(*repeated),
-            };
-            let origin = Origin {
-                ip: context.ip.clone(),
-                ..Origin::default()
-            };
-            let recorded = event.client(context.client_id.as_str());
-            self.audit
-                .record(&environment, &origin, recorded, now)
-                .await?;
+        let mut closed = self.refusals.close(now).into_iter();
+        let mut logged = 0;
+        while let Some(window) = closed.next() {
+            if let Err(error) = self.log_folded(&window, now).await {
+                // Nothing is lost: these go with the next windows to close.
+                let mut unlogged = vec![window];
+                unlogged.extend(closed);
+                self.refusals.requeue(unlogged);
+                return Err(error);
+            }
+            logged += 1;
         }
-        Ok(closed.len())
+        Ok(logged)
+    }
+
+    async fn log_folded(&self, window: &refusals::Closed, now: i64) -> Result<(), Error> {
+        let ((env_id, reason, _), context, repeated) = window;
+        let Some(environment) = self.db.find_environment_by_id(env_id).await? else {
+            return Ok(());
+        };
+        let event = AuditEvent::SigninFailed {
+            reason: *reason,
+            account: context.account.clone(),
+            counted: None,
+            repeated: Some(*repeated),
+        };
+        let origin = Origin {
+            ip: context.ip.clone(),
+            ..Origin::default()
+        };
+        let recorded = event.client(context.client_id.as_str());
+        self.audit
+            .record(&environment, &origin, recorded, now)
+            .await
     }
 
     /// Closes the database pool (the node is going away).

@@ -1,15 +1,16 @@
 //! The periodic purge, on every node: what no request can use any more (expired codes, sessions,
 //! refresh tokens and revoked-token records, finished grants, stale sign-in failure series, lapsed
 //! domain claims) and audit entries past the retention period, each pruning recorded in the chain
-//! it shortens. Batches are bounded, so a purge never holds a long transaction; what is left waits
-//! for the next round.
+//! it shortens. Batches are bounded, so a purge never holds a long transaction; a round repeats
+//! them while they come back full, for up to `ROUND_SECONDS`, and what is left waits for the next.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::{Airlock, Error};
+use crate::model::Environment;
 use crate::store::EnvStore;
 
 /// Rows per table and environment in one round.
@@ -17,6 +18,8 @@ const ROWS_PER_ROUND: i64 = 1_000;
 /// Audit entries per environment in one round.
 const AUDIT_ENTRIES_PER_ROUND: i64 = 10_000;
 const DAY: i64 = 24 * 3600;
+/// How long one round may go on.
+const ROUND_SECONDS: u64 = 30;
 
 /// What one round deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -26,31 +29,63 @@ pub struct Purged {
 }
 
 impl Airlock {
-    /// One purge round at `now`.
+    /// One purge round at `now`. An environment that fails is logged and passed over; the others
+    /// are purged all the same.
     pub async fn purge(&self, now: i64) -> Result<Purged, Error> {
+        let deadline = Instant::now() + Duration::from_secs(ROUND_SECONDS);
         let mut purged = Purged::default();
-        let retention = self.config.audit_retention_days;
         for environment in self.db.list_environments().await? {
-            let store = EnvStore::new(&self.db, &environment.id);
-            purged.rows += store.purge_expired(now, ROWS_PER_ROUND).await?;
-            if retention > 0 {
-                let before = now - retention * DAY;
-                purged.audit_entries += self
-                    .audit
-                    .prune(
-                        &self.db,
-                        &environment,
-                        (before, AUDIT_ENTRIES_PER_ROUND),
-                        now,
-                    )
-                    .await?;
+            match self.purge_environment(&environment, now, deadline).await {
+                Ok(done) => {
+                    purged.rows += done.rows;
+                    purged.audit_entries += done.audit_entries;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, environment = %environment.slug(), "purge failed");
+                }
             }
         }
         let oldest_pending = now - self.config.pending_domain_ttl;
-        purged.rows += self
-            .db
-            .purge_lapsed_domains(oldest_pending, ROWS_PER_ROUND)
-            .await?;
+        loop {
+            let rows = self
+                .db
+                .purge_lapsed_domains(oldest_pending, ROWS_PER_ROUND)
+                .await?;
+            purged.rows += rows;
+            if rows < ROWS_PER_ROUND as u64 || Instant::now() >= deadline {
+                break;
+            }
+        }
+        Ok(purged)
+    }
+
+    async fn purge_environment(
+        &self,
+        environment: &Environment,
+        now: i64,
+        deadline: Instant,
+    ) -> Result<Purged, Error> {
+        let mut purged = Purged::default();
+        let store = EnvStore::new(&self.db, &environment.id);
+        loop {
+            let (rows, full) = store.purge_expired(now, ROWS_PER_ROUND).await?;
+            purged.rows += rows;
+            if !full || Instant::now() >= deadline {
+                break;
+            }
+        }
+        let retention = self.config.audit_retention_days;
+        if retention > 0 {
+            let before = now - retention * DAY;
+            let batch = (before, AUDIT_ENTRIES_PER_ROUND);
+            loop {
+                let pruned = self.audit.prune(&self.db, environment, batch, now).await?;
+                purged.audit_entries += pruned;
+                if pruned < AUDIT_ENTRIES_PER_ROUND || Instant::now() >= deadline {
+                    break;
+                }
+            }
+        }
         Ok(purged)
     }
 

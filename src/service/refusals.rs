@@ -97,6 +97,13 @@ impl RefusalTally {
         }
     }
 
+    /// Puts back folded refusals that could not be logged, to be logged with the next closed ones.
+    pub fn requeue(&self, unlogged: Vec<Closed>) {
+        if let Ok(mut tally) = self.state.lock() {
+            tally.closed.extend(unlogged);
+        }
+    }
+
     /// Closes the windows opened `WINDOW_SECONDS` or more before `now`; the folded refusals of
     /// those that had any, to be logged.
     pub fn close(&self, now: i64) -> Vec<Closed> {

@@ -26,6 +26,8 @@ pub struct Db {
     backend: Backend,
     /// SQLite only: connections kept out of the pool for single-statement reads on hot paths.
     readers: Option<Arc<Readers>>,
+    /// The migrations this process applied when it connected (none when another did).
+    applied_here: Arc<[i64]>,
 }
 
 /// A few SQLite connections held outside the pool. sqlx tests every pooled connection with a round
@@ -158,8 +160,9 @@ impl Db {
             pool,
             backend,
             readers: None,
+            applied_here: Arc::new([]),
         };
-        db.migrate().await?;
+        db.applied_here = db.migrate().await?.into();
         if backend == Backend::Sqlite {
             let count = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
             let mut connections = Vec::with_capacity(count);
@@ -191,15 +194,40 @@ impl Db {
         }
     }
 
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    /// Applies pending migrations; the versions this call applied. (A database whose migrations
+    /// could not be listed beforehand, a new one, counts as having had none applied here: it holds
+    /// nothing a migration would have to carry over.)
+    pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
         let migrator = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
+        let before = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_all(&self.pool)
+            .await
+            .ok()
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|row| sqlx::Row::try_get::<i64, _>(row, "version").ok())
+                    .collect::<Vec<_>>()
+            });
         migrator
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))?;
+        Ok(match before {
+            Some(before) => migrator
+                .iter()
+                .map(|migration| migration.version)
+                .filter(|version| !before.contains(version))
+                .collect(),
+            None => Vec::new(),
+        })
+    }
+
+    /// Whether this process applied migration `version` when it connected.
+    pub fn applied_here(&self, version: i64) -> bool {
+        self.applied_here.contains(&version)
     }
 
     /// Whether the database answers and every migration this binary knows is applied.

@@ -27,17 +27,20 @@ const EXPIRED: [(&str, &str, &str); 6] = [
 ];
 
 impl EnvStore<'_> {
-    /// Deletes up to `limit` expired rows per table; how many went.
-    pub async fn purge_expired(&self, now: i64, limit: i64) -> Result<u64, StoreError> {
-        let mut purged = 0;
+    /// Deletes up to `limit` expired rows per table; how many went, and whether some table gave
+    /// a full batch (so more may be left).
+    pub async fn purge_expired(&self, now: i64, limit: i64) -> Result<(u64, bool), StoreError> {
+        let (mut purged, mut full) = (0, false);
         for (table, key, condition) in EXPIRED {
             let sql = format!(
                 "DELETE FROM {table} WHERE env_id = $1 AND {key} IN \
                  (SELECT {key} FROM {table} WHERE env_id = $1 AND {condition} LIMIT $3)"
             );
-            purged += self.execute(&sql, (now, limit)).await?;
+            let deleted = self.execute(&sql, (now, limit)).await?;
+            full |= deleted >= u64::try_from(limit).unwrap_or(0);
+            purged += deleted;
         }
-        Ok(purged)
+        Ok((purged, full))
     }
 }
 

@@ -10,21 +10,6 @@ use crate::harness::flow;
 use crate::harness::server::{Seeded, http};
 use crate::harness::{Browser, Step, TestServer};
 
-async fn set_limits(server: &TestServer, zone: &Seeded, limits: Value) {
-    let token = server.admin_token(&zone.environment).await;
-    let response = http()
-        .put(format!(
-            "{}/admin/v1/projects/{}/environments/{}/limits",
-            server.base, zone.environment.project, zone.environment.name
-        ))
-        .bearer_auth(token)
-        .json(&limits)
-        .send()
-        .await
-        .expect("limits");
-    assert_eq!(response.status().as_u16(), 200);
-}
-
 async fn machine_token(zone: &Seeded) -> reqwest::Response {
     http()
         .post(format!("{}/token", zone.issuer))
@@ -38,8 +23,8 @@ async fn machine_token(zone: &Seeded) -> reqwest::Response {
 async fn sandbox_load_does_not_spend_production_budget(server: &TestServer) {
     let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
     let production = server.seed("acme", "production", EnvKind::Live).await;
-    set_limits(server, &sandbox, json!({"token_requests_per_minute": 5})).await;
-    set_limits(server, &production, json!({"token_requests_per_minute": 5})).await;
+    flow::set_limits(server, &sandbox, json!({"token_requests_per_minute": 5})).await;
+    flow::set_limits(server, &production, json!({"token_requests_per_minute": 5})).await;
 
     for _ in 0..5 {
         assert_eq!(machine_token(&sandbox).await.status().as_u16(), 200);
@@ -141,7 +126,7 @@ const SIGNED_IN: u16 = 1;
 async fn failed_sign_ins_lock_account_names(server: &TestServer) {
     let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
     let production = server.seed("acme", "production", EnvKind::Live).await;
-    set_limits(
+    flow::set_limits(
         server,
         &sandbox,
         json!({"lockout_threshold": 3, "signin_failures_per_minute": 0}),
@@ -198,7 +183,7 @@ backend_test!(failed_sign_ins_lock_account_names);
 
 async fn parallel_guesses_cannot_outrun_the_lockout(server: &TestServer) {
     let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
-    set_limits(
+    flow::set_limits(
         server,
         &sandbox,
         json!({"lockout_threshold": 3, "signin_failures_per_minute": 0}),
@@ -234,7 +219,7 @@ backend_test!(parallel_guesses_cannot_outrun_the_lockout);
 async fn failed_sign_ins_are_limited_per_ip(server: &TestServer) {
     let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
     let production = server.seed("acme", "production", EnvKind::Live).await;
-    set_limits(
+    flow::set_limits(
         server,
         &sandbox,
         json!({"lockout_threshold": 0, "signin_failures_per_minute": 2}),

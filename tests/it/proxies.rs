@@ -154,18 +154,12 @@ async fn forwarded_headers_from_clients_are_not_believed(server: &TestServer) {
 
     // Failed sign-ins are charged to the client's real address, whatever it claims to be.
     let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
-    let sandbox_admin = server.admin_token(&sandbox.environment).await;
-    let limits = http()
-        .put(format!(
-            "{}/admin/v1/projects/acme/environments/sandbox/limits",
-            server.base
-        ))
-        .bearer_auth(sandbox_admin)
-        .json(&json!({"signin_failures_per_minute": 3, "lockout_threshold": 0}))
-        .send()
-        .await
-        .expect("limits");
-    assert_eq!(limits.status().as_u16(), 200);
+    flow::set_limits(
+        server,
+        &sandbox,
+        json!({"signin_failures_per_minute": 3, "lockout_threshold": 0}),
+    )
+    .await;
     let mut statuses = Vec::new();
     for i in 0..5 {
         let claimed = format!("198.51.100.{i}");
@@ -179,25 +173,13 @@ async fn forwarded_headers_from_clients_are_not_believed(server: &TestServer) {
             .send()
             .await
             .expect("authorize");
-        let csrf = page
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .find_map(|value| value.strip_prefix("airlock_csrf="))
-            .and_then(|value| value.split(';').next())
-            .expect("csrf cookie")
-            .to_string();
-        let html = page.text().await.expect("page");
-        let (action, mut fields) = crate::harness::browser::parse_form(&html).expect("form");
-        fields.push(("airlock_email".into(), sandbox.email.clone()));
-        fields.push(("airlock_password".into(), format!("wrong {i}")));
+        let form = flow::LoginForm::read(page).await;
         let mut headers = headers;
-        headers.push(("cookie", format!("airlock_csrf={csrf}")));
-        let login = action.replacen(&server.base, "", 1);
+        headers.push(("cookie", form.csrf_cookie.clone()));
+        let login = form.action.replacen(&server.base, "", 1);
         let answer = front
             .request(server, Method::POST, (&public_host, &login), &headers)
-            .form(&fields)
+            .form(&form.filled(&sandbox.email, &format!("wrong {i}")))
             .send()
             .await
             .expect("login");

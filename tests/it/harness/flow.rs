@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::Browser;
+use super::TestServer;
 use super::server::{Seeded, http};
 
 /// The token response of a completed code flow (scope `openid email profile offline_access`).
@@ -121,4 +122,56 @@ pub async fn jwks(zone: &Seeded) -> Value {
         .json()
         .await
         .expect("json")
+}
+
+/// Sets `zone`'s rate limits through the admin API.
+pub async fn set_limits(server: &TestServer, zone: &Seeded, limits: Value) {
+    let token = server.admin_token(&zone.environment).await;
+    let response = http()
+        .put(format!(
+            "{}/admin/v1/projects/{}/environments/{}/limits",
+            server.base, zone.environment.project, zone.environment.name
+        ))
+        .bearer_auth(token)
+        .json(&limits)
+        .send()
+        .await
+        .expect("limits");
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+/// The login form of an authorization page (as received), with the CSRF cookie it set.
+pub struct LoginForm {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+    pub csrf_cookie: String,
+}
+
+impl LoginForm {
+    pub async fn read(page: reqwest::Response) -> LoginForm {
+        let csrf = page
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(|value| value.strip_prefix("airlock_csrf="))
+            .and_then(|value| value.split(';').next())
+            .expect("csrf cookie")
+            .to_string();
+        let html = page.text().await.expect("page");
+        let (action, fields) = super::browser::parse_form(&html).expect("login form");
+        LoginForm {
+            action,
+            fields,
+            csrf_cookie: format!("airlock_csrf={csrf}"),
+        }
+    }
+
+    /// The form's fields with these credentials.
+    pub fn filled(&self, email: &str, password: &str) -> Vec<(String, String)> {
+        let mut fields = self.fields.clone();
+        fields.push(("airlock_email".into(), email.into()));
+        fields.push(("airlock_password".into(), password.into()));
+        fields
+    }
 }
