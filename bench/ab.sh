@@ -5,8 +5,9 @@
 #   bench/ab.sh A_BINARY B_BINARY [ROUNDS] [SECONDS]
 #   bench/ab.sh --instructions A_BINARY B_BINARY [REQUESTS]
 #
-# Seeds one SQLite database with B's CLI (one ES256 and one RS256 confidential client, a first-party
-# web client and a user). Then either, for each case, runs A, then B, ROUNDS times (default 5),
+# Seeds one SQLite database with A's CLI (one ES256 and one RS256 confidential client, a first-party
+# web client and a user) and signs the user in through A; B gets a copy of it, which it migrates
+# forward if it is newer, so the two never share a schema. Then either, for each case, runs A, then B, ROUNDS times (default 5),
 # SECONDS per measurement (default 5), server pinned to CPU 0 and wrk to CPU 1, and prints each
 # build's median requests/s and the ratio B/A; or, with --instructions, counts with valgrind's
 # callgrind the instructions each build executes for REQUESTS requests of each case (default 300,
@@ -34,28 +35,33 @@ OUT=bench/out/ab
 rm -rf "$OUT" && mkdir -p "$OUT"
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
 
-export AIRLOCK_DATABASE_URL="sqlite://$PWD/$OUT/airlock.db" AIRLOCK_KEK_FILE="$OUT/kek"
+export AIRLOCK_DATABASE_URL="sqlite://$PWD/$OUT/a.db" AIRLOCK_KEK_FILE="$OUT/kek"
 export AIRLOCK_PUBLIC_URL="http://127.0.0.1:$PORT" AIRLOCK_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn
 source bench/lib.sh
-seed_zone "$B"
+seed_zone "$A"
 trap stop_server EXIT
 start_server() { # BINARY [WRAPPER…]
-    local binary=$1
+    local binary=$1 database="sqlite://$PWD/$OUT/a.db"
     shift
-    taskset -c 0 "$@" "$binary" serve >>"$OUT/serve.log" 2>&1 &
+    [[ $binary == "$B" ]] && database="sqlite://$PWD/$OUT/b.db"
+    AIRLOCK_DATABASE_URL=$database taskset -c 0 "$@" "$binary" serve >>"$OUT/serve.log" 2>&1 &
     SERVER_PID=$!
     wait_ready "http://127.0.0.1:$PORT/healthz"
 }
 
 issuer="http://127.0.0.1:$PORT/bench/zone"
-start_server "$B"
+start_server "$A"
 user_token=$(python3 bench/drive.py login "http://127.0.0.1:$PORT" /bench/zone "$(field "$WEB" client_id)" \
     "$(field "$WEB" client_secret)" http://127.0.0.1/cb user@bench.example "bench password 1" |
     python3 -c "import json,sys; print(json.load(sys.stdin)['access_token'])")
 stop_server
+for part in "" -wal -shm; do
+    [[ -f "$OUT/a.db$part" ]] && cp "$OUT/a.db$part" "$OUT/b.db$part"
+done
 post_lua "$OUT/es.lua" /bench/zone/token "Basic $(basic "$ES")" "grant_type=client_credentials"
 post_lua "$OUT/rs.lua" /bench/zone/token "Basic $(basic "$RS")" "grant_type=client_credentials"
-post_lua "$OUT/introspect.lua" /bench/zone/introspect "Basic $(basic "$ES")" "token=$user_token"
+# Introspected by the client it was issued to (Airlock answers only those).
+post_lua "$OUT/introspect.lua" /bench/zone/introspect "Basic $(basic "$WEB")" "token=$user_token"
 bearer_lua "$OUT/userinfo.lua" "$user_token"
 
 CASES=(

@@ -92,7 +92,8 @@ bench_airlock() { # BACKEND DATABASE_URL
     user_token=$(python3 bench/drive.py login "${login_args[@]}" | python3 -c "import json,sys; print(json.load(sys.stdin)['access_token'])")
     post_lua "$OUT/es.lua" /bench/zone/token "Basic $(basic "$ES")" "grant_type=client_credentials"
     post_lua "$OUT/rs.lua" /bench/zone/token "Basic $(basic "$RS")" "grant_type=client_credentials"
-    post_lua "$OUT/introspect.lua" /bench/zone/introspect "Basic $(basic "$ES")" "token=$user_token"
+    # Introspected by the client it was issued to (Airlock answers only those).
+    post_lua "$OUT/introspect.lua" /bench/zone/introspect "Basic $(basic "$WEB")" "token=$user_token"
     bearer_lua "$OUT/userinfo.lua" "$user_token"
     local server="airlock-$backend"
     measure floor "$server" "http://127.0.0.1:$port/healthz"

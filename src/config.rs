@@ -118,7 +118,8 @@ pub struct Config {
     /// Seconds between two purges of expired rows (and of audit entries past retention).
     #[arg(long, env = "AIRLOCK_PURGE_INTERVAL", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
     pub purge_interval: u64,
-    /// Seconds a client has to send a request's headers (both listeners).
+    /// Seconds within which a request whose first bytes came in must be answered, so headers
+    /// trickled in a byte at a time cannot hold a connection (both listeners).
     #[arg(long, env = "AIRLOCK_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
     pub header_read_timeout: u64,
     /// Seconds a connection may stay silent (no bytes either way) before it is closed.

@@ -1,12 +1,13 @@
 //! CORS for the endpoints a browser app calls itself (a single-page app redeeming its code). Public
-//! documents (discovery, JWKS) are readable from any origin; the token, userinfo and revocation
-//! endpoints answer the web origins of the zone's public clients' redirect URIs, and nobody else.
-//! No credentials (cookies) are ever allowed cross-origin. At the client-origin endpoints, a request
-//! without `Origin` passes untouched, at no cost.
+//! documents (discovery, JWKS) are readable from any origin (their handlers send
+//! `Access-Control-Allow-Origin: *`); the token, userinfo and revocation endpoints answer the web
+//! origins of the zone's public clients' redirect URIs, and nobody else. No credentials (cookies)
+//! are ever allowed cross-origin. Handlers add the grant to their answer; nothing runs for a request
+//! without `Origin`.
 
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -15,54 +16,61 @@ use super::current_env::CurrentEnvironment;
 /// How long a browser may cache a preflight answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "600";
 
-/// Discovery and JWKS: any origin may read them. The header is sent whether or not the request
-/// names an origin, so a cache on the way never keeps a copy without it.
-pub async fn for_anyone(request: Request, next: Next) -> Response {
-    if request.method() == Method::OPTIONS && request.headers().contains_key(header::ORIGIN) {
-        return preflight(HeaderValue::from_static("*"), "GET");
+/// The request's `Origin`, if a browser sent one.
+pub struct Origin(Option<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Origin(parts.headers.get(header::ORIGIN).cloned()))
     }
-    let mut response = next.run(request).await;
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    response
 }
 
-/// Token, userinfo, revocation: the zone's public clients' web origins only.
-pub async fn for_client_origins(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
-        return next.run(request).await;
-    };
-    let (mut parts, body) = request.into_parts();
-    let zone = match CurrentEnvironment::from_request_parts(&mut parts, &state).await {
-        Ok(zone) => zone,
-        Err(refused) => return refused,
-    };
-    let allowed = match (
+impl Origin {
+    /// Grants `response` to the origin when it is one of the zone's public clients' web origins.
+    pub async fn grant(self, state: &AppState, zone: &CurrentEnvironment, response: &mut Response) {
+        let Some(origin) = self.0 else {
+            return;
+        };
+        if is_client_origin(state, zone, &origin).await {
+            allow(response.headers_mut(), origin);
+        }
+        vary_on_origin(response.headers_mut());
+    }
+}
+
+async fn is_client_origin(
+    state: &AppState,
+    zone: &CurrentEnvironment,
+    origin: &HeaderValue,
+) -> bool {
+    match (
         origin.to_str(),
-        state.client_directory().web_origins(&zone).await,
+        state.client_directory().web_origins(zone).await,
     ) {
         (Ok(origin), Ok(origins)) => origins.contains(origin),
         _ => false,
-    };
-    let request = Request::from_parts(parts, body);
-    if request.method() == Method::OPTIONS {
-        if !allowed {
-            return StatusCode::FORBIDDEN.into_response();
+    }
+}
+
+/// `OPTIONS` of discovery and JWKS: any origin.
+pub async fn preflight_for_anyone(_zone: CurrentEnvironment) -> Response {
+    preflight(HeaderValue::from_static("*"), "GET")
+}
+
+/// `OPTIONS` of token, userinfo and revocation: the zone's public clients' web origins only.
+pub async fn preflight_for_clients(
+    State(state): State<AppState>,
+    zone: CurrentEnvironment,
+    Origin(origin): Origin,
+) -> Response {
+    match origin {
+        Some(origin) if is_client_origin(&state, &zone, &origin).await => {
+            preflight(origin, "GET, POST")
         }
-        return preflight(origin, "GET, POST");
+        _ => StatusCode::FORBIDDEN.into_response(),
     }
-    let mut response = next.run(request).await;
-    if allowed {
-        allow(response.headers_mut(), origin);
-    }
-    vary_on_origin(response.headers_mut());
-    response
 }
 
 fn preflight(origin: HeaderValue, methods: &'static str) -> Response {

@@ -1,8 +1,10 @@
 //! How both listeners (plain HTTP and the custom domains' TLS) accept and serve connections, with
 //! bounds a hostile client cannot stretch: at most `max_connections` open at once (more wait in the
-//! kernel's backlog), a TLS handshake timeout, a header read timeout (hyper's, from the first byte
-//! the connection could carry), and an idle timeout that closes a connection on which no byte has
-//! moved either way for that long (before a first request, between requests, or mid-header).
+//! kernel's backlog), a TLS handshake timeout, a header read timeout (a request whose first bytes
+//! came in must be answered within it, so headers trickled in a byte at a time do not hold the
+//! connection), and an idle timeout that closes a connection on which no byte has moved either way
+//! for that long. A once-a-second watchdog per connection enforces both from two counters, so the
+//! request path pays for neither a timer nor a clock read.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -14,16 +16,20 @@ use std::time::Duration;
 use axum::Extension;
 use axum::Router;
 use axum::extract::ConnectInfo;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio::time::Instant;
+use tokio::time::MissedTickBehavior;
 use tokio_rustls::TlsAcceptor;
+use tower::Layer;
 
 use crate::config::Config;
+
+/// The application as one connection serves it: the router, with the peer's address.
+type Connected = <Extension<ConnectInfo<SocketAddr>> as Layer<Router>>::Service;
 
 /// Bounds on every connection of a listener.
 #[derive(Debug, Clone, Copy)]
@@ -67,9 +73,8 @@ pub async fn serve(
                 continue;
             }
         };
-        let service = router
-            .clone()
-            .layer(Extension(ConnectInfo::<SocketAddr>(peer)));
+        // The peer's address, for every request of the connection (one layer around the router).
+        let service = Extension(ConnectInfo::<SocketAddr>(peer)).layer(router.clone());
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let _slot = slot;
@@ -88,34 +93,34 @@ pub async fn serve(
     }
 }
 
-async fn serve_connection<S>(io: S, service: Router, limits: ConnectionLimits)
+async fn serve_connection<S>(io: S, service: Connected, limits: ConnectionLimits)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let activity = Activity::default();
+    let traffic = Arc::new(Traffic::default());
     let io = Watched {
         inner: io,
-        activity: activity.clone(),
+        traffic: traffic.clone(),
     };
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
-    let connection = builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
-    tokio::pin!(connection);
+    // The connection runs as a task of its own, so its requests pay nothing for the watchdog,
+    // which wakes once a tick and aborts the task (closing the socket) when a timeout has passed.
+    let mut serving = tokio::spawn(async move {
+        let builder = auto::Builder::new(TokioExecutor::new());
+        let connection =
+            builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
+        if let Err(error) = connection.await {
+            tracing::debug!(%error, "connection ended with an error");
+        }
+    });
+    let mut watch = Watch::default();
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        let deadline = activity.last() + limits.idle_timeout;
         tokio::select! {
-            ended = connection.as_mut() => {
-                if let Err(error) = ended {
-                    tracing::debug!(%error, "connection ended with an error");
-                }
-                return;
-            }
-            () = tokio::time::sleep_until(deadline) => {
-                if activity.last() + limits.idle_timeout <= Instant::now() {
-                    // Dropping the connection closes the socket.
+            _ = &mut serving => return,
+            _ = ticks.tick() => {
+                if watch.is_overdue(&traffic, limits) {
+                    serving.abort();
                     return;
                 }
             }
@@ -123,37 +128,58 @@ where
     }
 }
 
-/// When bytes last moved on a connection, as milliseconds since it was opened.
-#[derive(Debug, Clone)]
-struct Activity {
-    opened: Instant,
-    last_ms: Arc<AtomicU64>,
+/// How often a connection's traffic is looked at: the resolution of both timeouts.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Reads and writes that moved bytes on a connection, counted (one relaxed increment each: the
+/// request path pays nothing else for the timeouts).
+#[derive(Debug, Default)]
+struct Traffic {
+    reads: AtomicU64,
+    writes: AtomicU64,
 }
 
-impl Default for Activity {
-    fn default() -> Self {
-        Activity {
-            opened: Instant::now(),
-            last_ms: Arc::default(),
+/// What the watchdog saw at its last tick, and for how many ticks the connection has been silent,
+/// or has had a request read (bytes since the last answer) and not answered.
+#[derive(Debug, Default)]
+struct Watch {
+    reads: u64,
+    writes: u64,
+    reads_at_last_write: u64,
+    silent_ticks: u64,
+    unanswered_ticks: u64,
+}
+
+impl Watch {
+    /// Whether the connection has been silent for `idle_timeout`, or has held a request it began to
+    /// send (headers trickling in, say) unanswered for `header_read_timeout`.
+    fn is_overdue(&mut self, traffic: &Traffic, limits: ConnectionLimits) -> bool {
+        let reads = traffic.reads.load(Ordering::Relaxed);
+        let writes = traffic.writes.load(Ordering::Relaxed);
+        if writes != self.writes {
+            self.reads_at_last_write = reads;
         }
+        self.silent_ticks = if reads == self.reads && writes == self.writes {
+            self.silent_ticks + 1
+        } else {
+            0
+        };
+        self.unanswered_ticks = if reads > self.reads_at_last_write {
+            self.unanswered_ticks + 1
+        } else {
+            0
+        };
+        (self.reads, self.writes) = (reads, writes);
+        let ticks = |timeout: Duration| timeout.as_secs().div_ceil(TICK.as_secs()).max(1);
+        self.silent_ticks >= ticks(limits.idle_timeout)
+            || self.unanswered_ticks >= ticks(limits.header_read_timeout)
     }
 }
 
-impl Activity {
-    fn touch(&self) {
-        let elapsed = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_ms.store(elapsed, Ordering::Relaxed);
-    }
-
-    fn last(&self) -> Instant {
-        self.opened + Duration::from_millis(self.last_ms.load(Ordering::Relaxed))
-    }
-}
-
-/// A stream that notes every read or write that moved bytes.
+/// A stream that counts every read or write that moved bytes.
 struct Watched<S> {
     inner: S,
-    activity: Activity,
+    traffic: Arc<Traffic>,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
@@ -165,7 +191,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.activity.touch();
+            self.traffic.reads.fetch_add(1, Ordering::Relaxed);
         }
         polled
     }
@@ -179,7 +205,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     ) -> Poll<std::io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(written)) if written > 0) {
-            self.activity.touch();
+            self.traffic.writes.fetch_add(1, Ordering::Relaxed);
         }
         polled
     }
@@ -191,7 +217,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     ) -> Poll<std::io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(polled, Poll::Ready(Ok(written)) if written > 0) {
-            self.activity.touch();
+            self.traffic.writes.fetch_add(1, Ordering::Relaxed);
         }
         polled
     }
@@ -206,5 +232,46 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(2),
+            idle_timeout: Duration::from_secs(3),
+            tls_handshake_timeout: Duration::from_secs(1),
+            max_connections: 1,
+        }
+    }
+
+    #[test]
+    fn a_silent_connection_is_overdue_after_the_idle_timeout() {
+        let (traffic, mut watch) = (Traffic::default(), Watch::default());
+        assert!(!watch.is_overdue(&traffic, limits()));
+        assert!(!watch.is_overdue(&traffic, limits()));
+        assert!(watch.is_overdue(&traffic, limits()));
+    }
+
+    #[test]
+    fn a_trickled_request_is_overdue_after_the_header_timeout() {
+        let (traffic, mut watch) = (Traffic::default(), Watch::default());
+        traffic.reads.fetch_add(1, Ordering::Relaxed);
+        assert!(!watch.is_overdue(&traffic, limits()));
+        traffic.reads.fetch_add(1, Ordering::Relaxed);
+        assert!(watch.is_overdue(&traffic, limits()), "still unanswered");
+    }
+
+    #[test]
+    fn answered_requests_keep_a_connection_alive() {
+        let (traffic, mut watch) = (Traffic::default(), Watch::default());
+        for _ in 0..10 {
+            traffic.reads.fetch_add(1, Ordering::Relaxed);
+            traffic.writes.fetch_add(1, Ordering::Relaxed);
+            assert!(!watch.is_overdue(&traffic, limits()));
+        }
     }
 }

@@ -75,7 +75,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
         .merge(public_only)
-        .merge(oidc::routes(&state))
+        .merge(oidc::routes())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), edge::edge))

@@ -12,7 +12,6 @@ mod userinfo;
 use axum::Json;
 use axum::Router;
 use axum::http::StatusCode;
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use serde_json::json;
@@ -24,21 +23,35 @@ use crate::oidc::endpoints::Endpoint;
 
 fn handlers() -> [(Endpoint, MethodRouter<AppState>); 10] {
     [
-        (Endpoint::Discovery, get(discovery::discovery)),
-        (Endpoint::Jwks, get(discovery::jwks)),
+        (
+            Endpoint::Discovery,
+            get(discovery::discovery).options(cors::preflight_for_anyone),
+        ),
+        (
+            Endpoint::Jwks,
+            get(discovery::jwks).options(cors::preflight_for_anyone),
+        ),
         (
             Endpoint::Authorization,
             get(authorize::authorize).post(authorize::authorize),
         ),
         (Endpoint::Login, post(authorize::login)),
         (Endpoint::Consent, post(authorize::consent)),
-        (Endpoint::Token, post(token::token)),
+        (
+            Endpoint::Token,
+            post(token::token).options(cors::preflight_for_clients),
+        ),
         (
             Endpoint::UserInfo,
-            get(userinfo::userinfo).post(userinfo::userinfo),
+            get(userinfo::userinfo)
+                .post(userinfo::userinfo)
+                .options(cors::preflight_for_clients),
         ),
         (Endpoint::Introspection, post(introspect::introspect)),
-        (Endpoint::Revocation, post(revoke::revoke)),
+        (
+            Endpoint::Revocation,
+            post(revoke::revoke).options(cors::preflight_for_clients),
+        ),
         (
             Endpoint::EndSession,
             get(logout::logout).post(logout::logout),
@@ -46,26 +59,9 @@ fn handlers() -> [(Endpoint, MethodRouter<AppState>); 10] {
     ]
 }
 
-/// Who may call an endpoint from a browser app on another origin.
-fn with_cors(
-    endpoint: Endpoint,
-    handler: MethodRouter<AppState>,
-    state: &AppState,
-) -> MethodRouter<AppState> {
-    match endpoint {
-        Endpoint::Discovery | Endpoint::Jwks => {
-            handler.layer(middleware::from_fn(cors::for_anyone))
-        }
-        Endpoint::Token | Endpoint::UserInfo | Endpoint::Revocation => handler.layer(
-            middleware::from_fn_with_state(state.clone(), cors::for_client_origins),
-        ),
-        _ => handler,
-    }
-}
-
 /// Every endpoint twice, in one flat table: under `/{project}/{environment}` (path issuers on the
 /// public host) and at the root (custom domains). The `Zone` extractor tells which applies.
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     let prefix = format!(
         "/{{{}}}/{{{}}}",
         super::current_env::PROJECT,
@@ -74,7 +70,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     handlers()
         .into_iter()
         .fold(Router::new(), |router, (endpoint, handler)| {
-            let handler = with_cors(endpoint, handler.fallback(method_not_allowed), state);
+            let handler = handler.fallback(method_not_allowed);
             router
                 .route(&format!("{prefix}{}", endpoint.path()), handler.clone())
                 .route(endpoint.path(), handler)

@@ -3,6 +3,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::http::AppState;
+use crate::http::cors::Origin;
 use crate::http::current_env::ZoneRequest;
 use crate::http::error::HttpError;
 use crate::http::extract::TokenForm;
@@ -12,9 +13,10 @@ use crate::http::headers::no_store;
 pub async fn revoke(
     State(state): State<AppState>,
     request: ZoneRequest,
+    origin: Origin,
     form: TokenForm,
 ) -> Response {
-    match state
+    let mut response = match state
         .protocol()
         .revoke(&request.call(), &form.client, &form.token)
         .await
@@ -25,5 +27,7 @@ pub async fn revoke(
             response
         }
         Err(error) => HttpError::json(error).into_response(),
-    }
+    };
+    origin.grant(&state, &request.zone, &mut response).await;
+    response
 }

@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 use crate::http::AppState;
+use crate::http::cors::Origin;
 use crate::http::current_env::ZoneRequest;
 use crate::http::error::HttpError;
 use crate::http::extract::ClientForm;
@@ -12,18 +13,20 @@ use crate::oidc::token_request::TokenRequest;
 pub async fn token(
     State(state): State<AppState>,
     inbound: ZoneRequest,
+    origin: Origin,
     form: ClientForm,
 ) -> Response {
-    let grant = match TokenRequest::parse(&form.params) {
-        Ok(grant) => grant,
-        Err(error) => return HttpError::json(error).into_response(),
-    };
-    match state
-        .token_endpoint()
-        .exchange(&inbound.call(), form.client, grant)
-        .await
-    {
-        Ok(tokens) => json_no_store(tokens),
+    let mut response = match TokenRequest::parse(&form.params) {
+        Ok(grant) => match state
+            .token_endpoint()
+            .exchange(&inbound.call(), form.client, grant)
+            .await
+        {
+            Ok(tokens) => json_no_store(tokens),
+            Err(error) => HttpError::json(error).into_response(),
+        },
         Err(error) => HttpError::json(error).into_response(),
-    }
+    };
+    origin.grant(&state, &inbound.zone, &mut response).await;
+    response
 }
