@@ -71,6 +71,17 @@ impl Attempt<'_> {
     }
 }
 
+/// How often, and how long each time, an attempt waits for the attempts in flight on its name.
+const CROWDED_WAITS: u32 = 30;
+const CROWDED_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A reserved attempt: its place in the name's count, and the lock it set first (when it is the one
+/// attempt allowed after a lock ended).
+struct Reservation {
+    failures: i64,
+    locked_until: Option<i64>,
+}
+
 impl Login<'_> {
     /// On success also returns the new session token, for the cookie.
     pub async fn login(
@@ -130,7 +141,8 @@ impl Login<'_> {
                 self.signed_in(&attempt, &store, user).await
             }
             None => {
-                let outcome = self.wrong(&attempt, reservation, known_account).await?;
+                let checked = (&store, reservation);
+                let outcome = self.wrong(&attempt, checked, known_account).await?;
                 Ok((outcome, None))
             }
         }
@@ -138,35 +150,51 @@ impl Login<'_> {
 
     /// Reserves this attempt in the database before its password is checked, so the lockout bounds
     /// how many passwords are checked per account name and lock period, however many nodes and
-    /// parallel requests there are: at most `lockout_threshold`, then one each time a lock ends.
-    /// `Err` (seconds to wait) when the name is locked, or when this attempt would be the locking
-    /// one and a parallel attempt claimed that place first.
+    /// parallel requests there are: at most `lockout_threshold` (more attempts in flight wait, here,
+    /// for those to finish), then one each time a lock ends. `Err` (seconds to wait) when the name
+    /// is locked, or stays crowded.
     async fn reserve(
         &self,
         attempt: &Attempt<'_>,
         store: &EnvStore<'_>,
-    ) -> Result<Result<CountedFailure, u64>, Error> {
+    ) -> Result<Result<Reservation, u64>, Error> {
         let (now, limits) = (attempt.call.now, attempt.call.zone.limits);
+        let threshold = limits.lockout_threshold;
         let stale_before = now - limits::FAILURE_MEMORY_SECONDS;
         let account = attempt.account.as_str();
-        let reserved = store
-            .reserve_signin_attempt(account, now, stale_before)
-            .await?;
-        if reserved.locked_until > now {
-            return Ok(Err((reserved.locked_until - now) as u64));
+        for round in 0..=CROWDED_WAITS {
+            let reserved = store
+                .reserve_signin_attempt(account, now, stale_before)
+                .await?;
+            if reserved.locked_until > now {
+                return Ok(Err((reserved.locked_until - now) as u64));
+            }
+            if threshold <= 0 || reserved.failures <= threshold {
+                return Ok(Ok(Reservation {
+                    failures: reserved.failures,
+                    locked_until: None,
+                }));
+            }
+            if reserved.locked_until > 0 {
+                // A lock has ended: one attempt may be checked, under a new lock it sets first.
+                let until = limits::lockout_until(reserved.failures, threshold, now);
+                let until = until.unwrap_or(now + 1);
+                if !store.claim_lock(account, until, now).await? {
+                    return Ok(Err(1));
+                }
+                return Ok(Ok(Reservation {
+                    failures: reserved.failures,
+                    locked_until: Some(until),
+                }));
+            }
+            // More attempts in flight than the threshold allows: give the place back and wait for
+            // them to end (a success clears the count, a last failure sets the lock).
+            store.release_signin_attempt(account).await?;
+            if round < CROWDED_WAITS {
+                tokio::time::sleep(CROWDED_WAIT).await;
+            }
         }
-        let lock = limits::lockout_until(reserved.failures, limits.lockout_threshold, now);
-        if let Some(until) = lock
-            && !store.claim_lock(account, until, now).await?
-        {
-            let current = store.signin_failures(account).await?;
-            let until = current.map_or(now + 1, |record| record.locked_until);
-            return Ok(Err((until - now).max(1) as u64));
-        }
-        Ok(Ok(CountedFailure {
-            consecutive_failures: reserved.failures,
-            locked_until: lock,
-        }))
+        Ok(Err(1))
     }
 
     /// A refusal before any password is checked: the login page with a wait, and an audit entry,
@@ -196,13 +224,29 @@ impl Login<'_> {
         Ok((attempt.throttled(retry_after), None))
     }
 
-    /// A wrong password or an unknown name: already counted by its reservation, audited alike.
+    /// A wrong password or an unknown name: already counted by its reservation; locks the name
+    /// when it reaches the threshold; audited alike.
     async fn wrong(
         &self,
         attempt: &Attempt<'_>,
-        counted: CountedFailure,
+        (store, reservation): (&EnvStore<'_>, Reservation),
         known_account: bool,
     ) -> Result<AuthorizeOutcome, Error> {
+        let (now, threshold) = (attempt.call.now, attempt.call.zone.limits.lockout_threshold);
+        let locked_until = match reservation.locked_until {
+            Some(until) => Some(until),
+            None => match limits::lockout_until(reservation.failures, threshold, now) {
+                Some(until) => {
+                    store.claim_lock(&attempt.account, until, now).await?;
+                    Some(until)
+                }
+                None => None,
+            },
+        };
+        let counted = CountedFailure {
+            consecutive_failures: reservation.failures,
+            locked_until,
+        };
         let reason = if known_account {
             SigninFailure::WrongPassword
         } else {

@@ -57,6 +57,14 @@ impl EnvStore<'_> {
         })
     }
 
+    /// Gives back a reservation that was not used (its attempt was not checked).
+    pub async fn release_signin_attempt(&self, account_digest: &str) -> Result<(), StoreError> {
+        let sql = "UPDATE signin_failures SET failures = failures - 1 \
+             WHERE env_id = $1 AND account_digest = $2 AND failures > 0";
+        self.execute(sql, (account_digest,)).await?;
+        Ok(())
+    }
+
     /// Locks the account name until `until` unless a lock is already in force at `now`. True for
     /// the one attempt (on whichever node) that set it: that attempt alone is checked.
     pub async fn claim_lock(

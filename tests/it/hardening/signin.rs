@@ -152,3 +152,27 @@ async fn refused_sign_ins_are_folded_per_window(server: &TestServer) {
     assert!(summary["first_at"].as_i64() <= summary["last_at"].as_i64());
 }
 backend_test!(refused_sign_ins_are_folded_per_window);
+
+/// The reservation counts attempts in flight, yet parallel sign-ins with the right password are
+/// never locked out: past the threshold they wait for the others rather than being refused.
+async fn parallel_right_passwords_are_not_locked_out(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    flow::set_limits(
+        server,
+        &zone,
+        json!({"lockout_threshold": 2, "signin_failures_per_minute": 0}),
+    )
+    .await;
+    let mut sign_ins = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let zone = zone.clone();
+        sign_ins.spawn(async move {
+            crate::limits::attempt(&zone, &zone.email, &zone.password)
+                .await
+                .0
+        });
+    }
+    let statuses = sign_ins.join_all().await;
+    assert!(statuses.iter().all(|s| *s != 429), "{statuses:?}");
+}
+backend_test!(parallel_right_passwords_are_not_locked_out);
