@@ -5,8 +5,8 @@
 //! through `oidc` (pure protocol logic, `now` passed in), sign through `crypto` and record `audit` events.
 //! The CLI (`cli`) calls the same services.
 //!
-//! Dependency rules (checked by `.ci/layering`): `model` depends on no other layer; `oidc` and `audit`
-//! never touch axum, sqlx, tokio or the clock; `store` persists and decides nothing; `http` and `cli`
+//! Dependency rules (checked by `.ci/layering`): `model` depends on no other layer; `oidc`, `audit` and
+//! `events` never touch axum, sqlx, tokio or the clock; `store` persists and decides nothing; `http` and `cli`
 //! never reach `store`; only `store` holds SQL; only `clock` reads the wall clock; only `config` reads
 //! process settings.
 
@@ -20,6 +20,8 @@ pub mod clock;
 pub mod config;
 /// Key encryption, JOSE signing, random secrets, password hashing.
 pub mod crypto;
+/// Events as receivers get them, pure: publication, payload, filters, signatures, retries, targets.
+pub mod events;
 /// HTTP adapters: router, environment extractor, OAuth wire errors, pages.
 pub mod http;
 /// Plain data shared by every layer.

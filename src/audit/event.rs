@@ -91,8 +91,19 @@ pub enum AuditEvent {
         #[serde(flatten)]
         repeated: Option<RepeatedRefusals>,
     },
+    /// The failure that reached the lockout threshold locked the account name.
+    AccountLocked {
+        account: String,
+        consecutive_failures: i64,
+        locked_until: i64,
+    },
     ConsentGranted {
         scope: String,
+    },
+    /// An admin withdrew a user's consent to a client; the grants it backed were revoked.
+    ConsentRevoked {
+        sub: String,
+        revoked_grants: u64,
     },
     ConsentDenied {
         scope: String,
@@ -205,6 +216,41 @@ pub enum AuditEvent {
         entries: i64,
         before: i64,
     },
+    WebhookCreated {
+        endpoint_id: String,
+        url: String,
+        events: Vec<String>,
+    },
+    WebhookUpdated {
+        endpoint_id: String,
+        changed: Vec<&'static str>,
+    },
+    WebhookRemoved {
+        endpoint_id: String,
+    },
+    WebhookSecretRotated {
+        endpoint_id: String,
+        /// Until when the previous secret still signs beside the new one.
+        previous_signs_until: i64,
+    },
+    /// The receiver answered `410 Gone`.
+    WebhookDisabled {
+        endpoint_id: String,
+        reason: String,
+    },
+    WebhookReplayed {
+        delivery_id: String,
+        replayed_as: String,
+        event_id: String,
+    },
+    WebhookTest {
+        endpoint_id: String,
+    },
+    /// Events older than the retention period were deleted, with their deliveries.
+    EventsPruned {
+        events: i64,
+        before: i64,
+    },
 }
 
 /// The state a key's schedule moved it into.
@@ -221,7 +267,9 @@ impl AuditEvent {
         match self {
             E::SigninSucceeded {} => EventType::SigninSucceeded,
             E::SigninFailed { .. } => EventType::SigninFailed,
+            E::AccountLocked { .. } => EventType::AccountLocked,
             E::ConsentGranted { .. } => EventType::ConsentGranted,
+            E::ConsentRevoked { .. } => EventType::ConsentRevoked,
             E::ConsentDenied { .. } => EventType::ConsentDenied,
             E::CodeIssued { .. } => EventType::CodeIssued,
             E::CodeRedeemed { .. } => EventType::CodeRedeemed,
@@ -256,6 +304,14 @@ impl AuditEvent {
             E::DomainActivated { .. } => EventType::DomainActivated,
             E::DomainRemoved { .. } => EventType::DomainRemoved,
             E::AuditPruned { .. } => EventType::AuditPruned,
+            E::WebhookCreated { .. } => EventType::WebhookCreated,
+            E::WebhookUpdated { .. } => EventType::WebhookUpdated,
+            E::WebhookRemoved { .. } => EventType::WebhookRemoved,
+            E::WebhookSecretRotated { .. } => EventType::WebhookSecretRotated,
+            E::WebhookDisabled { .. } => EventType::WebhookDisabled,
+            E::WebhookReplayed { .. } => EventType::WebhookReplayed,
+            E::WebhookTest { .. } => EventType::WebhookTest,
+            E::EventsPruned { .. } => EventType::EventsPruned,
         }
     }
 

@@ -49,8 +49,10 @@ macro_rules! event_types {
 event_types! {
     SigninSucceeded => "signin.succeeded", Success;
     SigninFailed => "signin.failed", Failure;
+    AccountLocked => "account.locked", Failure;
     ConsentGranted => "consent.granted", Success;
     ConsentDenied => "consent.denied", Failure;
+    ConsentRevoked => "consent.revoked", Success;
     CodeIssued => "code.issued", Success;
     CodeRedeemed => "code.redeemed", Success;
     CodeReplayed => "code.replayed", Failure;
@@ -82,6 +84,14 @@ event_types! {
     DomainActivated => "domain.activated", Success;
     DomainRemoved => "domain.removed", Success;
     AuditPruned => "audit.pruned", Success;
+    WebhookCreated => "webhook.created", Success;
+    WebhookUpdated => "webhook.updated", Success;
+    WebhookRemoved => "webhook.removed", Success;
+    WebhookSecretRotated => "webhook.secret_rotated", Success;
+    WebhookDisabled => "webhook.disabled", Failure;
+    WebhookReplayed => "webhook.replayed", Success;
+    WebhookTest => "webhook.test", Success;
+    EventsPruned => "events.pruned", Success;
 }
 
 impl EventType {

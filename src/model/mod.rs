@@ -8,6 +8,7 @@ mod ids;
 mod secret;
 mod signing_key;
 mod user;
+mod webhook;
 
 pub use client::{Client, SigningAlg};
 pub use domain::{Domain, DomainState, host_of_authority, normalize_host};
@@ -18,6 +19,10 @@ pub use ids::{ClientId, EnvironmentId, GrantId, Kid, UserId};
 pub use secret::Secret;
 pub use signing_key::{KeySchedule, KeyState, Rotation, rotation};
 pub use user::User;
+pub use webhook::{
+    AttemptOutcome, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryQuery, DeliveryState,
+    EndpointHealth, Event, WebhookEndpoint,
+};
 
 /// Whether `text` is free of control characters (NUL included, which PostgreSQL text cannot
 /// hold; terminal escapes) and of bidirectional overrides and isolates (which make text display

@@ -2,13 +2,16 @@
 //! queued up as one batch (group commit); `record` returns only once its entry is durable, so a
 //! response never precedes the entry that records it.
 
+use std::sync::Arc;
+
 use tokio::sync::{mpsc, oneshot};
 
+use super::events::EventPublisher;
 use super::{Call, Caller, Error};
 use crate::audit::chain::{self, ChainBase, ChainKey};
 use crate::audit::{AuditEvent, Recorded};
 use crate::model::audit::{AuditDraft, Origin};
-use crate::model::{Environment, EnvironmentId};
+use crate::model::{Environment, EnvironmentId, Event};
 use crate::store::{ChainLink, Db, EnvStore, StoreError, StoredChain};
 
 const QUEUE_DEPTH: usize = 16_384;
@@ -20,11 +23,13 @@ struct Pending {
     done: oneshot::Sender<Result<(), (bool, String)>>,
 }
 
-/// The node's audit writer: a queue in front of one batching task.
+/// The node's audit writer: a queue in front of one batching task; and the publisher of the
+/// events that audit entries of relying parties' interest become.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     queue: mpsc::Sender<Pending>,
     key: ChainKey,
+    events: Arc<EventPublisher>,
 }
 
 impl std::fmt::Debug for Pending {
@@ -34,7 +39,8 @@ impl std::fmt::Debug for Pending {
 }
 
 impl AuditLog {
-    pub(super) fn start(db: Db, key: ChainKey) -> Self {
+    pub(super) fn start(db: Db, key: ChainKey, cache_seconds: i64) -> Self {
+        let events = Arc::new(EventPublisher::new(db.clone(), cache_seconds));
         let (queue, mut inbox) = mpsc::channel::<Pending>(QUEUE_DEPTH);
         let writer_key = key.clone();
         tokio::spawn(async move {
@@ -70,7 +76,43 @@ impl AuditLog {
                 }
             }
         });
-        AuditLog { queue, key }
+        AuditLog { queue, key, events }
+    }
+
+    /// Events: what a change writes beside itself for webhooks.
+    pub fn events(&self) -> &EventPublisher {
+        &self.events
+    }
+
+    /// The events `recorded` publishes in `call`'s zone (see `EventPublisher::outbox`).
+    pub async fn outbox_of_call(
+        &self,
+        call: &Call<'_>,
+        recorded: &Recorded,
+    ) -> Result<Vec<Event>, Error> {
+        self.events
+            .outbox(call.zone, call.origin, recorded, call.now)
+            .await
+    }
+
+    /// `event` by `caller` (the actor when the event names none, as in the audit entry), with
+    /// the events it publishes (see `EventPublisher::outbox`).
+    pub async fn outbox_by(
+        &self,
+        environment: &Environment,
+        caller: &Caller,
+        event: impl Into<Recorded>,
+        now: i64,
+    ) -> Result<(Recorded, Vec<Event>), Error> {
+        let mut recorded = event.into();
+        if recorded.actor.is_none() {
+            recorded.actor = caller.actor.clone();
+        }
+        let events = self
+            .events
+            .outbox(environment, &caller.origin, &recorded, now)
+            .await?;
+        Ok((recorded, events))
     }
 
     /// Deletes `environment`'s entries older than `before` (at most `max`), recording the pruning

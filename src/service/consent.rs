@@ -41,12 +41,16 @@ impl Protocol<'_> {
             .await?;
         let union = format!("{} {}", before.unwrap_or_default(), request.scope);
         let granted = Scope::parse_supported(Some(&union))?.to_string();
+        let event = AuditEvent::ConsentGranted {
+            scope: granted.clone(),
+        }
+        .actor(session.user_id.as_str())
+        .client(client.client_id.as_str());
+        let events = self.audit.outbox_of_call(call, &event).await?;
         store
+            .emitting(&events)
             .upsert_consent(&session.user_id, &client.client_id, &granted, call.now)
             .await?;
-        let event = AuditEvent::ConsentGranted { scope: granted }
-            .actor(session.user_id.as_str())
-            .client(client.client_id.as_str());
         self.audit.record_call(call, event).await?;
         let user = AuthenticatedUser {
             user_id: &session.user_id,

@@ -219,6 +219,9 @@ impl Login<'_> {
         let key = (call.zone.id.clone(), reason, subject);
         if self.refusals.note(key, context, call.now) {
             let event = attempt.failed(reason, None);
+            let events = self.core.audit.outbox_of_call(call, &event).await?;
+            let store = self.core.store(call.zone);
+            store.emitting(&events).write_events().await?;
             self.core.audit.record_call(call, event).await?;
         }
         Ok((attempt.throttled(retry_after), None))
@@ -232,17 +235,14 @@ impl Login<'_> {
         (store, reservation): (&EnvStore<'_>, Reservation),
         known_account: bool,
     ) -> Result<AuthorizeOutcome, Error> {
-        let (now, threshold) = (attempt.call.now, attempt.call.zone.limits.lockout_threshold);
-        let locked_until = match reservation.locked_until {
-            Some(until) => Some(until),
-            None => match limits::lockout_until(reservation.failures, threshold, now) {
-                Some(until) => {
-                    store.claim_lock(&attempt.account, until, now).await?;
-                    Some(until)
-                }
-                None => None,
-            },
+        let (call, threshold) = (attempt.call, attempt.call.zone.limits.lockout_threshold);
+        let now = call.now;
+        // The lock this failure sets, unless the reservation set it already.
+        let new_lock = match reservation.locked_until {
+            Some(_) => None,
+            None => limits::lockout_until(reservation.failures, threshold, now),
         };
+        let locked_until = reservation.locked_until.or(new_lock);
         let counted = CountedFailure {
             consecutive_failures: reservation.failures,
             locked_until,
@@ -252,8 +252,40 @@ impl Login<'_> {
         } else {
             SigninFailure::UnknownAccount
         };
-        let event = attempt.failed(reason, Some(counted));
-        self.core.audit.record_call(attempt.call, event).await?;
+        let failed = attempt.failed(reason, Some(counted));
+        let mut events = self.core.audit.outbox_of_call(call, &failed).await?;
+        let failed_only = events.len();
+        let mut locked = None;
+        if let Some(until) = locked_until {
+            let event = AuditEvent::AccountLocked {
+                account: attempt.account.clone(),
+                consecutive_failures: reservation.failures,
+                locked_until: until,
+            };
+            let event = event.client(attempt.checked.client.client_id.as_str());
+            events.extend(self.core.audit.outbox_of_call(call, &event).await?);
+            locked = Some(event);
+        }
+        let claimed = match new_lock {
+            Some(until) => {
+                let store = store.emitting(&events);
+                store.claim_lock(&attempt.account, until, now).await?
+            }
+            None => false,
+        };
+        if !claimed {
+            // No lock of this failure's: the failure is written alone, or with the lock the
+            // reservation set; a lock another attempt set first is that attempt's event.
+            if new_lock.is_some() {
+                events.truncate(failed_only);
+                locked = None;
+            }
+            store.emitting(&events).write_events().await?;
+        }
+        self.core.audit.record_call(call, failed).await?;
+        if let Some(locked) = locked {
+            self.core.audit.record_call(call, locked).await?;
+        }
         Ok(attempt.page("Wrong email or password."))
     }
 
@@ -271,13 +303,15 @@ impl Login<'_> {
             auth_time: call.now,
             expires_at: call.now + call.zone.policy.session_ttl,
         };
-        store
-            .insert_session(&secrets::digest(&token), &session)
-            .await?;
         let client_id = attempt.checked.client.client_id.as_str();
         let event = AuditEvent::SigninSucceeded {}
             .actor(user.user_id.as_str())
             .client(client_id);
+        let events = self.core.audit.outbox_of_call(call, &event).await?;
+        store
+            .emitting(&events)
+            .insert_session(&secrets::digest(&token), &session)
+            .await?;
         self.core.audit.record_call(call, event).await?;
         let signed_in = AuthenticatedUser {
             user_id: &user.user_id,

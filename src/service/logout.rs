@@ -64,6 +64,7 @@ impl Protocol<'_> {
         };
         let store = self.store(call.zone);
         let mut user_id = None;
+        let mut ended_session = None;
         if let Some(token) = session_token {
             let digest = secrets::digest(token);
             if let Some(session) = store.find_session(&digest, call.now).await? {
@@ -81,7 +82,7 @@ impl Protocol<'_> {
                 }
                 user_id = Some(session.user_id.to_string());
             }
-            store.delete_session(&digest).await?;
+            ended_session = Some(digest);
         }
         let mut event = Recorded::from(AuditEvent::Logout {
             had_session: user_id.is_some(),
@@ -91,6 +92,13 @@ impl Protocol<'_> {
         }
         if let Some(client) = &client {
             event = event.client(client.client_id.as_str());
+        }
+        let events = self.audit.outbox_of_call(call, &event).await?;
+        let store = store.emitting(&events);
+        match ended_session {
+            Some(digest) if store.delete_session(&digest).await? => {}
+            // No session ended: the logout is an event of its own.
+            _ => store.write_events().await?,
         }
         self.audit.record_call(call, event).await?;
         Ok(match target {

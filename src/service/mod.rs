@@ -10,6 +10,7 @@ mod cache;
 mod caller;
 mod clients;
 mod error;
+mod events;
 mod flow;
 mod keyring;
 mod limits;
@@ -64,7 +65,7 @@ use crate::crypto::kek::Kek;
 use crate::crypto::keyed::DerivedKey;
 use crate::model::audit::Origin;
 use crate::model::{PublicUrl, Zone};
-use crate::store::{Db, PoolSettings};
+use crate::store::{Db, EnvStore, PoolSettings};
 
 /// One call of a protocol use case: the zone it addresses, where it came from, and when.
 #[derive(Debug, Clone, Copy)]
@@ -125,7 +126,7 @@ impl Airlock {
             ),
             clients: ClientDirectory::new(db.clone(), cache_seconds),
             keys: KeyRing::new(db.clone(), kek, cache_seconds),
-            audit: AuditLog::start(db.clone(), chain_key.clone()),
+            audit: AuditLog::start(db.clone(), chain_key.clone(), cache_seconds),
             chain_key,
             limiter: RateLimiter::default(),
             signin_gate: SigninGate::default(),
@@ -315,6 +316,13 @@ impl Airlock {
             ..Origin::default()
         };
         let recorded = event.client(context.client_id.as_str());
+        let events = self
+            .audit
+            .events()
+            .outbox(&environment, &origin, &recorded, now)
+            .await?;
+        let store = EnvStore::new(&self.db, &environment.id);
+        store.emitting(&events).write_events().await?;
         self.audit
             .record(&environment, &origin, recorded, now)
             .await

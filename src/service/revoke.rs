@@ -23,7 +23,6 @@ impl Protocol<'_> {
             self.revoke_refresh_token(call, &client, token).await?
         };
         if let Some(event) = revoked {
-            let event = event.client(client.client_id.as_str());
             self.audit.record_call(call, event).await?;
         }
         Ok(())
@@ -41,11 +40,16 @@ impl Protocol<'_> {
             Ok(_) | Err(Error::OAuth(_)) => return Ok(None),
             Err(other) => return Err(other),
         };
+        let jti = claims.jti.clone();
+        let event = AuditEvent::TokenRevoked(RevokedToken::AccessToken { jti: claims.jti })
+            .actor(claims.sub)
+            .client(client.client_id.as_str());
+        let events = self.audit.outbox_of_call(call, &event).await?;
         self.store(call.zone)
-            .revoke_access_token(&claims.jti, claims.exp, call.now)
+            .emitting(&events)
+            .revoke_access_token(&jti, claims.exp, call.now)
             .await?;
-        let event = AuditEvent::TokenRevoked(RevokedToken::AccessToken { jti: claims.jti });
-        Ok(Some(event.actor(claims.sub)))
+        Ok(Some(event))
     }
 
     async fn revoke_refresh_token(
@@ -61,11 +65,17 @@ impl Protocol<'_> {
             }
             _ => return Ok(None),
         };
-        // The whole family goes, and with it the grant's access tokens.
-        store.revoke_grant(&refresh.grant_id, call.now).await?;
         let event = AuditEvent::TokenRevoked(RevokedToken::RefreshToken {
             grant: refresh.grant_id.to_string(),
-        });
-        Ok(Some(event.actor(refresh.user_id.as_str())))
+        })
+        .actor(refresh.user_id.as_str())
+        .client(client.client_id.as_str());
+        let events = self.audit.outbox_of_call(call, &event).await?;
+        // The whole family goes, and with it the grant's access tokens.
+        store
+            .emitting(&events)
+            .revoke_grant(&refresh.grant_id, call.now)
+            .await?;
+        Ok(Some(event))
     }
 }

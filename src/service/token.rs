@@ -10,7 +10,7 @@ use super::clients::ClientDirectory;
 use super::keyring::{EnvKeys, KeyRing};
 use super::limits::{Budget, Limited, RateLimiter};
 use super::{Call, Error};
-use crate::audit::{AuditEvent, IssuedToken};
+use crate::audit::{AuditEvent, IssuedToken, Recorded};
 use crate::crypto::secrets;
 use crate::model::{Client, GrantId, RefreshToken, Secret, User, UserId, Zone};
 use crate::oidc::claims::{self, AccessTokenClaims, IdTokenClaims};
@@ -129,6 +129,14 @@ impl TokenEndpoint<'_> {
         EnvStore::new(self.db, &call.zone.id)
     }
 
+    /// Writes the `token.issued` event where an endpoint of the zone subscribes to it (nothing,
+    /// and no query, otherwise).
+    async fn publish_issued(&self, call: &Call<'_>, issued: &Recorded) -> Result<(), Error> {
+        let events = self.audit.outbox_of_call(call, issued).await?;
+        self.store(call).emitting(&events).write_events().await?;
+        Ok(())
+    }
+
     /// `presented` is the request's `redirect_uri` and `code_verifier`.
     async fn redeem_code(
         &self,
@@ -208,6 +216,7 @@ impl TokenEndpoint<'_> {
             refresh_token: tokens.refresh_token.is_some(),
         });
         let event = event.actor(user).client(client_id);
+        self.publish_issued(call, &event).await?;
         self.audit.record_call(call, event).await?;
         Ok(tokens)
     }
@@ -237,8 +246,11 @@ impl TokenEndpoint<'_> {
         let scope = match grants::check_refresh(&record, presented_at, requested_scope, now)? {
             RefreshCheck::Rotate(scope) => scope,
             RefreshCheck::Reused => {
+                let event = reused();
+                let events = self.audit.outbox_of_call(call, &event).await?;
+                let store = store.emitting(&events);
                 store.revoke_grant(&record.grant_id, now).await?;
-                self.audit.record_call(call, reused()).await?;
+                self.audit.record_call(call, event).await?;
                 return Err(invalid().with_detail("rotated refresh token reused").into());
             }
         };
@@ -254,8 +266,11 @@ impl TokenEndpoint<'_> {
             .await?
         {
             // Someone else rotated it first: that is reuse of a rotated token.
+            let event = reused();
+            let events = self.audit.outbox_of_call(call, &event).await?;
+            let store = store.emitting(&events);
             store.revoke_grant(&record.grant_id, now).await?;
-            self.audit.record_call(call, reused()).await?;
+            self.audit.record_call(call, event).await?;
             return Err(invalid().with_detail("concurrent refresh").into());
         }
         let decided = UserGrant {
@@ -318,6 +333,7 @@ impl TokenEndpoint<'_> {
         let access_token = signer.sign("at+jwt", &claims)?;
         let event = AuditEvent::TokenIssued(IssuedToken::ClientCredentials { jti: claims.jti });
         let event = event.actor(client_id.as_str()).client(client_id.as_str());
+        self.publish_issued(call, &event).await?;
         self.audit.record_call(call, event).await?;
         Ok(TokenResponse {
             access_token: Secret::new(access_token),

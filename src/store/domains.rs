@@ -5,8 +5,8 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, StoreError};
-use crate::model::{Domain, DomainState, EnvironmentId};
+use super::{Db, EnvStore, StoreError};
+use crate::model::{Domain, DomainState, EnvironmentId, Event};
 
 const DOMAIN_COLUMNS: &str = "host, env_id, challenge, state, verified_by, tls_cert_file, tls_key_file, created_at, verified_at";
 
@@ -53,8 +53,8 @@ impl Db {
     pub async fn claim_domain(
         &self,
         domain: &Domain,
-        oldest_pending: i64,
-        max_pending: i64,
+        (oldest_pending, max_pending): (i64, i64),
+        events: &[Event],
     ) -> Result<Result<(), ClaimRefused>, StoreError> {
         let env_id = domain.env_id.as_str();
         let mut tx = self.begin_write().await?;
@@ -99,6 +99,7 @@ impl Db {
             domain.created_at,
         );
         self.query(sql, values).execute(&mut *tx).await?;
+        super::events::write_outbox(&mut tx, env_id, events).await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -150,31 +151,25 @@ impl Db {
         let rows = self.query(&sql, ()).fetch_all(self.pool()).await?;
         rows.iter().map(domain_from_row).collect()
     }
+}
 
-    /// Marks a live pending claim of `env_id` active; false if there is none. `Conflict` when the
-    /// host became active elsewhere first.
+impl EnvStore<'_> {
+    /// Marks this environment's live pending claim of `host` active; false if there is none.
+    /// `Conflict` when the host became active elsewhere first.
     pub async fn activate_domain(
         &self,
         host: &str,
-        env_id: &EnvironmentId,
         (verified_by, oldest_pending): (&str, i64),
         now: i64,
     ) -> Result<bool, StoreError> {
         let sql = "UPDATE domains SET state = 'active', verified_by = $3, verified_at = $4 \
-             WHERE host = $1 AND env_id = $2 AND state = 'pending' AND created_at >= $5";
-        let values = (host, env_id.as_str(), verified_by, now, oldest_pending);
-        let done = self.query(sql, values).execute(self.pool()).await?;
-        Ok(done.rows_affected() == 1)
+             WHERE env_id = $1 AND host = $2 AND state = 'pending' AND created_at >= $5";
+        let values = (host, verified_by, now, oldest_pending);
+        Ok(self.execute(sql, values).await? == 1)
     }
 
-    pub async fn delete_domain(
-        &self,
-        host: &str,
-        env_id: &EnvironmentId,
-    ) -> Result<bool, StoreError> {
-        let sql = "DELETE FROM domains WHERE host = $1 AND env_id = $2";
-        let values = (host, env_id.as_str());
-        let done = self.query(sql, values).execute(self.pool()).await?;
-        Ok(done.rows_affected() == 1)
+    pub async fn delete_domain(&self, host: &str) -> Result<bool, StoreError> {
+        let sql = "DELETE FROM domains WHERE env_id = $1 AND host = $2";
+        Ok(self.execute(sql, (host,)).await? == 1)
     }
 }

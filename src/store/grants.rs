@@ -120,7 +120,7 @@ impl EnvStore<'_> {
         if let Some((refresh_digest, token)) = refresh {
             self.insert_refresh(&mut tx, refresh_digest, token).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -189,7 +189,7 @@ impl EnvStore<'_> {
             return Ok(false);
         }
         self.insert_refresh(&mut tx, new_digest, successor).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(true)
     }
 

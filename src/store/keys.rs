@@ -99,7 +99,7 @@ impl EnvStore<'_> {
         );
         self.query(retire, schedule).execute(&mut *tx).await?;
         self.insert_key(&mut tx, new_key).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(replaced)
     }
 

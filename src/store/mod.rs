@@ -6,6 +6,7 @@ mod clients;
 mod db;
 mod domains;
 mod error;
+mod events;
 mod grants;
 mod installation;
 mod keys;
@@ -14,11 +15,12 @@ mod sessions;
 mod signin;
 mod sql;
 mod users;
+mod webhooks;
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::model::EnvironmentId;
+use crate::model::{EnvironmentId, Event};
 
 pub use audit::{AuditQuery, ChainLink, StoredChain};
 pub use db::{Backend, Db, PoolSettings};
@@ -27,12 +29,16 @@ pub use error::StoreError;
 pub use grants::NewCode;
 pub use installation::AdminTokenRecord;
 pub use keys::{DueKey, StoredKey};
+pub use events::EventQuery;
+pub use webhooks::DeliveryLease;
 
 /// The door to one environment's data: every query it runs is keyed by `env_id`.
 #[derive(Debug, Clone, Copy)]
 pub struct EnvStore<'a> {
     db: &'a Db,
     env_id: &'a str,
+    /// Events its next change reports, written in that change's transaction.
+    outbox: &'a [Event],
 }
 
 impl<'a> EnvStore<'a> {
@@ -40,7 +46,19 @@ impl<'a> EnvStore<'a> {
         EnvStore {
             db,
             env_id: env_id.as_str(),
+            outbox: &[],
         }
+    }
+
+    /// This store, writing `events` (with a delivery to each endpoint subscribed) in the
+    /// transaction of the change it makes next: a transactional outbox, so a change is never
+    /// without its events nor an event without its change. A write that changes no row writes no
+    /// event.
+    pub fn emitting<'b>(self, events: &'b [Event]) -> EnvStore<'b>
+    where
+        'a: 'b,
+    {
+        EnvStore { outbox: events, ..self }
     }
 }
 
@@ -71,6 +89,6 @@ async fn delete_with_dependents(
             return Ok(false);
         }
     }
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(true)
 }

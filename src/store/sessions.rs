@@ -37,10 +37,10 @@ impl EnvStore<'_> {
         }))
     }
 
-    pub async fn delete_session(&self, digest: &str) -> Result<(), StoreError> {
+    /// Ends a session; false if there was none.
+    pub async fn delete_session(&self, digest: &str) -> Result<bool, StoreError> {
         let sql = "DELETE FROM sessions WHERE env_id = $1 AND session_digest = $2";
-        self.execute(sql, (digest,)).await?;
-        Ok(())
+        Ok(self.execute(sql, (digest,)).await? == 1)
     }
 
     /// The scope `user_id` granted `client_id`, if any.

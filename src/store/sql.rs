@@ -59,7 +59,8 @@ impl<'a> EnvStore<'a> {
         params.bind_to(sqlx::query(sql).bind(self.env_id))
     }
 
-    /// A write on the pool; the number of rows it changed.
+    /// A write on the pool; the number of rows it changed. With an outbox, the write and its
+    /// events share one transaction, and a write that changed nothing writes no event.
     pub(super) async fn execute<'q>(
         &self,
         sql: &'q str,
@@ -68,8 +69,18 @@ impl<'a> EnvStore<'a> {
     where
         'a: 'q,
     {
-        let done = self.query(sql, params).execute(self.db.pool()).await?;
-        Ok(done.rows_affected())
+        if self.outbox.is_empty() {
+            let done = self.query(sql, params).execute(self.db.pool()).await?;
+            return Ok(done.rows_affected());
+        }
+        let mut tx = self.db.begin_write().await?;
+        let changed = self.query(sql, params).execute(&mut *tx).await?.rows_affected();
+        if changed == 0 {
+            tx.rollback().await?;
+        } else {
+            self.commit(tx).await?;
+        }
+        Ok(changed)
     }
 
     /// A single-row read on a reader connection.

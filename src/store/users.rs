@@ -94,6 +94,18 @@ impl EnvStore<'_> {
         Ok(self.execute(sql, values).await? == 1)
     }
 
+    /// How many of the user's grants are in force.
+    pub async fn count_live_grants(&self, user_id: &UserId) -> Result<u64, StoreError> {
+        let sql = "SELECT COUNT(*) AS live FROM grants \
+             WHERE env_id = $1 AND user_id = $2 AND revoked_at IS NULL";
+        let row = self.fetch_optional(sql, (user_id.as_str(),)).await?;
+        let live: i64 = match row {
+            Some(row) => row.try_get("live")?,
+            None => 0,
+        };
+        Ok(u64::try_from(live).unwrap_or(0))
+    }
+
     /// Stores a user's new password hash and, in the same transaction, ends their sessions and,
     /// unless `keep_grants`, revokes their grants (so their refresh and access tokens die) and drops
     /// their unredeemed codes. False if there is no such user; the number of grants revoked otherwise.
@@ -128,7 +140,7 @@ impl EnvStore<'_> {
             let done = self.query(grants, (id, user.updated_at));
             revoked = done.execute(&mut *tx).await?.rows_affected();
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Some(revoked))
     }
 

@@ -74,8 +74,6 @@ impl ClientAdmin<'_> {
             created_at: now,
         };
         check_client(environment, &client)?;
-        self.store(environment).insert_client(&client).await?;
-        self.clients.forget(environment, &client.client_id);
         let event = AuditEvent::ClientCreated {
             name: client.name.clone(),
             public: client.public,
@@ -83,6 +81,13 @@ impl ClientAdmin<'_> {
             post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
         }
         .client(client.client_id.as_str());
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        let store = self.store(environment);
+        store.emitting(&events).insert_client(&client).await?;
+        self.clients.forget(environment, &client.client_id);
         self.audit
             .record_by(environment, caller, event, now)
             .await?;
@@ -118,11 +123,16 @@ impl ClientAdmin<'_> {
         let mut client = self.find(environment, client_id).await?;
         let changed = apply(&mut client, changes);
         check_client(environment, &client)?;
-        if !self.store(environment).update_client(&client).await? {
+        let event = AuditEvent::ClientUpdated { changed }.client(client_id.as_str());
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        let store = self.store(environment);
+        if !store.emitting(&events).update_client(&client).await? {
             return Err(Error::NotFound);
         }
         self.clients.forget(environment, client_id);
-        let event = AuditEvent::ClientUpdated { changed }.client(client_id.as_str());
         self.audit
             .record_by(environment, caller, event, now)
             .await?;
@@ -137,11 +147,16 @@ impl ClientAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<(), Error> {
-        if !self.store(environment).delete_client(client_id).await? {
+        let event = AuditEvent::ClientDeleted {}.client(client_id.as_str());
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        let store = self.store(environment);
+        if !store.emitting(&events).delete_client(client_id).await? {
             return Err(Error::NotFound);
         }
         self.clients.forget(environment, client_id);
-        let event = AuditEvent::ClientDeleted {}.client(client_id.as_str());
         self.audit.record_by(environment, caller, event, now).await
     }
 
@@ -154,15 +169,20 @@ impl ClientAdmin<'_> {
         now: i64,
     ) -> Result<Secret, Error> {
         let secret = new_secret(environment);
+        let event = AuditEvent::ClientSecretRotated {}.client(client_id.as_str());
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
         let updated = self
             .store(environment)
+            .emitting(&events)
             .update_client_secret(client_id, &secrets::digest(secret.expose()))
             .await?;
         if !updated {
             return Err(Error::NotFound);
         }
         self.clients.forget(environment, client_id);
-        let event = AuditEvent::ClientSecretRotated {}.client(client_id.as_str());
         self.audit
             .record_by(environment, caller, event, now)
             .await?;

@@ -11,7 +11,7 @@ use crate::model::{Domain, DomainState, Environment, normalize_host};
 use crate::service::audit_log::AuditLog;
 use crate::service::zones::ZoneDirectory;
 use crate::service::{Caller, Error};
-use crate::store::{ClaimRefused, Db};
+use crate::store::{ClaimRefused, Db, EnvStore};
 
 /// Certificate and key files for a domain served over Airlock's own TLS listener.
 #[derive(Debug, Clone)]
@@ -87,12 +87,16 @@ impl DomainAdmin<'_> {
             created_at: now,
             verified_at: None,
         };
-        let oldest = self.oldest_pending(now);
-        match self
-            .db
-            .claim_domain(&domain, oldest, MAX_PENDING_PER_ENVIRONMENT)
-            .await?
-        {
+        let event = AuditEvent::DomainAdded {
+            host: domain.host.clone(),
+            tls: tls.is_some(),
+        };
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        let limits = (self.oldest_pending(now), MAX_PENDING_PER_ENVIRONMENT);
+        match self.db.claim_domain(&domain, limits, &events).await? {
             Ok(()) => {}
             Err(ClaimRefused::Taken) => return Err(Error::Conflict),
             Err(ClaimRefused::TooManyPending) => {
@@ -101,10 +105,6 @@ impl DomainAdmin<'_> {
                 )));
             }
         }
-        let event = AuditEvent::DomainAdded {
-            host: domain.host.clone(),
-            tls: tls.is_some(),
-        };
         self.audit
             .record_by(environment, caller, event, now)
             .await?;
@@ -237,6 +237,12 @@ impl DomainAdmin<'_> {
                     host: domain.host.clone(),
                     records_found: found.len(),
                 };
+                let (event, events) = self
+                    .audit
+                    .outbox_by(environment, caller, event, now)
+                    .await?;
+                let store = EnvStore::new(self.db, &environment.id);
+                store.emitting(&events).write_events().await?;
                 self.audit
                     .record_by(environment, caller, event, now)
                     .await?;
@@ -248,29 +254,33 @@ impl DomainAdmin<'_> {
             }
             VerificationMethod::Dns
         };
-        let oldest = self.oldest_pending(now);
-        let activated = self
-            .db
-            .activate_domain(
-                &domain.host,
-                &environment.id,
-                (method.as_str(), oldest),
-                now,
-            )
-            .await?;
-        if !activated {
-            return Err(Error::NotFound);
-        }
-        self.zones.forget_host(&domain.host);
         let host = domain.host.clone();
         let verified = AuditEvent::DomainVerified {
             host: host.clone(),
             method,
         };
+        let (verified, mut events) = self
+            .audit
+            .outbox_by(environment, caller, verified, now)
+            .await?;
+        let activated = AuditEvent::DomainActivated { host, method };
+        let (activated, more) = self
+            .audit
+            .outbox_by(environment, caller, activated, now)
+            .await?;
+        events.extend(more);
+        let oldest = self.oldest_pending(now);
+        let is_activated = EnvStore::new(self.db, &environment.id)
+            .emitting(&events)
+            .activate_domain(&domain.host, (method.as_str(), oldest), now)
+            .await?;
+        if !is_activated {
+            return Err(Error::NotFound);
+        }
+        self.zones.forget_host(&domain.host);
         self.audit
             .record_by(environment, caller, verified, now)
             .await?;
-        let activated = AuditEvent::DomainActivated { host, method };
         self.audit
             .record_by(environment, caller, activated, now)
             .await?;
@@ -285,11 +295,18 @@ impl DomainAdmin<'_> {
         now: i64,
     ) -> Result<(), Error> {
         let domain = self.domain_of(environment, host, now).await?;
-        if !self.db.delete_domain(&domain.host, &environment.id).await? {
+        let event = AuditEvent::DomainRemoved {
+            host: domain.host.clone(),
+        };
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        let store = EnvStore::new(self.db, &environment.id);
+        if !store.emitting(&events).delete_domain(&domain.host).await? {
             return Err(Error::NotFound);
         }
         self.zones.forget_host(&domain.host);
-        let event = AuditEvent::DomainRemoved { host: domain.host };
         self.audit.record_by(environment, caller, event, now).await
     }
 
@@ -304,9 +321,16 @@ impl DomainAdmin<'_> {
             return Err(Error::NotFound);
         }
         for claim in &claims {
-            self.db.delete_domain(&host, &claim.env_id).await?;
-            if let Some(environment) = self.db.find_environment_by_id(&claim.env_id).await? {
-                let event = AuditEvent::DomainRemoved { host: host.clone() };
+            let Some(environment) = self.db.find_environment_by_id(&claim.env_id).await? else {
+                continue;
+            };
+            let event = AuditEvent::DomainRemoved { host: host.clone() };
+            let (event, events) = self
+                .audit
+                .outbox_by(&environment, caller, event, now)
+                .await?;
+            let store = EnvStore::new(self.db, &environment.id);
+            if store.emitting(&events).delete_domain(&host).await? {
                 self.audit
                     .record_by(&environment, caller, event, now)
                     .await?;

@@ -82,10 +82,19 @@ impl KeyAdmin<'_> {
         };
         // Recorded as staged even with no delay, so its activation is audited like any other.
         new_key.state = KeyState::Staged.as_str().to_string();
-        let replaced = EnvStore::new(self.db, &environment.id)
-            .rotate_key(&new_key, &rotation)
-            .await?;
-        self.keys.forget(&environment.id);
+        let store = EnvStore::new(self.db, &environment.id);
+        // The keys the rotation retires, read first for the event written with it.
+        let replaced: Vec<String> = store
+            .keys()
+            .await?
+            .into_iter()
+            .filter(|key| key.alg == alg.as_str())
+            .filter(|key| {
+                let retires_at = key.schedule.retires_at;
+                retires_at.is_none_or(|at| at > rotation.retire_replaced_at)
+            })
+            .map(|key| key.kid.to_string())
+            .collect();
         let event = AuditEvent::KeyStaged {
             kid: new_key.kid.to_string(),
             alg: alg.as_str(),
@@ -93,6 +102,15 @@ impl KeyAdmin<'_> {
             replaces: replaced,
             replaced_keys_unpublish_at: rotation.unpublish_replaced_at,
         };
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        store
+            .emitting(&events)
+            .rotate_key(&new_key, &rotation)
+            .await?;
+        self.keys.forget(&environment.id);
         self.audit
             .record_by(environment, caller, event, now)
             .await?;
@@ -116,13 +134,6 @@ impl KeyAdmin<'_> {
                 KeyState::Retired => KeyTransition::Retired,
                 KeyState::Removed => KeyTransition::Removed,
             };
-            if !EnvStore::new(self.db, &environment.id)
-                .record_key_state(&due.key.kid, &due.key.state, target.as_str())
-                .await?
-            {
-                continue;
-            }
-            self.keys.forget(&environment.id);
             let event = AuditEvent::KeyTransition {
                 to,
                 kid: due.key.kid.to_string(),
@@ -130,9 +141,21 @@ impl KeyAdmin<'_> {
                 from: due.key.state.clone(),
             }
             .actor("airlock");
-            self.audit
-                .record(&environment, &Origin::default(), event, now)
+            let origin = Origin::default();
+            let events = self
+                .audit
+                .events()
+                .outbox(&environment, &origin, &event, now)
                 .await?;
+            if !EnvStore::new(self.db, &environment.id)
+                .emitting(&events)
+                .record_key_state(&due.key.kid, &due.key.state, target.as_str())
+                .await?
+            {
+                continue;
+            }
+            self.keys.forget(&environment.id);
+            self.audit.record(&environment, &origin, event, now).await?;
         }
         Ok(())
     }

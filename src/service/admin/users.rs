@@ -52,10 +52,15 @@ impl UserAdmin<'_> {
             created_at: now,
             updated_at: now,
         };
-        self.store(environment).insert_user(&user).await?;
         let event = AuditEvent::UserCreated {
             sub: user.user_id.to_string(),
         };
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        let store = self.store(environment);
+        store.emitting(&events).insert_user(&user).await?;
         self.audit
             .record_by(environment, caller, event, now)
             .await?;
@@ -99,13 +104,17 @@ impl UserAdmin<'_> {
             "email_verified",
         );
         user.updated_at = now;
-        if !self.store(environment).update_user(&user).await? {
-            return Err(Error::NotFound);
-        }
         let event = AuditEvent::UserUpdated {
             sub: user.user_id.to_string(),
             changed: changed.0,
         };
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        if !self.store(environment).emitting(&events).update_user(&user).await? {
+            return Err(Error::NotFound);
+        }
         self.audit
             .record_by(environment, caller, event, now)
             .await?;
@@ -128,15 +137,27 @@ impl UserAdmin<'_> {
         let mut user = self.find(environment, user_id).await?;
         user.password_hash = Secret::new(password::hash(new_password.expose().to_string()).await);
         user.updated_at = now;
-        let changed = self.store(environment);
-        let revoked_grants = changed
+        let store = self.store(environment);
+        // Counted before the change, for the event written with it (grants begun in between are
+        // revoked too, and missing from the count).
+        let live_grants = if keep_grants {
+            0
+        } else {
+            store.count_live_grants(user_id).await?
+        };
+        let event = AuditEvent::UserPasswordChanged {
+            sub: user_id.to_string(),
+            revoked_grants: live_grants,
+        };
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        let revoked_grants = store
+            .emitting(&events)
             .change_password(&user, keep_grants)
             .await?
             .ok_or(Error::NotFound)?;
-        let event = AuditEvent::UserPasswordChanged {
-            sub: user_id.to_string(),
-            revoked_grants,
-        };
         self.audit
             .record_by(environment, caller, event, now)
             .await?;
@@ -151,12 +172,16 @@ impl UserAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<(), Error> {
-        if !self.store(environment).delete_user(user_id).await? {
-            return Err(Error::NotFound);
-        }
         let event = AuditEvent::UserDeleted {
             sub: user_id.to_string(),
         };
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        if !self.store(environment).emitting(&events).delete_user(user_id).await? {
+            return Err(Error::NotFound);
+        }
         self.audit.record_by(environment, caller, event, now).await
     }
 }
