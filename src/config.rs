@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::events::retry::{DEFAULT_SCHEDULE, RetrySchedule};
+
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Database URL: `sqlite://FILE` (embedded default) or `postgres://…`.
@@ -131,6 +133,36 @@ pub struct Config {
     /// Open connections per listener; more wait to be accepted.
     #[arg(long, env = "AIRLOCK_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
     pub max_connections: u64,
+    /// Seconds a webhook receiver has to answer before the attempt counts as failed.
+    #[arg(long, env = "AIRLOCK_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    pub webhook_timeout: u64,
+    /// Waits between delivery attempts (`5s,30s,2m,…`); when they are used up the delivery has failed.
+    #[arg(long, env = "AIRLOCK_WEBHOOK_RETRY_SCHEDULE", default_value = DEFAULT_SCHEDULE, value_parser = parse_schedule, global = true)]
+    pub webhook_retry_schedule: RetrySchedule,
+    /// Deliveries one node sends at once.
+    #[arg(long, env = "AIRLOCK_WEBHOOK_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024), global = true)]
+    pub webhook_concurrency: u64,
+    /// Deliveries of one environment one node sends at once, so a flood in one zone leaves room
+    /// for the others.
+    #[arg(long, env = "AIRLOCK_WEBHOOK_ENVIRONMENT_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024), global = true)]
+    pub webhook_environment_concurrency: u64,
+    /// Milliseconds between two looks for due deliveries.
+    #[arg(long, env = "AIRLOCK_WEBHOOK_POLL_MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=60_000), global = true)]
+    pub webhook_poll_ms: u64,
+    /// Networks (CIDR ranges, comma-separated) webhooks may reach beyond the public internet, such
+    /// as an internal receiver; for every environment, live ones included.
+    #[arg(long, env = "AIRLOCK_WEBHOOK_ALLOWED_NETWORKS", value_delimiter = ',', value_parser = parse_network, global = true)]
+    pub webhook_allowed_networks: Vec<ipnet::IpNet>,
+    /// PEM file of extra root certificates webhook receivers may present (an internal CA).
+    #[arg(long, env = "AIRLOCK_WEBHOOK_CA_FILE", global = true)]
+    pub webhook_ca_file: Option<PathBuf>,
+    /// Days events (and their delivery log) stay inspectable; 0 keeps them forever.
+    #[arg(long, env = "AIRLOCK_EVENT_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=36_500), global = true)]
+    pub event_retention_days: i64,
+}
+
+fn parse_schedule(value: &str) -> Result<RetrySchedule, String> {
+    value.parse()
 }
 
 /// `on`/`off` (also `true`/`false`, `1`/`0`).
@@ -187,6 +219,14 @@ impl Config {
             idle_timeout: 30,
             tls_handshake_timeout: 10,
             max_connections: 1024,
+            webhook_timeout: 10,
+            webhook_retry_schedule: RetrySchedule::default(),
+            webhook_concurrency: 32,
+            webhook_environment_concurrency: 8,
+            webhook_poll_ms: 200,
+            webhook_allowed_networks: Vec::new(),
+            webhook_ca_file: None,
+            event_retention_days: 30,
         }
     }
 

@@ -11,6 +11,7 @@ mod output;
 mod project;
 mod quickstart;
 mod user;
+mod webhook;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -65,6 +66,11 @@ pub enum Command {
     Keys(keys::KeysCommand),
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
+    /// The event inspector: events as they were, or will be, sent.
+    #[command(subcommand)]
+    Events(webhook::EventsCommand),
 }
 
 /// What every command runs with: the service context, the operator as caller, one `now`.
@@ -137,6 +143,8 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Domain(command) => domain::run(command, &context).await,
         Command::Keys(command) => keys::run(command, &context).await,
         Command::Audit(command) => audit::run(command, &context).await,
+        Command::Webhook(command) => webhook::run(command, &context).await,
+        Command::Events(command) => webhook::run_events(command, &context).await,
     }
 }
 

@@ -19,6 +19,16 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A webhook signing secret: 32 random bytes as `whsec_<base64>` (the Standard Webhooks form).
+pub fn webhook_secret() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
 /// A shorter random identifier (128 bits, hex) for ids that are not secrets.
 pub fn random_id() -> String {
     let mut bytes = [0u8; 16];

@@ -29,6 +29,33 @@ impl RetrySchedule {
     }
 }
 
+/// What follows an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// A 2xx: delivered.
+    Delivered,
+    /// `410 Gone`: the receiver wants no more; the endpoint is disabled.
+    Gone,
+    /// Tried again after this many seconds.
+    RetryIn(u64),
+    /// The schedule is used up: the delivery has failed.
+    GiveUp,
+}
+
+impl RetrySchedule {
+    /// The step after attempt number `attempts_made`, which got `status` (none: no answer).
+    pub fn next_step(&self, attempts_made: i64, status: Option<u16>, jitter: f64) -> NextStep {
+        match status {
+            Some(200..=299) => NextStep::Delivered,
+            Some(410) => NextStep::Gone,
+            _ => match self.delay_after(attempts_made, jitter) {
+                Some(delay) => NextStep::RetryIn(delay),
+                None => NextStep::GiveUp,
+            },
+        }
+    }
+}
+
 impl Default for RetrySchedule {
     fn default() -> Self {
         DEFAULT_SCHEDULE
@@ -87,6 +114,16 @@ mod tests {
         assert_eq!(schedule.delay_after(10, 0.5), None);
         let total: u64 = (1..=9).filter_map(|n| schedule.delay_after(n, 0.5)).sum();
         assert!((3 * 86_400..4 * 86_400).contains(&total));
+    }
+
+    #[test]
+    fn answers_decide_the_next_step() {
+        let schedule: RetrySchedule = "10s,1m".parse().unwrap();
+        assert_eq!(schedule.next_step(1, Some(204), 0.5), NextStep::Delivered);
+        assert_eq!(schedule.next_step(1, Some(410), 0.5), NextStep::Gone);
+        assert_eq!(schedule.next_step(1, Some(500), 0.5), NextStep::RetryIn(10));
+        assert_eq!(schedule.next_step(2, None, 0.5), NextStep::RetryIn(60));
+        assert_eq!(schedule.next_step(3, Some(301), 0.5), NextStep::GiveUp);
     }
 
     #[test]

@@ -86,6 +86,7 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     state.airlock.spawn_sweeper();
     state.airlock.spawn_purger();
+    state.airlock.spawn_delivery_worker();
     if let Some(address) = &state.config.tls_listen {
         let tls_listener = tokio::net::TcpListener::bind(address).await?;
         tracing::info!(listen = %tls_listener.local_addr()?, "airlock serving custom domains over TLS");

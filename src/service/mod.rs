@@ -17,6 +17,7 @@ mod limits;
 mod purge;
 mod refusals;
 mod tokens;
+mod webhooks;
 mod zones;
 
 pub mod admin;
@@ -51,6 +52,8 @@ use self::admin::environments::EnvironmentAdmin;
 use self::admin::keys::KeyAdmin;
 use self::admin::projects::ProjectAdmin;
 use self::admin::users::UserAdmin;
+use self::admin::webhooks::WebhookAdmin;
+use self::webhooks::{DeliveryWorker, Sender};
 use self::audit_log::AuditLog;
 
 use self::limits::{RateLimiter, SigninGate};
@@ -96,6 +99,8 @@ pub struct Airlock {
     /// shows of a failed sign-in).
     account_names: DerivedKey,
     verified_tokens: VerifiedTokenCache,
+    /// Sends webhook deliveries (and seals their signing secrets).
+    sender: Sender,
 }
 
 impl Airlock {
@@ -119,6 +124,7 @@ impl Airlock {
         }
         Ok(Arc::new(Airlock {
             account_names: kek.derive("account-names"),
+            sender: Sender::new(&config, kek.clone())?,
             zones: ZoneDirectory::new(
                 db.clone(),
                 PublicUrl::parse(&config.public_url),
@@ -256,6 +262,30 @@ impl Airlock {
             allow_manual_verification: self.config.allow_manual_domain_verification,
             pending_ttl: self.config.pending_domain_ttl,
         }
+    }
+
+    pub fn webhooks(&self) -> WebhookAdmin<'_> {
+        WebhookAdmin {
+            db: &self.db,
+            audit: &self.audit,
+            sender: &self.sender,
+        }
+    }
+
+    /// Starts this node's webhook delivery worker, for as long as the context lives.
+    pub fn spawn_delivery_worker(self: &Arc<Self>) {
+        let config = &self.config;
+        let worker = DeliveryWorker {
+            db: self.db.clone(),
+            audit: self.audit.clone(),
+            sender: self.sender.clone(),
+            schedule: config.webhook_retry_schedule.clone(),
+            timeout: config.webhook_timeout as i64,
+            concurrency: config.webhook_concurrency as usize,
+            per_environment: config.webhook_environment_concurrency as usize,
+            poll: Duration::from_millis(config.webhook_poll_ms),
+        };
+        worker.spawn(Arc::downgrade(self));
     }
 
     pub fn admin_tokens(&self) -> AdminTokenAdmin<'_> {

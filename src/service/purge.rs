@@ -1,7 +1,7 @@
 //! The periodic purge, on every node: what no request can use any more (expired codes, sessions,
 //! refresh tokens and revoked-token records, finished grants, stale sign-in failure series, lapsed
-//! domain claims) and audit entries past the retention period, each pruning recorded in the chain
-//! it shortens. Batches are bounded, so a purge never holds a long transaction; a round repeats
+//! domain claims), events past their retention (each pruning audited), and audit entries past the
+//! retention period, each pruning recorded in the chain it shortens. Batches are bounded, so a purge never holds a long transaction; a round repeats
 //! them while they come back full, for up to `ROUND_SECONDS`, and what is left waits for the next.
 
 use std::sync::Arc;
@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::{Airlock, Error};
+use crate::audit::AuditEvent;
+use crate::model::audit::Origin;
 use crate::model::Environment;
 use crate::store::EnvStore;
 
@@ -26,6 +28,8 @@ const ROUND_SECONDS: u64 = 30;
 pub struct Purged {
     pub rows: u64,
     pub audit_entries: i64,
+    /// Events past their retention, with their delivery log.
+    pub events: i64,
 }
 
 impl Airlock {
@@ -39,6 +43,7 @@ impl Airlock {
                 Ok(done) => {
                     purged.rows += done.rows;
                     purged.audit_entries += done.audit_entries;
+                    purged.events += done.events;
                 }
                 Err(error) => {
                     tracing::warn!(%error, environment = %environment.slug(), "purge failed");
@@ -74,6 +79,26 @@ impl Airlock {
                 break;
             }
         }
+        let event_retention = self.config.event_retention_days;
+        if event_retention > 0 {
+            let before = now - event_retention * DAY;
+            loop {
+                let pruned = store.prune_events(before, ROWS_PER_ROUND).await?;
+                purged.events += pruned;
+                if pruned < ROWS_PER_ROUND || Instant::now() >= deadline {
+                    break;
+                }
+            }
+            if purged.events > 0 {
+                let event = AuditEvent::EventsPruned {
+                    events: purged.events,
+                    before,
+                };
+                let origin = Origin::default();
+                let recorded = event.actor("airlock");
+                self.audit.record(environment, &origin, recorded, now).await?;
+            }
+        }
         let retention = self.config.audit_retention_days;
         if retention > 0 {
             let before = now - retention * DAY;
@@ -105,6 +130,7 @@ impl Airlock {
                         tracing::info!(
                             rows = purged.rows,
                             audit_entries = purged.audit_entries,
+                            events = purged.events,
                             "purged"
                         );
                     }

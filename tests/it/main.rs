@@ -19,3 +19,4 @@ mod proxies;
 mod refresh;
 mod scale_out;
 mod sessions;
+mod webhooks;

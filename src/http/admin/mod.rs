@@ -9,6 +9,7 @@ mod environments;
 mod extract;
 mod keys;
 mod users;
+mod webhooks;
 
 use axum::Router;
 
@@ -24,7 +25,8 @@ pub fn routes() -> Router<AppState> {
         .merge(clients::routes())
         .merge(users::routes())
         .merge(keys::routes())
-        .merge(audit::routes());
+        .merge(audit::routes())
+        .merge(webhooks::routes());
     Router::new()
         .merge(environments::routes())
         .merge(domains::installation_routes())

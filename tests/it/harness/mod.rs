@@ -6,11 +6,13 @@ pub mod dns;
 pub mod flow;
 pub mod nginx;
 pub mod node;
+pub mod receiver;
 pub mod rp;
 pub mod server;
 
 pub use browser::{Browser, Step};
 pub use node::Node;
+pub use receiver::{Receiver, Reply};
 pub use server::{Backend, Options, TestServer};
 
 /// Runs an async scenario on SQLite and on PostgreSQL (skipped loudly without

@@ -1,0 +1,201 @@
+//! The delivery worker of one node. Every poll it takes the due deliveries, environments taking
+//! turns, claims each by lease (a conditional update: of two nodes, one wins), sends it and
+//! records the attempt only while its lease holds. A node that dies mid-delivery leaves leases
+//! that run out, and the delivery is sent again (at least once, with the same `webhook-id`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use super::sender::{SealedSecrets, Sender};
+use crate::audit::AuditEvent;
+use crate::crypto::secrets;
+use crate::events::retry::{NextStep, RetrySchedule};
+use crate::model::audit::Origin;
+use crate::model::{AttemptOutcome, ClaimedDelivery, DeliveryState, EnvironmentId};
+use crate::service::Error;
+use crate::service::audit_log::AuditLog;
+use crate::store::{Db, DeliveryLease};
+
+/// Seconds a lease outlives the receiver's timeout.
+const LEASE_MARGIN: i64 = 5;
+
+/// What one node's worker needs.
+#[derive(Debug, Clone)]
+pub struct DeliveryWorker {
+    pub(in crate::service) db: Db,
+    pub(in crate::service) audit: AuditLog,
+    pub(in crate::service) sender: Sender,
+    pub(in crate::service) schedule: RetrySchedule,
+    pub(in crate::service) timeout: i64,
+    pub(in crate::service) concurrency: usize,
+    pub(in crate::service) per_environment: usize,
+    pub(in crate::service) poll: Duration,
+}
+
+/// Deliveries this node is sending, per environment.
+type InFlight = Arc<Mutex<HashMap<EnvironmentId, usize>>>;
+
+impl DeliveryWorker {
+    /// Runs until `alive` is dropped (the service context goes away).
+    pub fn spawn<T: Send + Sync + 'static>(self, alive: Weak<T>) {
+        let owner = format!("node_{}", secrets::random_id());
+        let slots = Arc::new(Semaphore::new(self.concurrency));
+        let in_flight: InFlight = Arc::default();
+        let worker = Arc::new(self);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(worker.poll);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if alive.upgrade().is_none() {
+                    break;
+                }
+                if let Err(error) = worker.round(&owner, &slots, &in_flight).await {
+                    tracing::warn!(%error, "webhook delivery round failed");
+                }
+            }
+        });
+    }
+
+    /// Claims what is due, as far as free slots allow, and starts sending it.
+    async fn round(
+        self: &Arc<Self>,
+        owner: &str,
+        slots: &Arc<Semaphore>,
+        in_flight: &InFlight,
+    ) -> Result<(), Error> {
+        let free = slots.available_permits();
+        if free == 0 {
+            return Ok(());
+        }
+        let now = crate::clock::now();
+        let due = self
+            .db
+            .due_deliveries(now, self.per_environment as i64, free as i64)
+            .await?;
+        for (env_id, delivery_id) in due {
+            if !self.enter(in_flight, &env_id) {
+                continue;
+            }
+            let Ok(permit) = slots.clone().try_acquire_owned() else {
+                self.leave(in_flight, &env_id);
+                break;
+            };
+            let lease = DeliveryLease {
+                owner,
+                until: now + self.timeout + LEASE_MARGIN,
+            };
+            let claimed = match self.db.claim_delivery((&env_id, &delivery_id), lease, now).await {
+                Ok(Some(claimed)) => claimed,
+                Ok(None) => {
+                    self.leave(in_flight, &env_id);
+                    continue;
+                }
+                Err(error) => {
+                    self.leave(in_flight, &env_id);
+                    return Err(error.into());
+                }
+            };
+            let (worker, in_flight, owner) = (self.clone(), in_flight.clone(), owner.to_string());
+            let until = lease.until;
+            tokio::spawn(async move {
+                let lease = DeliveryLease {
+                    owner: &owner,
+                    until,
+                };
+                if let Err(error) = worker.deliver(&claimed, lease).await {
+                    tracing::warn!(%error, delivery = %claimed.delivery_id, "webhook attempt not recorded");
+                }
+                worker.leave(&in_flight, &claimed.env_id);
+                drop(permit);
+            });
+        }
+        Ok(())
+    }
+
+    /// Takes a place among `env_id`'s deliveries in flight on this node, if one is free.
+    fn enter(&self, in_flight: &InFlight, env_id: &EnvironmentId) -> bool {
+        let Ok(mut counts) = in_flight.lock() else {
+            return false;
+        };
+        let count = counts.entry(env_id.clone()).or_default();
+        if *count >= self.per_environment {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    fn leave(&self, in_flight: &InFlight, env_id: &EnvironmentId) {
+        if let Ok(mut counts) = in_flight.lock() {
+            if let Some(count) = counts.get_mut(env_id) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    counts.remove(env_id);
+                }
+            }
+        }
+    }
+
+    /// One attempt: send, decide what follows, record it if the lease still holds.
+    async fn deliver(&self, claimed: &ClaimedDelivery, lease: DeliveryLease<'_>) -> Result<(), Error> {
+        let at = crate::clock::now();
+        let secrets = SealedSecrets {
+            current: &claimed.secret_sealed,
+            previous: claimed
+                .previous_secret_sealed
+                .as_deref()
+                .zip(claimed.previous_secret_until),
+        };
+        let mut attempt = self
+            .sender
+            .send(
+                (claimed.env_kind, &claimed.url),
+                (&claimed.endpoint_id, secrets),
+                (&claimed.event_id, &claimed.payload),
+                at,
+            )
+            .await;
+        let attempts_made = claimed.attempts + 1;
+        attempt.attempt = attempts_made;
+        let status = attempt.status_code.and_then(|code| u16::try_from(code).ok());
+        let step = self
+            .schedule
+            .next_step(attempts_made, status, rand::random::<f64>());
+        let (next, next_attempt_at) = match step {
+            NextStep::Delivered => (DeliveryState::Succeeded, at),
+            NextStep::Gone | NextStep::GiveUp => (DeliveryState::Failed, at),
+            NextStep::RetryIn(delay) => (DeliveryState::Pending, at + delay as i64),
+        };
+        let outcome = AttemptOutcome {
+            attempt,
+            next,
+            next_attempt_at,
+            endpoint_gone: step == NextStep::Gone,
+        };
+        if !self.db.record_attempt(claimed, lease, &outcome).await? {
+            tracing::info!(delivery = %claimed.delivery_id, "lease lost; the attempt is another worker's now");
+            return Ok(());
+        }
+        if outcome.endpoint_gone {
+            self.audit_gone(claimed, at).await?;
+        }
+        Ok(())
+    }
+
+    async fn audit_gone(&self, claimed: &ClaimedDelivery, now: i64) -> Result<(), Error> {
+        let Some(environment) = self.db.find_environment_by_id(&claimed.env_id).await? else {
+            return Ok(());
+        };
+        let event = AuditEvent::WebhookDisabled {
+            endpoint_id: claimed.endpoint_id.clone(),
+            reason: "the receiver answered 410 Gone".into(),
+        };
+        self.audit
+            .record(&environment, &Origin::default(), event.actor("airlock"), now)
+            .await
+    }
+}
