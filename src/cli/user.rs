@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Context;
 use super::output::{lines, print};
-use crate::model::{Secret, UserId};
+use crate::model::{ClientId, Secret, UserId};
 use crate::service::admin::users::{NewUser, UserChanges};
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +39,13 @@ pub enum UserCommand {
     },
     /// Delete a user with their sessions and grants.
     Delete { slug: String, sub: String },
+    /// Withdraw a user's consent to a client, revoking the grants (and tokens) it backed.
+    RevokeConsent {
+        slug: String,
+        sub: String,
+        #[arg(long)]
+        client: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -96,7 +103,8 @@ impl UserCommand {
             UserCommand::List { slug }
             | UserCommand::Update { slug, .. }
             | UserCommand::SetPassword { slug, .. }
-            | UserCommand::Delete { slug, .. } => slug,
+            | UserCommand::Delete { slug, .. }
+            | UserCommand::RevokeConsent { slug, .. } => slug,
         }
     }
 }
@@ -160,6 +168,19 @@ pub async fn run(command: UserCommand, context: &Context) -> anyhow::Result<()> 
             print(json, &value, || {
                 format!(
                     "password of {user_id} changed; their sessions ended, {revoked_grants} grant(s) revoked"
+                )
+            });
+        }
+        UserCommand::RevokeConsent { sub, client, .. } => {
+            let (user_id, client_id) = (UserId::from(sub), ClientId::from(client));
+            let revoked_grants = users
+                .revoke_consent(environment, &user_id, &client_id, operator, now)
+                .await?;
+            let value =
+                json!({ "sub": user_id, "client_id": client_id, "revoked_grants": revoked_grants });
+            print(json, &value, || {
+                format!(
+                    "consent of {user_id} to {client_id} withdrawn; {revoked_grants} grant(s) revoked"
                 )
             });
         }

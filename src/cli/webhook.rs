@@ -170,16 +170,22 @@ pub async fn run(command: WebhookCommand, context: &Context) -> anyhow::Result<(
             let endpoint = webhooks
                 .set_enabled(environment, &endpoint_id, false, operator, now)
                 .await?;
-            print(json, &endpoint, || format!("endpoint {endpoint_id} disabled"));
+            print(json, &endpoint, || {
+                format!("endpoint {endpoint_id} disabled")
+            });
         }
         WebhookCommand::Enable { endpoint_id, .. } => {
             let endpoint = webhooks
                 .set_enabled(environment, &endpoint_id, true, operator, now)
                 .await?;
-            print(json, &endpoint, || format!("endpoint {endpoint_id} enabled"));
+            print(json, &endpoint, || {
+                format!("endpoint {endpoint_id} enabled")
+            });
         }
         WebhookCommand::Remove { endpoint_id, .. } => {
-            webhooks.remove(environment, &endpoint_id, operator, now).await?;
+            webhooks
+                .remove(environment, &endpoint_id, operator, now)
+                .await?;
             print(json, &json!({ "removed": endpoint_id }), || {
                 format!("endpoint {endpoint_id} removed")
             });
@@ -234,7 +240,9 @@ pub async fn run(command: WebhookCommand, context: &Context) -> anyhow::Result<(
             });
         }
         WebhookCommand::Test { endpoint_id, .. } => {
-            let delivery = webhooks.test(environment, &endpoint_id, operator, now).await?;
+            let delivery = webhooks
+                .test(environment, &endpoint_id, operator, now)
+                .await?;
             print(json, &delivery, || {
                 format!(
                     "test event {} queued for {endpoint_id} as delivery {}",
@@ -259,7 +267,12 @@ pub async fn run_events(command: EventsCommand, context: &Context) -> anyhow::Re
             let events = webhooks.events(&environment, event_type, limit).await?;
             print(json, &events, || {
                 lines(&events, |e| {
-                    format!("{}  {}  {}", e.event_id, utc_timestamp(e.created_at), e.event_type)
+                    format!(
+                        "{}  {}  {}",
+                        e.event_id,
+                        utc_timestamp(e.created_at),
+                        e.event_type
+                    )
                 })
             });
         }

@@ -53,7 +53,9 @@ impl EventFilter {
     }
 
     pub fn matches(&self, event_type: &str) -> bool {
-        self.0.iter().any(|pattern| pattern_matches(pattern, event_type))
+        self.0
+            .iter()
+            .any(|pattern| pattern_matches(pattern, event_type))
     }
 }
 
@@ -78,7 +80,9 @@ fn is_known(pattern: &str) -> bool {
         return true;
     }
     match pattern.strip_suffix(".*") {
-        Some(family) => catalog::subscribable().any(|kind| family_of(kind.as_str()) == Some(family)),
+        Some(family) => {
+            catalog::subscribable().any(|kind| family_of(kind.as_str()) == Some(family))
+        }
         None => catalog::subscribable().any(|kind| kind.as_str() == pattern),
     }
 }

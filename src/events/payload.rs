@@ -91,7 +91,10 @@ mod tests {
             path_issuer_enabled: true,
             created_at: 0,
         };
-        let recorded = AuditEvent::UserCreated { sub: "usr_1".into() }.actor("cli");
+        let recorded = AuditEvent::UserCreated {
+            sub: "usr_1".into(),
+        }
+        .actor("cli");
         let context = EventContext {
             environment: &environment,
             request_id: Some("req-1"),

@@ -22,7 +22,11 @@ impl TargetRules<'_> {
     /// connection time, so a name that later resolves elsewhere gets nowhere).
     pub fn allows_address(&self, address: IpAddr) -> bool {
         let address = canonical(address);
-        if self.allowed_networks.iter().any(|net| net.contains(&address)) {
+        if self
+            .allowed_networks
+            .iter()
+            .any(|net| net.contains(&address))
+        {
             return true;
         }
         match self.kind {
@@ -115,7 +119,8 @@ pub fn is_public(address: IpAddr) -> bool {
             let link_local = segments[0] & 0xffc0 == 0xfe80;
             let documentation = segments[0] == 0x2001 && segments[1] == 0x0db8;
             // NAT64 and 6to4 carry IPv4 addresses that may be internal.
-            let translated = (segments[0] == 0x0064 && segments[1] == 0xff9b) || segments[0] == 0x2002;
+            let translated =
+                (segments[0] == 0x0064 && segments[1] == 0xff9b) || segments[0] == 0x2002;
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -143,7 +148,11 @@ mod tests {
     #[test]
     fn live_needs_https_and_a_public_host() {
         assert!(LIVE.check_url("https://hooks.example.com/airlock").is_ok());
-        assert!(LIVE.check_url("http://hooks.example.com/").unwrap_err().contains("https"));
+        assert!(
+            LIVE.check_url("http://hooks.example.com/")
+                .unwrap_err()
+                .contains("https")
+        );
         for refused in [
             "https://127.0.0.1/",
             "https://10.1.2.3/",

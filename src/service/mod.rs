@@ -53,8 +53,8 @@ use self::admin::keys::KeyAdmin;
 use self::admin::projects::ProjectAdmin;
 use self::admin::users::UserAdmin;
 use self::admin::webhooks::WebhookAdmin;
-use self::webhooks::{DeliveryWorker, Sender};
 use self::audit_log::AuditLog;
+use self::webhooks::{DeliveryWorker, Sender};
 
 use self::limits::{RateLimiter, SigninGate};
 use self::login::Login;

@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use super::{Airlock, Error};
 use crate::audit::AuditEvent;
-use crate::model::audit::Origin;
 use crate::model::Environment;
+use crate::model::audit::Origin;
 use crate::store::EnvStore;
 
 /// Rows per table and environment in one round.
@@ -96,7 +96,9 @@ impl Airlock {
                 };
                 let origin = Origin::default();
                 let recorded = event.actor("airlock");
-                self.audit.record(environment, &origin, recorded, now).await?;
+                self.audit
+                    .record(environment, &origin, recorded, now)
+                    .await?;
             }
         }
         let retention = self.config.audit_retention_days;

@@ -31,9 +31,8 @@ pub(super) async fn write_outbox(
     env_id: &str,
     events: &[Event],
 ) -> Result<(), StoreError> {
-    let insert = format!(
-        "INSERT INTO events (env_id, {EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
-    );
+    let insert =
+        format!("INSERT INTO events (env_id, {EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)");
     let fan_out = format!(
         "INSERT INTO webhook_deliveries (env_id, delivery_id, endpoint_id, event_id, state, \
          next_attempt_at, created_at) SELECT env_id, {}, endpoint_id, $2, 'pending', $3, $3 \
@@ -101,9 +100,8 @@ impl EnvStore<'_> {
         endpoint_id: &str,
     ) -> Result<Option<String>, StoreError> {
         let mut tx = self.db.begin_write().await?;
-        let insert = format!(
-            "INSERT INTO events (env_id, {EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
-        );
+        let insert =
+            format!("INSERT INTO events (env_id, {EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)");
         let values = (
             &event.event_id,
             &event.event_type,
@@ -118,7 +116,10 @@ impl EnvStore<'_> {
             fanned_delivery_id("$2")
         );
         let values = (&event.event_id, event.created_at, endpoint_id);
-        let row = self.query(&delivery, values).fetch_optional(&mut *tx).await?;
+        let row = self
+            .query(&delivery, values)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(row) = row else {
             tx.rollback().await?;
             return Ok(None);

@@ -26,10 +26,10 @@ pub use audit::{AuditQuery, ChainLink, StoredChain};
 pub use db::{Backend, Db, PoolSettings};
 pub use domains::ClaimRefused;
 pub use error::StoreError;
+pub use events::EventQuery;
 pub use grants::NewCode;
 pub use installation::AdminTokenRecord;
 pub use keys::{DueKey, StoredKey};
-pub use events::EventQuery;
 pub use webhooks::DeliveryLease;
 
 /// The door to one environment's data: every query it runs is keyed by `env_id`.
@@ -58,7 +58,10 @@ impl<'a> EnvStore<'a> {
     where
         'a: 'b,
     {
-        EnvStore { outbox: events, ..self }
+        EnvStore {
+            outbox: events,
+            ..self
+        }
     }
 }
 

@@ -74,7 +74,11 @@ impl<'a> EnvStore<'a> {
             return Ok(done.rows_affected());
         }
         let mut tx = self.db.begin_write().await?;
-        let changed = self.query(sql, params).execute(&mut *tx).await?.rows_affected();
+        let changed = self
+            .query(sql, params)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if changed == 0 {
             tx.rollback().await?;
         } else {

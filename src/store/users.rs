@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::grants::ACCESS_TOKEN_LIVE;
 use super::{EnvStore, StoreError, flag};
-use crate::model::{GrantId, Secret, User, UserId};
+use crate::model::{ClientId, GrantId, Secret, User, UserId};
 
 const USER_COLUMNS: &str =
     "env_id, user_id, email, email_verified, name, password_hash, created_at, updated_at";
@@ -94,11 +94,16 @@ impl EnvStore<'_> {
         Ok(self.execute(sql, values).await? == 1)
     }
 
-    /// How many of the user's grants are in force.
-    pub async fn count_live_grants(&self, user_id: &UserId) -> Result<u64, StoreError> {
-        let sql = "SELECT COUNT(*) AS live FROM grants \
-             WHERE env_id = $1 AND user_id = $2 AND revoked_at IS NULL";
-        let row = self.fetch_optional(sql, (user_id.as_str(),)).await?;
+    /// How many of the user's grants (to `client_id`, or to any client) are in force.
+    pub async fn count_live_grants(
+        &self,
+        user_id: &UserId,
+        client_id: Option<&ClientId>,
+    ) -> Result<u64, StoreError> {
+        let sql = "SELECT COUNT(*) AS live FROM grants WHERE env_id = $1 AND user_id = $2 \
+             AND ($3 = '' OR client_id = $3) AND revoked_at IS NULL";
+        let client = client_id.map(ClientId::as_str).unwrap_or_default();
+        let row = self.fetch_optional(sql, (user_id.as_str(), client)).await?;
         let live: i64 = match row {
             Some(row) => row.try_get("live")?,
             None => 0,
@@ -142,6 +147,38 @@ impl EnvStore<'_> {
         }
         self.commit(tx).await?;
         Ok(Some(revoked))
+    }
+
+    /// Withdraws the user's consent to `client_id`, and in the same transaction revokes the grants
+    /// it backed and drops their unredeemed codes. False if there was no such consent.
+    pub async fn revoke_consent(
+        &self,
+        user_id: &UserId,
+        client_id: &ClientId,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let pair = (user_id.as_str(), client_id.as_str());
+        let mut tx = self.db.begin_write().await?;
+        let consent = "DELETE FROM consents WHERE env_id = $1 AND user_id = $2 AND client_id = $3";
+        if self
+            .query(consent, pair)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            != 1
+        {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let codes =
+            "DELETE FROM authorization_codes WHERE env_id = $1 AND user_id = $2 AND client_id = $3";
+        self.query(codes, pair).execute(&mut *tx).await?;
+        let grants = "UPDATE grants SET revoked_at = $4 WHERE env_id = $1 AND user_id = $2 \
+             AND client_id = $3 AND revoked_at IS NULL";
+        let values = (user_id.as_str(), client_id.as_str(), now);
+        self.query(grants, values).execute(&mut *tx).await?;
+        self.commit(tx).await?;
+        Ok(true)
     }
 
     /// Deletes a user with their sessions, consents, codes and grants, in one transaction.

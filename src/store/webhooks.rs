@@ -147,13 +147,18 @@ impl EnvStore<'_> {
         let mut tx = self.db.begin_write().await?;
         let attempts = "DELETE FROM webhook_attempts WHERE env_id = $1 AND delivery_id IN \
              (SELECT delivery_id FROM webhook_deliveries WHERE env_id = $1 AND endpoint_id = $2)";
-        self.query(attempts, (endpoint_id,)).execute(&mut *tx).await?;
+        self.query(attempts, (endpoint_id,))
+            .execute(&mut *tx)
+            .await?;
         let deliveries = "DELETE FROM webhook_deliveries WHERE env_id = $1 AND endpoint_id = $2";
         self.query(deliveries, (endpoint_id,))
             .execute(&mut *tx)
             .await?;
         let endpoint = "DELETE FROM webhook_endpoints WHERE env_id = $1 AND endpoint_id = $2";
-        let done = self.query(endpoint, (endpoint_id,)).execute(&mut *tx).await?;
+        let done = self
+            .query(endpoint, (endpoint_id,))
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() != 1 {
             tx.rollback().await?;
             return Ok(false);
@@ -163,7 +168,10 @@ impl EnvStore<'_> {
     }
 
     /// Deliveries, newest first.
-    pub async fn list_deliveries(&self, query: &DeliveryQuery) -> Result<Vec<Delivery>, StoreError> {
+    pub async fn list_deliveries(
+        &self,
+        query: &DeliveryQuery,
+    ) -> Result<Vec<Delivery>, StoreError> {
         let sql = format!(
             "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_FROM} WHERE d.env_id = $1 \
              AND ($2 = '' OR d.endpoint_id = $2) AND ($3 = '' OR d.state = $3) \
@@ -322,7 +330,13 @@ impl Db {
             outcome.next_attempt_at,
             finished,
         );
-        if self.query(update, values).execute(&mut *tx).await?.rows_affected() != 1 {
+        if self
+            .query(update, values)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            != 1
+        {
             tx.rollback().await?;
             return Ok(false);
         }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{AdminJson, AdminResult, AdminZone, created, listed, no_content, ok};
 use crate::http::AppState;
-use crate::model::{Secret, User, UserId};
+use crate::model::{ClientId, Secret, User, UserId};
 use crate::service::admin::users::{NewUser, UserChanges};
 
 pub fn routes() -> Router<AppState> {
@@ -18,6 +18,10 @@ pub fn routes() -> Router<AppState> {
             get(show_user).patch(update_user).delete(delete_user),
         )
         .route("/users/{user_id}/password", post(set_password))
+        .route(
+            "/users/{user_id}/consents/{client_id}",
+            axum::routing::delete(revoke_consent),
+        )
 }
 
 /// The user named in the path (after its project and environment).
@@ -156,4 +160,26 @@ pub async fn set_password(
         )
         .await?;
     no_content()
+}
+
+#[derive(Deserialize)]
+pub struct ConsentPath {
+    user_id: String,
+    client_id: String,
+}
+
+/// `DELETE …/users/{user_id}/consents/{client_id}`
+pub async fn revoke_consent(zone: AdminZone, Path(path): Path<ConsentPath>) -> AdminResult {
+    let revoked_grants = zone
+        .airlock
+        .users()
+        .revoke_consent(
+            &zone.environment,
+            &UserId::from(path.user_id),
+            &ClientId::from(path.client_id),
+            &zone.caller,
+            zone.now,
+        )
+        .await?;
+    ok(serde_json::json!({ "revoked_grants": revoked_grants }))
 }

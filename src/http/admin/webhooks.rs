@@ -6,7 +6,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::{AdminError, AdminJson, AdminResult, AdminZone, created, no_content, ok, uncached};
+use super::extract::{
+    AdminError, AdminJson, AdminResult, AdminZone, created, no_content, ok, uncached,
+};
 use crate::http::AppState;
 use crate::model::{DeliveryQuery, DeliveryState};
 use crate::service::Error;
@@ -17,7 +19,9 @@ pub fn routes() -> Router<AppState> {
         .route("/webhooks", post(add_endpoint).get(list_endpoints))
         .route(
             "/webhooks/{endpoint_id}",
-            get(show_endpoint).patch(update_endpoint).delete(remove_endpoint),
+            get(show_endpoint)
+                .patch(update_endpoint)
+                .delete(remove_endpoint),
         )
         .route("/webhooks/{endpoint_id}/enable", post(enable_endpoint))
         .route("/webhooks/{endpoint_id}/disable", post(disable_endpoint))
@@ -25,7 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route("/webhooks/{endpoint_id}/test", post(send_test))
         .route("/webhook-deliveries", get(list_deliveries))
         .route("/webhook-deliveries/{delivery_id}", get(show_delivery))
-        .route("/webhook-deliveries/{delivery_id}/replay", post(replay_delivery))
+        .route(
+            "/webhook-deliveries/{delivery_id}/replay",
+            post(replay_delivery),
+        )
         .route("/events", get(list_events))
         .route("/events/{event_id}", get(show_event))
 }
@@ -71,7 +78,10 @@ fn with_secret(issued: CreatedEndpoint) -> serde_json::Value {
 }
 
 /// `POST …/webhooks`
-pub async fn add_endpoint(zone: AdminZone, AdminJson(body): AdminJson<EndpointBody>) -> AdminResult {
+pub async fn add_endpoint(
+    zone: AdminZone,
+    AdminJson(body): AdminJson<EndpointBody>,
+) -> AdminResult {
     let issued = zone
         .airlock
         .webhooks()
@@ -82,7 +92,11 @@ pub async fn add_endpoint(zone: AdminZone, AdminJson(body): AdminJson<EndpointBo
 
 /// `GET …/webhooks`
 pub async fn list_endpoints(zone: AdminZone) -> AdminResult {
-    let endpoints = zone.airlock.webhooks().list(&zone.environment, zone.now).await?;
+    let endpoints = zone
+        .airlock
+        .webhooks()
+        .list(&zone.environment, zone.now)
+        .await?;
     ok(json!({ "webhooks": endpoints }))
 }
 
@@ -105,7 +119,13 @@ pub async fn update_endpoint(
     let endpoint = zone
         .airlock
         .webhooks()
-        .update(&zone.environment, &path.endpoint_id, body.into(), &zone.caller, zone.now)
+        .update(
+            &zone.environment,
+            &path.endpoint_id,
+            body.into(),
+            &zone.caller,
+            zone.now,
+        )
         .await?;
     ok(endpoint)
 }
@@ -123,7 +143,13 @@ async fn set_enabled(zone: AdminZone, endpoint_id: &str, enabled: bool) -> Admin
     let endpoint = zone
         .airlock
         .webhooks()
-        .set_enabled(&zone.environment, endpoint_id, enabled, &zone.caller, zone.now)
+        .set_enabled(
+            &zone.environment,
+            endpoint_id,
+            enabled,
+            &zone.caller,
+            zone.now,
+        )
         .await?;
     ok(endpoint)
 }
@@ -181,9 +207,8 @@ pub async fn list_deliveries(
     let state = params
         .status
         .map(|status| {
-            DeliveryState::parse(&status).ok_or_else(|| {
-                Error::Invalid("status is pending, succeeded or failed".into())
-            })
+            DeliveryState::parse(&status)
+                .ok_or_else(|| Error::Invalid("status is pending, succeeded or failed".into()))
         })
         .transpose()?;
     let query = DeliveryQuery {
@@ -236,7 +261,11 @@ pub async fn list_events(
     let events = zone
         .airlock
         .webhooks()
-        .events(&zone.environment, params.event_type, params.limit.unwrap_or(100))
+        .events(
+            &zone.environment,
+            params.event_type,
+            params.limit.unwrap_or(100),
+        )
         .await?;
     ok(json!({ "events": events }))
 }

@@ -3,7 +3,7 @@
 use super::clients::Changed;
 use crate::audit::AuditEvent;
 use crate::crypto::{password, secrets};
-use crate::model::{Environment, Secret, User, UserId, is_clean_text};
+use crate::model::{ClientId, Environment, Secret, User, UserId, is_clean_text};
 use crate::service::audit_log::AuditLog;
 use crate::service::{Caller, Error};
 use crate::store::{Db, EnvStore};
@@ -112,7 +112,12 @@ impl UserAdmin<'_> {
             .audit
             .outbox_by(environment, caller, event, now)
             .await?;
-        if !self.store(environment).emitting(&events).update_user(&user).await? {
+        if !self
+            .store(environment)
+            .emitting(&events)
+            .update_user(&user)
+            .await?
+        {
             return Err(Error::NotFound);
         }
         self.audit
@@ -143,7 +148,7 @@ impl UserAdmin<'_> {
         let live_grants = if keep_grants {
             0
         } else {
-            store.count_live_grants(user_id).await?
+            store.count_live_grants(user_id, None).await?
         };
         let event = AuditEvent::UserPasswordChanged {
             sub: user_id.to_string(),
@@ -164,6 +169,37 @@ impl UserAdmin<'_> {
         Ok(revoked_grants)
     }
 
+    /// Withdraws a user's consent to a client: the grants it backed are revoked (with their refresh
+    /// and access tokens), and the next authorization asks again. How many grants were revoked.
+    pub async fn revoke_consent(
+        &self,
+        environment: &Environment,
+        user_id: &UserId,
+        client_id: &ClientId,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<u64, Error> {
+        let store = self.store(environment);
+        let live_grants = store.count_live_grants(user_id, Some(client_id)).await?;
+        let event = AuditEvent::ConsentRevoked {
+            sub: user_id.to_string(),
+            revoked_grants: live_grants,
+        }
+        .client(client_id.as_str());
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        let store = store.emitting(&events);
+        if !store.revoke_consent(user_id, client_id, now).await? {
+            return Err(Error::NotFound);
+        }
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        Ok(live_grants)
+    }
+
     /// Deletes a user with their sessions, consents and grants.
     pub async fn delete(
         &self,
@@ -179,7 +215,12 @@ impl UserAdmin<'_> {
             .audit
             .outbox_by(environment, caller, event, now)
             .await?;
-        if !self.store(environment).emitting(&events).delete_user(user_id).await? {
+        if !self
+            .store(environment)
+            .emitting(&events)
+            .delete_user(user_id)
+            .await?
+        {
             return Err(Error::NotFound);
         }
         self.audit.record_by(environment, caller, event, now).await

@@ -50,7 +50,9 @@ impl EndpointView {
             events: endpoint.events,
             enabled: endpoint.enabled,
             disabled_reason: endpoint.disabled_reason,
-            previous_secret_signs_until: endpoint.previous_secret_until.filter(|until| *until > now),
+            previous_secret_signs_until: endpoint
+                .previous_secret_until
+                .filter(|until| *until > now),
             created_at: endpoint.created_at,
             updated_at: endpoint.updated_at,
             health: endpoint.health,
@@ -166,7 +168,11 @@ impl WebhookAdmin<'_> {
         })
     }
 
-    pub async fn list(&self, environment: &Environment, now: i64) -> Result<Vec<EndpointView>, Error> {
+    pub async fn list(
+        &self,
+        environment: &Environment,
+        now: i64,
+    ) -> Result<Vec<EndpointView>, Error> {
         let endpoints = self.store(environment).list_endpoints().await?;
         Ok(endpoints
             .into_iter()
@@ -174,7 +180,11 @@ impl WebhookAdmin<'_> {
             .collect())
     }
 
-    async fn find(&self, environment: &Environment, endpoint_id: &str) -> Result<WebhookEndpoint, Error> {
+    async fn find(
+        &self,
+        environment: &Environment,
+        endpoint_id: &str,
+    ) -> Result<WebhookEndpoint, Error> {
         self.store(environment)
             .find_endpoint(endpoint_id)
             .await?
@@ -187,7 +197,10 @@ impl WebhookAdmin<'_> {
         endpoint_id: &str,
         now: i64,
     ) -> Result<EndpointView, Error> {
-        Ok(EndpointView::of(self.find(environment, endpoint_id).await?, now))
+        Ok(EndpointView::of(
+            self.find(environment, endpoint_id).await?,
+            now,
+        ))
     }
 
     /// Changes an endpoint's URL, events or description.
@@ -404,7 +417,11 @@ impl WebhookAdmin<'_> {
         Ok(events.into_iter().map(EventView::from).collect())
     }
 
-    pub async fn event(&self, environment: &Environment, event_id: &str) -> Result<EventView, Error> {
+    pub async fn event(
+        &self,
+        environment: &Environment,
+        event_id: &str,
+    ) -> Result<EventView, Error> {
         let event = self
             .store(environment)
             .find_event(event_id)
@@ -416,7 +433,9 @@ impl WebhookAdmin<'_> {
     fn checked_url(&self, environment: &Environment, url: &str) -> Result<String, Error> {
         let url = url.trim();
         if !is_clean_text(url) {
-            return Err(Error::Invalid("url: control characters are not allowed".into()));
+            return Err(Error::Invalid(
+                "url: control characters are not allowed".into(),
+            ));
         }
         self.sender
             .rules(environment.kind)
@@ -429,7 +448,9 @@ impl WebhookAdmin<'_> {
 fn checked_events(spec: Option<&str>) -> Result<Vec<String>, Error> {
     let filter = match spec {
         None => EventFilter::all(),
-        Some(spec) => EventFilter::parse(spec).map_err(|why| Error::Invalid(format!("events: {why}")))?,
+        Some(spec) => {
+            EventFilter::parse(spec).map_err(|why| Error::Invalid(format!("events: {why}")))?
+        }
     };
     Ok(filter.into_patterns())
 }
@@ -445,5 +466,9 @@ fn checked_description(description: Option<String>) -> Result<String, Error> {
 }
 
 fn checked_limit(limit: i64) -> i64 {
-    if limit <= 0 { 100 } else { limit.min(MAX_LIMIT) }
+    if limit <= 0 {
+        100
+    } else {
+        limit.min(MAX_LIMIT)
+    }
 }

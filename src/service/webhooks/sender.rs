@@ -75,9 +75,8 @@ impl Sender {
         let allowed_networks: Arc<[IpNet]> = config.webhook_allowed_networks.clone().into();
         let extra_roots = match &config.webhook_ca_file {
             Some(path) => {
-                let pem = std::fs::read(path).map_err(|error| {
-                    anyhow::anyhow!("cannot read {}: {error}", path.display())
-                })?;
+                let pem = std::fs::read(path)
+                    .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
                 reqwest::Certificate::from_pem_bundle(&pem)?
             }
             None => Vec::new(),
@@ -201,10 +200,10 @@ impl Sender {
     ) -> Result<Vec<Vec<u8>>, String> {
         let context = secret_context(endpoint_id);
         let mut sealed = vec![secrets.current];
-        if let Some((previous, until)) = secrets.previous {
-            if now < until {
-                sealed.push(previous);
-            }
+        if let Some((previous, until)) = secrets.previous
+            && now < until
+        {
+            sealed.push(previous);
         }
         sealed
             .into_iter()
@@ -213,7 +212,8 @@ impl Sender {
                     .kek
                     .open(sealed, &context)
                     .map_err(|error| error.to_string())?;
-                let secret = String::from_utf8(secret).map_err(|_| "a corrupt secret".to_string())?;
+                let secret =
+                    String::from_utf8(secret).map_err(|_| "a corrupt secret".to_string())?;
                 signature::parse_secret(&secret).ok_or_else(|| "a corrupt secret".to_string())
             })
             .collect()
@@ -240,4 +240,33 @@ fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn resolver(kind: EnvKind) -> GuardedResolver {
+        GuardedResolver {
+            kind,
+            allowed_networks: Arc::from(Vec::new()),
+        }
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_this_machine_are_refused_to_live_zones_at_connect_time() {
+        let name = || Name::from_str("localhost").expect("name");
+        let refused = resolver(EnvKind::Live).resolve(name()).await;
+        let error = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            error.contains("no address this environment may reach"),
+            "{error}"
+        );
+        let allowed = resolver(EnvKind::Test).resolve(name()).await;
+        let addresses: Vec<SocketAddr> = allowed.map(|a| a.collect()).unwrap_or_default();
+        assert!(!addresses.is_empty());
+        assert!(addresses.iter().all(|a| a.ip().is_loopback()));
+    }
 }

@@ -88,7 +88,11 @@ impl DeliveryWorker {
                 owner,
                 until: now + self.timeout + LEASE_MARGIN,
             };
-            let claimed = match self.db.claim_delivery((&env_id, &delivery_id), lease, now).await {
+            let claimed = match self
+                .db
+                .claim_delivery((&env_id, &delivery_id), lease, now)
+                .await
+            {
                 Ok(Some(claimed)) => claimed,
                 Ok(None) => {
                     self.leave(in_flight, &env_id);
@@ -130,18 +134,22 @@ impl DeliveryWorker {
     }
 
     fn leave(&self, in_flight: &InFlight, env_id: &EnvironmentId) {
-        if let Ok(mut counts) = in_flight.lock() {
-            if let Some(count) = counts.get_mut(env_id) {
-                *count = count.saturating_sub(1);
-                if *count == 0 {
-                    counts.remove(env_id);
-                }
+        if let Ok(mut counts) = in_flight.lock()
+            && let Some(count) = counts.get_mut(env_id)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(env_id);
             }
         }
     }
 
     /// One attempt: send, decide what follows, record it if the lease still holds.
-    async fn deliver(&self, claimed: &ClaimedDelivery, lease: DeliveryLease<'_>) -> Result<(), Error> {
+    async fn deliver(
+        &self,
+        claimed: &ClaimedDelivery,
+        lease: DeliveryLease<'_>,
+    ) -> Result<(), Error> {
         let at = crate::clock::now();
         let secrets = SealedSecrets {
             current: &claimed.secret_sealed,
@@ -161,7 +169,9 @@ impl DeliveryWorker {
             .await;
         let attempts_made = claimed.attempts + 1;
         attempt.attempt = attempts_made;
-        let status = attempt.status_code.and_then(|code| u16::try_from(code).ok());
+        let status = attempt
+            .status_code
+            .and_then(|code| u16::try_from(code).ok());
         let step = self
             .schedule
             .next_step(attempts_made, status, rand::random::<f64>());
@@ -195,7 +205,12 @@ impl DeliveryWorker {
             reason: "the receiver answered 410 Gone".into(),
         };
         self.audit
-            .record(&environment, &Origin::default(), event.actor("airlock"), now)
+            .record(
+                &environment,
+                &Origin::default(),
+                event.actor("airlock"),
+                now,
+            )
             .await
     }
 }

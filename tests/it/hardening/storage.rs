@@ -96,9 +96,13 @@ async fn a_rewritten_audit_log_does_not_verify(server: &TestServer) {
     restarted.close().await;
 
     // Production as a version before keying left it: linked by bare SHA-256, and the keying and
-    // retention migrations not applied yet. The node that applies them relinks it.
+    // retention (and events) migrations not applied yet. The node that applies them relinks it.
     let mut legacy = rewritten_chain(server, &production.environment, 5, legacy_entry_hash).await;
     legacy.extend([
+        "DROP TABLE webhook_attempts".to_string(),
+        "DROP TABLE webhook_deliveries".to_string(),
+        "DROP TABLE events".to_string(),
+        "DROP TABLE webhook_endpoints".to_string(),
         "ALTER TABLE audit_heads DROP COLUMN base_hash".to_string(),
         "ALTER TABLE audit_heads DROP COLUMN base_seq".to_string(),
         "ALTER TABLE audit_heads DROP COLUMN keyed".to_string(),

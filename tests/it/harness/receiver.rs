@@ -202,7 +202,11 @@ impl Receiver {
     }
 
     /// Waits (up to `seconds`) until `done` holds for what was received; what was received then.
-    pub async fn wait_for(&self, seconds: u64, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
+    pub async fn wait_for(
+        &self,
+        seconds: u64,
+        done: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
         for _ in 0..seconds * 10 {
             let received = self.received();
             if done(&received) {
@@ -215,7 +219,10 @@ impl Receiver {
             .iter()
             .map(|r| format!("{} {}", r.status, r.json()["type"]))
             .collect();
-        panic!("the receiver at {} did not get what was expected; it got {types:?}", self.url);
+        panic!(
+            "the receiver at {} did not get what was expected; it got {types:?}",
+            self.url
+        );
     }
 
     /// Requests whose event is of `event_type`.

@@ -42,7 +42,10 @@ async fn wait_until_succeeded(server: &TestServer, count: i64, seconds: u64) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{} of {count} deliveries succeeded", succeeded(server).await);
+    panic!(
+        "{} of {count} deliveries succeeded",
+        succeeded(server).await
+    );
 }
 
 async fn a_killed_node_s_deliveries_are_sent_after_a_restart(server: &TestServer) {
@@ -78,7 +81,10 @@ async fn a_killed_node_s_deliveries_are_sent_after_a_restart(server: &TestServer
     assert_eq!(ids.len(), 4, "every event, each under its own stable id");
 }
 
-backend_test!(a_killed_node_s_deliveries_are_sent_after_a_restart, super::idle());
+backend_test!(
+    a_killed_node_s_deliveries_are_sent_after_a_restart,
+    super::idle()
+);
 
 async fn two_nodes_share_deliveries_without_overlap(server: &TestServer) {
     let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;

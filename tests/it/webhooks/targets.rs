@@ -23,7 +23,10 @@ async fn refused_targets_are_clear_errors(server: &TestServer) {
         ("http://hooks.example.com/airlock", "https"),
         ("https://127.0.0.1/hooks", "not a public address"),
         ("https://10.1.2.3/hooks", "not a public address"),
-        ("https://169.254.169.254/latest/meta-data", "not a public address"),
+        (
+            "https://169.254.169.254/latest/meta-data",
+            "not a public address",
+        ),
         ("https://[::1]/hooks", "not a public address"),
         ("https://[::ffff:10.0.0.1]/hooks", "not a public address"),
         ("https://localhost:8443/hooks", "this machine"),
@@ -36,30 +39,63 @@ async fn refused_targets_are_clear_errors(server: &TestServer) {
         let error = body.to_string();
         assert!(error.contains(says), "{url}: {error}");
     }
-    let (status, body) = add(&production, &live_token, "https://hooks.example.com/", json!(["user.*", "user.exploded"])).await;
+    let (status, body) = add(
+        &production,
+        &live_token,
+        "https://hooks.example.com/",
+        json!(["user.*", "user.exploded"]),
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(body.to_string().contains("user.exploded"), "{body}");
-    let (status, _) = add(&production, &live_token, "https://hooks.example.com/", json!(["user.*"])).await;
+    let (status, _) = add(
+        &production,
+        &live_token,
+        "https://hooks.example.com/",
+        json!(["user.*"]),
+    )
+    .await;
     assert_eq!(status, 201);
 
     // Test zones may reach this machine, not the private network.
-    let (status, body) = add(&sandbox, &test_token, "http://localhost:3000/hooks", json!(["*"])).await;
+    let (status, body) = add(
+        &sandbox,
+        &test_token,
+        "http://localhost:3000/hooks",
+        json!(["*"]),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     let (status, _) = add(&sandbox, &test_token, "http://10.0.0.8/hooks", json!(["*"])).await;
     assert_eq!(status, 400);
 
     // The CLI says the same.
-    let (ok, _, err) = server.cli(&["webhook", "add", "acme/production", "--url", "http://hooks.example.com/"]);
+    let (ok, _, err) = server.cli(&[
+        "webhook",
+        "add",
+        "acme/production",
+        "--url",
+        "http://hooks.example.com/",
+    ]);
     assert!(!ok);
     assert!(err.contains("https"), "{err}");
-    let (ok, _, err) = server.cli(&["webhook", "add", "acme/sandbox", "--url", "http://localhost:1/", "--events", "user.*,nope.*"]);
+    let (ok, _, err) = server.cli(&[
+        "webhook",
+        "add",
+        "acme/sandbox",
+        "--url",
+        "http://localhost:1/",
+        "--events",
+        "user.*,nope.*",
+    ]);
     assert!(!ok);
     assert!(err.contains("nope.*"), "{err}");
 
     // A target that became internal behind the API's back is refused at delivery, and the log
     // says why.
     let hooks = Receiver::start().await;
-    let (endpoint_id, _) = add_endpoint(server, &sandbox, &test_token, &hooks.url, &["user.*"]).await;
+    let (endpoint_id, _) =
+        add_endpoint(server, &sandbox, &test_token, &hooks.url, &["user.*"]).await;
     server
         .write_directly(&[format!(
             "UPDATE webhook_endpoints SET url = 'http://10.0.0.8/hooks' WHERE endpoint_id = '{endpoint_id}'"
@@ -71,7 +107,14 @@ async fn refused_targets_are_clear_errors(server: &TestServer) {
     for _ in 0..100 {
         let (_, log) = zone_api(server, &sandbox, &test_token, ("GET", &path), None).await;
         if let Some(id) = log["deliveries"][0]["delivery_id"].as_str() {
-            let (_, delivery) = zone_api(server, &sandbox, &test_token, ("GET", &format!("/webhook-deliveries/{id}")), None).await;
+            let (_, delivery) = zone_api(
+                server,
+                &sandbox,
+                &test_token,
+                ("GET", &format!("/webhook-deliveries/{id}")),
+                None,
+            )
+            .await;
             if let Some(message) = delivery["attempts"][0]["error"].as_str() {
                 error = message.to_string();
                 break;
