@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use moka::sync::Cache;
+use tokio::sync::Notify;
 
 use super::{Error, cache};
 use crate::audit::{EventType, Recorded};
@@ -21,6 +22,8 @@ pub struct EventPublisher {
     /// Per environment, the filters of its enabled endpoints: whether anyone subscribes to a type
     /// that is written only on demand, without a query on the token path.
     subscriptions: Cache<EnvironmentId, Arc<Vec<EventFilter>>>,
+    /// Wakes this node's delivery worker when events are about to be written here.
+    written: Arc<Notify>,
 }
 
 impl EventPublisher {
@@ -28,7 +31,14 @@ impl EventPublisher {
         EventPublisher {
             db,
             subscriptions: cache::expiring(cache_seconds),
+            written: Arc::default(),
         }
+    }
+
+    /// Notified when this node builds events to write: its delivery worker looks for them a
+    /// moment later, rather than at its next poll.
+    pub(super) fn written(&self) -> Arc<Notify> {
+        self.written.clone()
     }
 
     /// The events `recorded` publishes, to be written with the change it reports: none for
@@ -46,6 +56,7 @@ impl EventPublisher {
             Publication::WhenSubscribed if self.subscribed(environment, kind).await? => {}
             _ => return Ok(Vec::new()),
         }
+        self.written.notify_one();
         Ok(vec![event(environment, origin, recorded, now)])
     }
 

@@ -284,6 +284,7 @@ impl Airlock {
             concurrency: config.webhook_concurrency as usize,
             per_environment: config.webhook_environment_concurrency as usize,
             poll: Duration::from_millis(config.webhook_poll_ms),
+            written: self.audit.events().written(),
         };
         worker.spawn(Arc::downgrade(self));
     }
