@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Helpers for bench/run.sh: a full browser login (authorize, login form, code, token) as one
-request chain, a closed-loop load of such logins, and the RESULTS.md report from the run's JSON."""
+request chain, a closed-loop load of such logins, webhook deliveries to a local receiver, and the
+RESULTS.md report from the run's JSON."""
 
+import base64
 import http.client
+import http.server
 import json
 import re
 import sys
@@ -81,6 +84,109 @@ def login_load(args, seconds, workers):
     return {"rps": len(latencies) / elapsed, "p50_ms": pick(0.50), "p99_ms": pick(0.99), "errors": errors[0]}
 
 
+class Receiver(http.server.ThreadingHTTPServer):
+    """Records when each token.issued event (by its access token's jti) arrives; answers 204."""
+    daemon_threads = True
+
+    def __init__(self, port):
+        self.arrived, self.lock = {}, threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(handler):
+                body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
+                now = time.monotonic()
+                try:
+                    jti = json.loads(body)["data"]["jti"]
+                    with self.lock:
+                        self.arrived.setdefault(jti, now)
+                except (ValueError, KeyError):
+                    pass
+                handler.send_response(204)
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+
+            def log_message(handler, *args):
+                pass
+
+        super().__init__(("127.0.0.1", port), Handler)
+
+
+def jti_of(access_token):
+    payload = access_token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]
+
+
+def webhook_load(base, token_path, authorization, port, seconds, rate):
+    """token.issued events from client_credentials tokens, delivered to a receiver here: first at a
+    steady `rate` for `seconds` (lag from the token's response, after its event committed, to the
+    delivery), then as fast as 8 closed-loop clients go for `seconds` (deliveries/s, until the
+    backlog drains)."""
+    receiver = Receiver(port)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    host = urllib.parse.urlparse(base).netloc
+    issued, errors, lock = {}, [0], threading.Lock()
+
+    def issue(conn):
+        headers = {"Authorization": authorization, "Content-Type": "application/x-www-form-urlencoded"}
+        status, _, body = request(conn, "POST", token_path, "grant_type=client_credentials", headers)
+        now = time.monotonic()
+        with lock:
+            if status == 200:
+                issued[jti_of(json.loads(body)["access_token"])] = now
+            else:
+                errors[0] += 1
+
+    def drain(jtis, wait):
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            with receiver.lock:
+                if all(j in receiver.arrived for j in jtis):
+                    return
+            time.sleep(0.05)
+
+    # Steady rate: the lag.
+    conn = http.client.HTTPConnection(host)
+    started = time.monotonic()
+    for n in range(int(seconds * rate)):
+        pause = started + n / rate - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        issue(conn)
+    steady = dict(issued)
+    drain(steady, 15)
+    with receiver.lock:
+        lags = sorted((receiver.arrived[j] - t) * 1000 for j, t in steady.items() if j in receiver.arrived)
+    missing = len(steady) - len(lags)
+    pick = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))] if lags else 0.0
+
+    # Closed loop: the sustained delivery rate.
+    issued.clear()
+    deadline = time.monotonic() + seconds
+
+    def worker():
+        conn = http.client.HTTPConnection(host)
+        while time.monotonic() < deadline:
+            issue(conn)
+
+    burst_started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    burst = dict(issued)
+    drain(burst, 60)
+    with receiver.lock:
+        arrivals = [receiver.arrived[j] for j in burst if j in receiver.arrived]
+    missing += len(burst) - len(arrivals)
+    elapsed = (max(arrivals) - burst_started) if arrivals else 1.0
+    receiver.shutdown()
+    return {"rps": len(arrivals) / elapsed, "p50_ms": pick(0.50), "p99_ms": pick(0.99),
+            "errors": errors[0] + missing, "events": len(steady) + len(burst)}
+
+
 def targets(data):
     """The issue's targets, checked against this run (Airlock on SQLite, the default backend)."""
     def run(case_prefix, server):
@@ -102,6 +208,11 @@ def targets(data):
               a["p99_ms"] * 5 <= p["p99_ms"])
         check("peak RSS under load (token case)", "<= 1/4 of peer", f"{a['rss_mb']:.0f} vs {p['rss_mb']:.0f} MB",
               a["rss_mb"] * 4 <= p["rss_mb"])
+    a, hooked = run("3.", "airlock-sqlite"), run("3b.", "airlock-sqlite")
+    if a and hooked:
+        ratio = hooked["rps"] / a["rps"]
+        check("client_credentials with an endpoint subscribed to user.* vs none", "within 10%",
+              f"{ratio:.0%}", ratio >= 0.9)
     a = run("4.", "airlock-sqlite")
     if a and limits["rs256_sign"]:
         share = a["rps"] / limits["rs256_sign"]
@@ -180,6 +291,9 @@ if __name__ == "__main__":
     elif command == "login-load":
         seconds, workers = float(sys.argv[9]), int(sys.argv[10])
         print(json.dumps(login_load(sys.argv[2:9], seconds, workers)))
+    elif command == "webhook-load":
+        base, path, authorization, port, seconds, rate = sys.argv[2:8]
+        print(json.dumps(webhook_load(base, path, authorization, int(port), float(seconds), float(rate))))
     elif command == "report":
         report(sys.argv[2], sys.argv[3])
     else:

@@ -82,10 +82,8 @@ bench_airlock() { # BACKEND DATABASE_URL
     export AIRLOCK_DATABASE_URL=$database_url AIRLOCK_KEK_FILE="$dir/kek"
     export AIRLOCK_PUBLIC_URL="http://127.0.0.1:$port" AIRLOCK_LISTEN="127.0.0.1:$port" RUST_LOG=warn
     seed_zone "$BIN"
-    taskset -c "$SERVER_CPU" "$BIN" serve >"$dir/serve.log" 2>&1 &
-    SERVER_PID=$!
     local issuer="http://127.0.0.1:$port/bench/zone"
-    wait_ready "$issuer/jwks"
+    start_airlock "$dir/serve.log" "$issuer/jwks"
     local login_args=("http://127.0.0.1:$port" /bench/zone "$(field "$WEB" client_id)" "$(field "$WEB" client_secret)"
         http://127.0.0.1/cb user@bench.example "bench password 1")
     local user_token
@@ -114,6 +112,35 @@ print(json.dumps(run))
 PY
     tail -n1 "$RUNS"
     stop_server
+
+    # Webhooks. The token path with an endpoint subscribed to user.* (not to token.issued).
+    local hook_port=18099
+    "$BIN" --json webhook add bench/zone --url "http://127.0.0.1:$hook_port/hooks" --events 'user.*' >/dev/null
+    start_airlock "$dir/serve-hooked.log" "$issuer/jwks"
+    measure cc-es256-hooked "$server" "http://127.0.0.1:$port/bench/zone/token" "$OUT/es.lua"
+    stop_server
+    # Deliveries: every token is a token.issued event for a receiver on the load generator's core.
+    "$BIN" --json webhook add bench/zone --url "http://127.0.0.1:$hook_port/hooks" --events token.issued >/dev/null
+    start_airlock "$dir/serve-deliveries.log" "$issuer/jwks"
+    local deliveries
+    deliveries=$(taskset -c "$LOAD_CPU" python3 bench/drive.py webhook-load "http://127.0.0.1:$port" \
+        /bench/zone/token "Basic $(basic "$ES")" "$hook_port" "$SECONDS_PER_CASE" 200)
+    python3 - "$server" "$deliveries" "$(rss_mb "$SERVER_PID" VmHWM)" >>"$RUNS" <<'PY'
+import json, sys
+run = json.loads(sys.argv[2])
+run.update({"case": "webhooks", "server": sys.argv[1], "rss_mb": float(sys.argv[3] or 0),
+            "command": "taskset -c 1 python3 bench/drive.py webhook-load … 200 (events/s steady, then 8 closed-loop clients)"})
+print(json.dumps(run))
+PY
+    tail -n1 "$RUNS"
+    stop_server
+}
+
+# Starts the built server on the pinned core with the exported AIRLOCK_* settings.
+start_airlock() { # LOG READY_URL
+    taskset -c "$SERVER_CPU" "$BIN" serve >"$1" 2>&1 &
+    SERVER_PID=$!
+    wait_ready "$2"
 }
 
 bench_airlock sqlite "sqlite://$PWD/$OUT/airlock-sqlite.db"
@@ -222,7 +249,9 @@ names = {"floor": "0. GET /healthz: Airlock's HTTP stack alone, the ceiling of a
          "cc-es256": "3. client_credentials, client_secret_basic, ES256 JWT access token",
          "cc-rs256": "4. client_credentials, client_secret_basic, RS256 JWT access token",
          "introspection": "5. Introspection of a valid access token", "userinfo": "6. UserInfo with a valid access token",
-         "login": "7. Full browser login: authorize, login form (argon2id), code, token exchange"}
+         "cc-es256-hooked": "3b. client_credentials ES256, with a webhook endpoint subscribed to user.*",
+         "login": "7. Full browser login: authorize, login form (argon2id), code, token exchange",
+         "webhooks": "8. Webhook deliveries of token.issued events to a local receiver"}
 cases = []
 for key, name in names.items():
     case_runs = [r for r in runs if r["case"] == key]
@@ -232,6 +261,11 @@ for case in cases:
     if case["name"].startswith("5."):
         case["notes"] = ["Airlock introspects its JWT user access token (signature, revocation and grant checked "
                          "in the database); the peer introspects its opaque user access token (in memory)."]
+    if case["name"].startswith("8."):
+        case["notes"] = ["req/s is deliveries/s while 8 closed-loop clients mint tokens (each a token.issued "
+                         "event), until the backlog drains; p50/p99 are the lag from a token's response (its "
+                         "event committed) to its delivery, at a steady 200 events/s. The receiver and the load "
+                         "generator share one Python process on the load core. The peer has no webhooks."]
     if case["name"].startswith("7."):
         case["notes"] = [f"Physical limit: {argon:.1f} argon2id hashes/s on one core; the peer is not driven "
                          "through its interaction pages."]
@@ -254,7 +288,7 @@ runs = [json.loads(l) for l in open("bench/out/runs.jsonl") if l.strip()]
 bad = [r for r in runs if r["errors"] or r["rps"] <= 0]
 for r in runs:
     print(f"{r['server']:>16} {r['case']:>14} {r['rps']:>10.0f} req/s  p99 {r['p99_ms']:.2f} ms  errors {r['errors']}")
-if bad or len(runs) < 8:
+if bad or len(runs) < 10:
     raise SystemExit(f"smoke pass failed: {bad or 'missing cases'}")
 print("smoke pass ok")
 PY
