@@ -224,6 +224,25 @@ impl EnvStore<'_> {
     }
 }
 
+fn claimed_from_row(row: &AnyRow, lease_until: i64) -> Result<ClaimedDelivery, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    Ok(ClaimedDelivery {
+        env_id: super::text(row, "env_id")?,
+        env_kind: EnvKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("environment kind {kind}")))?,
+        delivery_id: row.try_get("delivery_id")?,
+        endpoint_id: row.try_get("endpoint_id")?,
+        event_id: row.try_get("event_id")?,
+        attempts: row.try_get("attempts")?,
+        lease_until,
+        payload: row.try_get("payload")?,
+        url: row.try_get("url")?,
+        secret_sealed: row.try_get("secret")?,
+        previous_secret_sealed: row.try_get("previous_secret")?,
+        previous_secret_until: row.try_get("previous_secret_until")?,
+    })
+}
+
 /// A worker's hold on a delivery: who holds it, and until when.
 #[derive(Debug, Clone, Copy)]
 pub struct DeliveryLease<'a> {
@@ -256,52 +275,45 @@ impl Db {
             .collect()
     }
 
-    /// Takes the lease of a due delivery; `None` when another worker holds it or it is no longer
-    /// due. The conditional update is the claim: of two workers, one changes the row.
-    pub async fn claim_delivery(
+    /// Takes the leases of due deliveries, in one transaction (one commit for a round); those it
+    /// got, with what is needed to send them. A delivery another worker holds, or no longer due,
+    /// is left out: the conditional update is the claim, and of two workers one changes the row.
+    pub async fn claim_deliveries(
         &self,
-        (env_id, delivery_id): (&EnvironmentId, &str),
+        due: &[(EnvironmentId, String)],
         lease: DeliveryLease<'_>,
         now: i64,
-    ) -> Result<Option<ClaimedDelivery>, StoreError> {
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let claim = "UPDATE webhook_deliveries SET lease_owner = $3, lease_until = $4 \
              WHERE env_id = $1 AND delivery_id = $2 AND state = 'pending' \
              AND next_attempt_at <= $5 AND lease_until <= $5";
-        let values = (env_id.as_str(), delivery_id, lease.owner, lease.until, now);
-        let done = self.query(claim, values).execute(self.pool()).await?;
-        if done.rows_affected() != 1 {
-            return Ok(None);
-        }
-        let sql = "SELECT d.env_id, v.kind, d.delivery_id, d.endpoint_id, d.event_id, d.attempts, \
+        let load = "SELECT d.env_id, v.kind, d.delivery_id, d.endpoint_id, d.event_id, d.attempts, \
              e.payload, w.url, w.secret, w.previous_secret, w.previous_secret_until \
              FROM webhook_deliveries d \
              JOIN events e ON e.env_id = d.env_id AND e.event_id = d.event_id \
              JOIN webhook_endpoints w ON w.env_id = d.env_id AND w.endpoint_id = d.endpoint_id \
              JOIN environments v ON v.id = d.env_id \
              WHERE d.env_id = $1 AND d.delivery_id = $2";
-        let row = self
-            .query(sql, (env_id.as_str(), delivery_id))
-            .fetch_optional(self.pool())
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let kind: String = row.try_get("kind")?;
-        Ok(Some(ClaimedDelivery {
-            env_id: super::text(&row, "env_id")?,
-            env_kind: EnvKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("environment kind {kind}")))?,
-            delivery_id: row.try_get("delivery_id")?,
-            endpoint_id: row.try_get("endpoint_id")?,
-            event_id: row.try_get("event_id")?,
-            attempts: row.try_get("attempts")?,
-            lease_until: lease.until,
-            payload: row.try_get("payload")?,
-            url: row.try_get("url")?,
-            secret_sealed: row.try_get("secret")?,
-            previous_secret_sealed: row.try_get("previous_secret")?,
-            previous_secret_until: row.try_get("previous_secret_until")?,
-        }))
+        let mut tx = self.begin_write().await?;
+        let mut claimed = Vec::with_capacity(due.len());
+        for (env_id, delivery_id) in due {
+            let key = (env_id.as_str(), delivery_id.as_str());
+            let values = (key.0, key.1, lease.owner, lease.until, now);
+            if self
+                .query(claim, values)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                != 1
+            {
+                continue;
+            }
+            if let Some(row) = self.query(load, key).fetch_optional(&mut *tx).await? {
+                claimed.push(claimed_from_row(&row, lease.until)?);
+            }
+        }
+        tx.commit().await?;
+        Ok(claimed)
     }
 
     /// Records an attempt with the delivery's next state and the endpoint's health, in one

@@ -88,6 +88,9 @@ impl DeliveryWorker {
             .db
             .due_deliveries(now, self.per_environment as i64, free as i64)
             .await?;
+        // Within this node's share per environment and its free slots.
+        let mut chosen = Vec::new();
+        let mut permits = Vec::new();
         for (env_id, delivery_id) in due {
             if !self.enter(in_flight, &env_id) {
                 continue;
@@ -96,25 +99,36 @@ impl DeliveryWorker {
                 self.leave(in_flight, &env_id);
                 break;
             };
-            let lease = DeliveryLease {
-                owner,
-                until: now + self.timeout + LEASE_MARGIN,
-            };
-            let claimed = match self
-                .db
-                .claim_delivery((&env_id, &delivery_id), lease, now)
-                .await
+            chosen.push((env_id, delivery_id));
+            permits.push(permit);
+        }
+        if chosen.is_empty() {
+            return Ok(());
+        }
+        let lease = DeliveryLease {
+            owner,
+            until: now + self.timeout + LEASE_MARGIN,
+        };
+        let claimed = match self.db.claim_deliveries(&chosen, lease, now).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                for (env_id, _) in &chosen {
+                    self.leave(in_flight, env_id);
+                }
+                return Err(error.into());
+            }
+        };
+        // Places taken for deliveries another worker claimed first are given back.
+        for (env_id, delivery_id) in &chosen {
+            if !claimed
+                .iter()
+                .any(|c| &c.delivery_id == delivery_id && &c.env_id == env_id)
             {
-                Ok(Some(claimed)) => claimed,
-                Ok(None) => {
-                    self.leave(in_flight, &env_id);
-                    continue;
-                }
-                Err(error) => {
-                    self.leave(in_flight, &env_id);
-                    return Err(error.into());
-                }
-            };
+                self.leave(in_flight, env_id);
+                permits.pop();
+            }
+        }
+        for (claimed, permit) in claimed.into_iter().zip(permits) {
             let (worker, in_flight, owner) = (self.clone(), in_flight.clone(), owner.to_string());
             let until = lease.until;
             tokio::spawn(async move {
