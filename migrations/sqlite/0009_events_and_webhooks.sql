@@ -45,8 +45,9 @@ CREATE TABLE webhook_deliveries (
     created_at INTEGER NOT NULL,
     finished_at INTEGER,
     PRIMARY KEY (env_id, delivery_id),
-    FOREIGN KEY (env_id, endpoint_id) REFERENCES webhook_endpoints (env_id, endpoint_id),
-    FOREIGN KEY (env_id, event_id) REFERENCES events (env_id, event_id)
+    -- A delivery goes with its endpoint or its event, and its attempts with it.
+    FOREIGN KEY (env_id, endpoint_id) REFERENCES webhook_endpoints (env_id, endpoint_id) ON DELETE CASCADE,
+    FOREIGN KEY (env_id, event_id) REFERENCES events (env_id, event_id) ON DELETE CASCADE
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (env_id, endpoint_id, created_at);
@@ -64,5 +65,5 @@ CREATE TABLE webhook_attempts (
     response TEXT,
     succeeded INTEGER NOT NULL,
     PRIMARY KEY (env_id, delivery_id, attempt),
-    FOREIGN KEY (env_id, delivery_id) REFERENCES webhook_deliveries (env_id, delivery_id)
+    FOREIGN KEY (env_id, delivery_id) REFERENCES webhook_deliveries (env_id, delivery_id) ON DELETE CASCADE
 );

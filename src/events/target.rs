@@ -118,14 +118,21 @@ pub fn is_public(address: IpAddr) -> bool {
             let unique_local = segments[0] & 0xfe00 == 0xfc00;
             let link_local = segments[0] & 0xffc0 == 0xfe80;
             let documentation = segments[0] == 0x2001 && segments[1] == 0x0db8;
-            // NAT64 and 6to4 carry IPv4 addresses that may be internal.
-            let translated =
-                (segments[0] == 0x0064 && segments[1] == 0xff9b) || segments[0] == 0x2002;
+            let site_local = segments[0] & 0xffc0 == 0xfec0;
+            // NAT64, 6to4, Teredo, IPv4-compatible and IPv4-translated addresses carry IPv4
+            // addresses that may be internal; the discard prefix goes nowhere.
+            let translated = (segments[0] == 0x0064 && segments[1] == 0xff9b)
+                || segments[0] == 0x2002
+                || (segments[0] == 0x2001 && segments[1] == 0)
+                || segments[..6] == [0; 6]
+                || segments[..6] == [0, 0, 0, 0, 0xffff, 0]
+                || segments[..4] == [0x0100, 0, 0, 0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || unique_local
                 || link_local
+                || site_local
                 || documentation
                 || translated)
         }
@@ -160,12 +167,25 @@ mod tests {
             "https://[::1]/",
             "https://[::ffff:127.0.0.1]/",
             "https://[fd00::1]/",
+            "https://[::7f00:1]/",
+            "https://[::ffff:0:a00:1]/",
+            "https://[2001::1]/",
+            "https://[fec0::1]/",
+            "https://[100::1]/",
+            "https://[64:ff9b::a00:1]/",
             "https://100.64.0.1/",
             "https://0.0.0.0/",
             "https://localhost/",
             "https://api.localhost/",
         ] {
             assert!(LIVE.check_url(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn public_addresses_pass() {
+        for public in ["https://93.184.216.34/", "https://[2606:2800:220:1::1]/"] {
+            assert!(LIVE.check_url(public).is_ok(), "{public}");
         }
     }
 

@@ -179,12 +179,22 @@ impl TokenEndpoint<'_> {
         let first_refresh = refresh
             .as_ref()
             .map(|(digest, _, row)| (digest.as_str(), row));
-        let won = check == CodeCheck::Redeemable
-            && store
-                .redeem_code(&digest, &record, (first_refresh, family_expires_at), now)
-                .await?;
         let grant = record.grant_id.to_string();
         let (user, client_id) = (record.user_id.as_str(), client.client_id.as_str());
+        // Reported by the redemption's own transaction: the tokens minted next follow from it.
+        let issued = AuditEvent::TokenIssued(IssuedToken::AuthorizationCode {
+            grant: grant.clone(),
+            scope: scope.to_string(),
+            refresh_token: refresh.is_some(),
+        })
+        .actor(user)
+        .client(client_id);
+        let events = self.audit.outbox_of_call(call, &issued).await?;
+        let won = check == CodeCheck::Redeemable
+            && store
+                .emitting(&events)
+                .redeem_code(&digest, &record, (first_refresh, family_expires_at), now)
+                .await?;
         if !won {
             // A replay, or a lost race with a concurrent redemption: revoke what the code produced.
             store.revoke_grant(&record.grant_id, now).await?;
@@ -210,14 +220,7 @@ impl TokenEndpoint<'_> {
             refresh_token: refresh.map(|(_, token, _)| token),
         };
         let tokens = self.mint_for_user(call, client, decided, invalid).await?;
-        let event = AuditEvent::TokenIssued(IssuedToken::AuthorizationCode {
-            grant,
-            scope: tokens.scope.clone(),
-            refresh_token: tokens.refresh_token.is_some(),
-        });
-        let event = event.actor(user).client(client_id);
-        self.publish_issued(call, &event).await?;
-        self.audit.record_call(call, event).await?;
+        self.audit.record_call(call, issued).await?;
         Ok(tokens)
     }
 

@@ -156,31 +156,16 @@ impl EnvStore<'_> {
         rows.iter().map(event_from_row).collect()
     }
 
-    /// Deletes up to `max` events created before `before`, with their finished deliveries and
-    /// those deliveries' attempts; an event with a delivery still pending stays. How many went.
+    /// Deletes up to `max` events created before `before`, with their deliveries and those
+    /// deliveries' attempts; an event still on its way to an enabled endpoint stays. How many went.
     pub async fn prune_events(&self, before: i64, max: i64) -> Result<i64, StoreError> {
-        let mut tx = self.db.begin_write().await?;
-        let old = "SELECT event_id FROM events e WHERE env_id = $1 AND created_at < $2 \
-             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.env_id = e.env_id \
-             AND d.event_id = e.event_id AND d.state = 'pending') \
-             ORDER BY created_at LIMIT $3";
-        let ids: Vec<String> = self
-            .query(old, (before, max))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get("event_id"))
-            .collect::<Result<_, _>>()?;
-        for event_id in &ids {
-            let attempts = "DELETE FROM webhook_attempts WHERE env_id = $1 AND delivery_id IN \
-                 (SELECT delivery_id FROM webhook_deliveries WHERE env_id = $1 AND event_id = $2)";
-            self.query(attempts, (event_id,)).execute(&mut *tx).await?;
-            for table in ["webhook_deliveries", "events"] {
-                let sql = format!("DELETE FROM {table} WHERE env_id = $1 AND event_id = $2");
-                self.query(&sql, (event_id,)).execute(&mut *tx).await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(ids.len() as i64)
+        let sql = "DELETE FROM events WHERE env_id = $1 AND event_id IN (SELECT e.event_id \
+             FROM events e WHERE e.env_id = $1 AND e.created_at < $2 AND NOT EXISTS \
+             (SELECT 1 FROM webhook_deliveries d JOIN webhook_endpoints w \
+             ON w.env_id = d.env_id AND w.endpoint_id = d.endpoint_id \
+             WHERE d.env_id = e.env_id AND d.event_id = e.event_id AND d.state = 'pending' \
+             AND w.enabled = 1) ORDER BY e.created_at LIMIT $3)";
+        let deleted = self.execute(sql, (before, max)).await?;
+        Ok(i64::try_from(deleted).unwrap_or(i64::MAX))
     }
 }

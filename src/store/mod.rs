@@ -4,6 +4,7 @@
 mod audit;
 mod clients;
 mod db;
+mod deliveries;
 mod domains;
 mod error;
 mod events;
@@ -24,13 +25,13 @@ use crate::model::{EnvironmentId, Event};
 
 pub use audit::{AuditQuery, ChainLink, StoredChain};
 pub use db::{Backend, Db, PoolSettings};
+pub use deliveries::DeliveryLease;
 pub use domains::ClaimRefused;
 pub use error::StoreError;
 pub use events::EventQuery;
 pub use grants::NewCode;
 pub use installation::AdminTokenRecord;
 pub use keys::{DueKey, StoredKey};
-pub use webhooks::DeliveryLease;
 
 /// The door to one environment's data: every query it runs is keyed by `env_id`.
 #[derive(Debug, Clone, Copy)]

@@ -11,6 +11,7 @@ pub mod environments;
 pub mod keys;
 pub mod projects;
 pub mod users;
+pub mod webhook_log;
 pub mod webhooks;
 
 use super::audit_log::AuditLog;

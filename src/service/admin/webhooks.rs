@@ -1,29 +1,21 @@
-//! Webhook endpoints of one environment, their delivery log, replays and test events, and the
-//! event inspector. Endpoints, deliveries and events of another environment are the same 404 as
-//! missing ones.
+//! Webhook endpoints of one environment (their delivery log, replays, test events and the event
+//! inspector are in `webhook_log`). Another environment's endpoints are the same 404 as missing ones.
 
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::audit::{AuditEvent, Recorded};
+use crate::audit::AuditEvent;
 use crate::crypto::secrets;
 use crate::events::filter::EventFilter;
-use crate::model::{
-    Delivery, DeliveryAttempt, DeliveryQuery, EndpointHealth, Environment, Event, Secret,
-    WebhookEndpoint, is_clean_text,
-};
+use crate::model::{EndpointHealth, Environment, Secret, WebhookEndpoint, is_clean_text};
 use crate::service::audit_log::AuditLog;
-use crate::service::events;
 use crate::service::webhooks::Sender;
 use crate::service::{Caller, Error};
-use crate::store::{Db, EnvStore, EventQuery};
+use crate::store::{Db, EnvStore};
 
 /// Endpoints per environment.
 const MAX_ENDPOINTS: usize = 50;
 /// How long a rotated-out secret keeps signing beside its successor.
 const PREVIOUS_SECRET_SECONDS: i64 = 24 * 3600;
-/// The longest listing.
-const MAX_LIMIT: i64 = 1000;
 
 /// An endpoint as admins see it (never its secrets).
 #[derive(Debug, Clone, Serialize)]
@@ -75,39 +67,6 @@ pub struct EndpointSettings {
     pub description: Option<String>,
 }
 
-/// A delivery with its attempts.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeliveryLog {
-    #[serde(flatten)]
-    pub delivery: Delivery,
-    pub attempts: Vec<DeliveryAttempt>,
-}
-
-/// An event as the inspector shows it: the exact body sent (or to be sent), parsed for reading.
-#[derive(Debug, Clone, Serialize)]
-pub struct EventView {
-    pub event_id: String,
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub created_at: i64,
-    pub payload: Value,
-    /// The body byte for byte, as receivers get it (and as its signatures cover it).
-    #[serde(skip)]
-    pub body: String,
-}
-
-impl From<Event> for EventView {
-    fn from(event: Event) -> Self {
-        EventView {
-            payload: serde_json::from_str(&event.payload).unwrap_or(Value::Null),
-            event_id: event.event_id,
-            event_type: event.event_type,
-            created_at: event.created_at,
-            body: event.payload,
-        }
-    }
-}
-
 pub struct WebhookAdmin<'a> {
     pub(in crate::service) db: &'a Db,
     pub(in crate::service) audit: &'a AuditLog,
@@ -115,7 +74,7 @@ pub struct WebhookAdmin<'a> {
 }
 
 impl WebhookAdmin<'_> {
-    fn store<'s>(&'s self, environment: &'s Environment) -> EnvStore<'s> {
+    pub(super) fn store<'s>(&'s self, environment: &'s Environment) -> EnvStore<'s> {
         EnvStore::new(self.db, &environment.id)
     }
 
@@ -156,7 +115,7 @@ impl WebhookAdmin<'_> {
         self.audit.events().forget(&environment.id);
         let event = AuditEvent::WebhookCreated {
             endpoint_id: endpoint.endpoint_id.clone(),
-            url: endpoint.url.clone(),
+            url: without_query(&endpoint.url),
             events: endpoint.events.clone(),
         };
         self.audit
@@ -226,7 +185,17 @@ impl WebhookAdmin<'_> {
             endpoint.description = checked_description(settings.description)?;
             changed.push("description");
         }
-        self.save(environment, endpoint, changed, caller, now).await
+        endpoint.updated_at = now;
+        if !self
+            .store(environment)
+            .update_endpoint_settings(&endpoint)
+            .await?
+        {
+            return Err(Error::NotFound);
+        }
+        self.changed(environment, &endpoint.endpoint_id, changed, caller, now)
+            .await?;
+        Ok(EndpointView::of(endpoint, now))
     }
 
     /// Turns deliveries to an endpoint on or off. Off, it gets no new deliveries and its pending
@@ -239,34 +208,31 @@ impl WebhookAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<EndpointView, Error> {
-        let mut endpoint = self.find(environment, endpoint_id).await?;
-        endpoint.enabled = enabled;
-        endpoint.disabled_reason = (!enabled).then(|| "disabled by an admin".to_string());
-        self.save(environment, endpoint, vec!["enabled"], caller, now)
-            .await
+        let reason = (!enabled).then_some("disabled by an admin");
+        let store = self.store(environment);
+        if !store.set_endpoint_enabled(endpoint_id, reason, now).await? {
+            return Err(Error::NotFound);
+        }
+        self.changed(environment, endpoint_id, vec!["enabled"], caller, now)
+            .await?;
+        self.show(environment, endpoint_id, now).await
     }
 
-    async fn save(
+    /// Records a change of an endpoint's (and forgets the subscriptions this node knew).
+    async fn changed(
         &self,
         environment: &Environment,
-        mut endpoint: WebhookEndpoint,
+        endpoint_id: &str,
         changed: Vec<&'static str>,
         caller: &Caller,
         now: i64,
-    ) -> Result<EndpointView, Error> {
-        endpoint.updated_at = now;
-        if !self.store(environment).update_endpoint(&endpoint).await? {
-            return Err(Error::NotFound);
-        }
+    ) -> Result<(), Error> {
         self.audit.events().forget(&environment.id);
         let event = AuditEvent::WebhookUpdated {
-            endpoint_id: endpoint.endpoint_id.clone(),
+            endpoint_id: endpoint_id.to_string(),
             changed,
         };
-        self.audit
-            .record_by(environment, caller, event, now)
-            .await?;
-        Ok(EndpointView::of(endpoint, now))
+        self.audit.record_by(environment, caller, event, now).await
     }
 
     /// Removes an endpoint with its deliveries (the events stay inspectable).
@@ -296,17 +262,17 @@ impl WebhookAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<CreatedEndpoint, Error> {
-        let mut endpoint = self.find(environment, endpoint_id).await?;
         let secret = secrets::webhook_secret();
         let sealed = self.sender.seal_secret(&secret, endpoint_id);
-        let previous = std::mem::replace(&mut endpoint.secret_sealed, sealed);
         let until = now + PREVIOUS_SECRET_SECONDS;
-        endpoint.previous_secret_sealed = Some(previous);
-        endpoint.previous_secret_until = Some(until);
-        endpoint.updated_at = now;
-        if !self.store(environment).update_endpoint(&endpoint).await? {
+        let store = self.store(environment);
+        if !store
+            .rotate_endpoint_secret(endpoint_id, &sealed, until, now)
+            .await?
+        {
             return Err(Error::NotFound);
         }
+        let endpoint = self.find(environment, endpoint_id).await?;
         let event = AuditEvent::WebhookSecretRotated {
             endpoint_id: endpoint_id.to_string(),
             previous_signs_until: until,
@@ -320,114 +286,19 @@ impl WebhookAdmin<'_> {
         })
     }
 
-    /// The delivery log, newest first.
-    pub async fn deliveries(
-        &self,
-        environment: &Environment,
-        mut query: DeliveryQuery,
-    ) -> Result<Vec<Delivery>, Error> {
-        query.limit = checked_limit(query.limit);
-        Ok(self.store(environment).list_deliveries(&query).await?)
-    }
-
-    pub async fn delivery(
-        &self,
-        environment: &Environment,
-        delivery_id: &str,
-    ) -> Result<DeliveryLog, Error> {
-        let store = self.store(environment);
-        let delivery = store
-            .find_delivery(delivery_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let attempts = store.delivery_attempts(delivery_id).await?;
-        Ok(DeliveryLog { delivery, attempts })
-    }
-
-    /// Sends a delivery's event again to its endpoint, with the same `webhook-id`, as a new
-    /// delivery marked as a replay of the first.
-    pub async fn replay(
-        &self,
-        environment: &Environment,
-        delivery_id: &str,
-        caller: &Caller,
-        now: i64,
-    ) -> Result<Delivery, Error> {
-        let store = self.store(environment);
-        let original = store
-            .find_delivery(delivery_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let replay_id = format!("dlv_{}", secrets::random_id());
-        store.insert_replay(&original, &replay_id, now).await?;
-        let event = AuditEvent::WebhookReplayed {
-            delivery_id: delivery_id.to_string(),
-            replayed_as: replay_id.clone(),
-            event_id: original.event_id.clone(),
-        };
-        self.audit
-            .record_by(environment, caller, event, now)
-            .await?;
-        store
-            .find_delivery(&replay_id)
-            .await?
-            .ok_or_else(|| Error::Internal("the replay was not stored".into()))
-    }
-
-    /// Sends a `webhook.test` event to one endpoint, whatever it subscribes to.
-    pub async fn test(
+    /// A disabled endpoint would never get what is queued for it now.
+    pub(super) async fn require_enabled(
         &self,
         environment: &Environment,
         endpoint_id: &str,
-        caller: &Caller,
-        now: i64,
-    ) -> Result<Delivery, Error> {
-        let mut recorded: Recorded = AuditEvent::WebhookTest {
-            endpoint_id: endpoint_id.to_string(),
+    ) -> Result<(), Error> {
+        if self.find(environment, endpoint_id).await?.enabled {
+            Ok(())
+        } else {
+            Err(Error::Invalid(format!(
+                "endpoint {endpoint_id} is disabled; enable it first"
+            )))
         }
-        .into();
-        recorded.actor = recorded.actor.or_else(|| caller.actor.clone());
-        let event = events::event(environment, &caller.origin, &recorded, now);
-        let store = self.store(environment);
-        let delivery_id = store
-            .write_addressed_event(&event, endpoint_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        self.audit
-            .record_by(environment, caller, recorded, now)
-            .await?;
-        store
-            .find_delivery(&delivery_id)
-            .await?
-            .ok_or_else(|| Error::Internal("the test delivery was not stored".into()))
-    }
-
-    /// Events, newest first, optionally of one type.
-    pub async fn events(
-        &self,
-        environment: &Environment,
-        event_type: Option<String>,
-        limit: i64,
-    ) -> Result<Vec<EventView>, Error> {
-        let query = EventQuery {
-            event_type,
-            limit: checked_limit(limit),
-        };
-        let events = self.store(environment).list_events(&query).await?;
-        Ok(events.into_iter().map(EventView::from).collect())
-    }
-
-    pub async fn event(
-        &self,
-        environment: &Environment,
-        event_id: &str,
-    ) -> Result<EventView, Error> {
-        let event = self
-            .store(environment)
-            .find_event(event_id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        Ok(event.into())
     }
 
     fn checked_url(&self, environment: &Environment, url: &str) -> Result<String, Error> {
@@ -443,6 +314,11 @@ impl WebhookAdmin<'_> {
             .map(|parsed| parsed.to_string())
             .map_err(|why| Error::Invalid(format!("url: {why}")))
     }
+}
+
+/// A URL for the audit log: a query may carry a receiver's token.
+fn without_query(url: &str) -> String {
+    url.split(['?', '#']).next().unwrap_or_default().to_string()
 }
 
 fn checked_events(spec: Option<&str>) -> Result<Vec<String>, Error> {
@@ -463,12 +339,4 @@ fn checked_description(description: Option<String>) -> Result<String, Error> {
         ));
     }
     Ok(description)
-}
-
-fn checked_limit(limit: i64) -> i64 {
-    if limit <= 0 {
-        100
-    } else {
-        limit.min(MAX_LIMIT)
-    }
 }

@@ -135,7 +135,7 @@ impl Sender {
             at,
             status_code: None,
             latency_ms: started.elapsed().as_millis() as i64,
-            error: Some(error),
+            error: Some(storable(&error)),
             response: None,
             succeeded: false,
         };
@@ -186,8 +186,10 @@ impl Sender {
             status_code: Some(i64::from(status.as_u16())),
             latency_ms: started.elapsed().as_millis() as i64,
             succeeded: status.is_success(),
-            error: read_error.filter(|_| !status.is_success()),
-            response: Some(String::from_utf8_lossy(&kept).into_owned()),
+            error: read_error
+                .filter(|_| !status.is_success())
+                .map(|e| storable(&e)),
+            response: Some(storable(&String::from_utf8_lossy(&kept))),
         }
     }
 
@@ -218,6 +220,11 @@ impl Sender {
             })
             .collect()
     }
+}
+
+/// What a receiver sent, as text every backend can store (PostgreSQL text holds no NUL).
+fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
 }
 
 fn secret_context(endpoint_id: &str) -> String {

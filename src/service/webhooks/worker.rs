@@ -47,6 +47,56 @@ const COMMIT_WAIT: Duration = Duration::from_millis(5);
 /// Deliveries this node is sending, per environment.
 type InFlight = Arc<Mutex<HashMap<EnvironmentId, usize>>>;
 
+fn counts(in_flight: &InFlight) -> std::sync::MutexGuard<'_, HashMap<EnvironmentId, usize>> {
+    // The counts stay right whatever panicked while holding the lock: each change is one step.
+    in_flight
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The environments of which this node sends as many deliveries as it may.
+fn busy_environments(in_flight: &InFlight, per_environment: usize) -> Vec<EnvironmentId> {
+    counts(in_flight)
+        .iter()
+        .filter(|(_, count)| **count >= per_environment)
+        .map(|(env_id, _)| env_id.clone())
+        .collect()
+}
+
+/// A place among an environment's deliveries in flight on this node, given back when dropped
+/// (however the delivery ends).
+struct Place {
+    in_flight: InFlight,
+    env_id: EnvironmentId,
+}
+
+impl Place {
+    fn take(in_flight: &InFlight, env_id: &EnvironmentId, per_environment: usize) -> Option<Place> {
+        let mut counts = counts(in_flight);
+        let count = counts.entry(env_id.clone()).or_default();
+        if *count >= per_environment {
+            return None;
+        }
+        *count += 1;
+        Some(Place {
+            in_flight: in_flight.clone(),
+            env_id: env_id.clone(),
+        })
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut counts = counts(&self.in_flight);
+        if let Some(count) = counts.get_mut(&self.env_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.env_id);
+            }
+        }
+    }
+}
+
 impl DeliveryWorker {
     /// Runs until `alive` is dropped (the service context goes away).
     pub fn spawn<T: Send + Sync + 'static>(self, alive: Weak<T>) {
@@ -84,23 +134,24 @@ impl DeliveryWorker {
             return Ok(());
         }
         let now = crate::clock::now();
+        let share = self.per_environment as i64;
+        let busy = busy_environments(in_flight, self.per_environment);
         let due = self
             .db
-            .due_deliveries(now, self.per_environment as i64, free as i64)
+            .due_deliveries(now, (share, free as i64), &busy)
             .await?;
         // Within this node's share per environment and its free slots.
         let mut chosen = Vec::new();
-        let mut permits = Vec::new();
+        let mut held = Vec::new();
         for (env_id, delivery_id) in due {
-            if !self.enter(in_flight, &env_id) {
+            let Some(place) = Place::take(in_flight, &env_id, self.per_environment) else {
                 continue;
-            }
+            };
             let Ok(permit) = slots.clone().try_acquire_owned() else {
-                self.leave(in_flight, &env_id);
                 break;
             };
-            chosen.push((env_id, delivery_id));
-            permits.push(permit);
+            chosen.push((env_id, delivery_id.clone()));
+            held.push((delivery_id, place, permit));
         }
         if chosen.is_empty() {
             return Ok(());
@@ -109,27 +160,15 @@ impl DeliveryWorker {
             owner,
             until: now + self.timeout + LEASE_MARGIN,
         };
-        let claimed = match self.db.claim_deliveries(&chosen, lease, now).await {
-            Ok(claimed) => claimed,
-            Err(error) => {
-                for (env_id, _) in &chosen {
-                    self.leave(in_flight, env_id);
-                }
-                return Err(error.into());
-            }
-        };
-        // Places taken for deliveries another worker claimed first are given back.
-        for (env_id, delivery_id) in &chosen {
-            if !claimed
-                .iter()
-                .any(|c| &c.delivery_id == delivery_id && &c.env_id == env_id)
-            {
-                self.leave(in_flight, env_id);
-                permits.pop();
-            }
-        }
-        for (claimed, permit) in claimed.into_iter().zip(permits) {
-            let (worker, in_flight, owner) = (self.clone(), in_flight.clone(), owner.to_string());
+        let claimed = self.db.claim_deliveries(&chosen, lease, now).await?;
+        for claimed in claimed {
+            // The place and slot taken for it (those of deliveries claimed elsewhere first are
+            // given back as `held` drops).
+            let Some(at) = held.iter().position(|(id, ..)| *id == claimed.delivery_id) else {
+                continue;
+            };
+            let (_, place, permit) = held.swap_remove(at);
+            let (worker, owner) = (self.clone(), owner.to_string());
             let until = lease.until;
             tokio::spawn(async move {
                 let lease = DeliveryLease {
@@ -139,37 +178,12 @@ impl DeliveryWorker {
                 if let Err(error) = worker.deliver(&claimed, lease).await {
                     tracing::warn!(%error, delivery = %claimed.delivery_id, "webhook attempt not recorded");
                 }
-                worker.leave(&in_flight, &claimed.env_id);
-                drop(permit);
+                drop((place, permit));
                 // A slot is free: more may be due.
                 worker.written.notify_one();
             });
         }
         Ok(())
-    }
-
-    /// Takes a place among `env_id`'s deliveries in flight on this node, if one is free.
-    fn enter(&self, in_flight: &InFlight, env_id: &EnvironmentId) -> bool {
-        let Ok(mut counts) = in_flight.lock() else {
-            return false;
-        };
-        let count = counts.entry(env_id.clone()).or_default();
-        if *count >= self.per_environment {
-            return false;
-        }
-        *count += 1;
-        true
-    }
-
-    fn leave(&self, in_flight: &InFlight, env_id: &EnvironmentId) {
-        if let Ok(mut counts) = in_flight.lock()
-            && let Some(count) = counts.get_mut(env_id)
-        {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                counts.remove(env_id);
-            }
-        }
     }
 
     /// One attempt: send, decide what follows, record it if the lease still holds.
