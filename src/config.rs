@@ -159,6 +159,19 @@ pub struct Config {
     /// Days events (and their delivery log) stay inspectable; 0 keeps them forever.
     #[arg(long, env = "AIRLOCK_EVENT_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=36_500), global = true)]
     pub event_retention_days: i64,
+    /// SMTP server of live environments' mail: `smtp://host:25`, `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://user:password@host:465`. Unset: live environments cannot turn on
+    /// flows that need mail. Test environments never send mail.
+    #[arg(long, env = "AIRLOCK_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of account mail where an environment names none.
+    #[arg(
+        long,
+        env = "AIRLOCK_MAIL_FROM",
+        default_value = "Airlock <no-reply@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
 }
 
 fn parse_schedule(value: &str) -> Result<RetrySchedule, String> {
@@ -227,6 +240,8 @@ impl Config {
             webhook_allowed_networks: Vec::new(),
             webhook_ca_file: None,
             event_retention_days: 30,
+            smtp_url: None,
+            mail_from: "Airlock <no-reply@localhost>".into(),
         }
     }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::event_type::EventType;
-use crate::model::{EnvPolicy, RateLimits};
+use crate::model::{AccountPolicy, EnvPolicy, RateLimits};
 
 /// Why a sign-in was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -158,6 +158,25 @@ pub enum AuditEvent {
     UserDeleted {
         sub: String,
     },
+    /// The user chose a new password through a reset link; their sessions and grants ended.
+    UserPasswordReset {
+        sub: String,
+    },
+    SignupCompleted {
+        sub: String,
+    },
+    EmailVerificationSent {
+        sub: String,
+    },
+    EmailVerified {
+        sub: String,
+    },
+    PasswordResetRequested {
+        sub: String,
+    },
+    PasswordResetCompleted {
+        sub: String,
+    },
     KeyStaged {
         kid: String,
         alg: &'static str,
@@ -178,6 +197,7 @@ pub enum AuditEvent {
     },
     EnvironmentPolicyChanged {
         policy: EnvPolicy,
+        accounts: AccountPolicy,
     },
     EnvironmentPathIssuerChanged {
         enabled: bool,
@@ -287,6 +307,12 @@ impl AuditEvent {
             E::UserUpdated { .. } => EventType::UserUpdated,
             E::UserPasswordChanged { .. } => EventType::UserPasswordChanged,
             E::UserDeleted { .. } => EventType::UserDeleted,
+            E::UserPasswordReset { .. } => EventType::UserPasswordReset,
+            E::SignupCompleted { .. } => EventType::SignupCompleted,
+            E::EmailVerificationSent { .. } => EventType::EmailVerificationSent,
+            E::EmailVerified { .. } => EventType::EmailVerified,
+            E::PasswordResetRequested { .. } => EventType::PasswordResetRequested,
+            E::PasswordResetCompleted { .. } => EventType::PasswordResetCompleted,
             E::KeyStaged { .. } => EventType::KeyStaged,
             E::KeyTransition { to, .. } => match to {
                 KeyTransition::Activated => EventType::KeyActivated,

@@ -69,6 +69,12 @@ event_types! {
     UserUpdated => "user.updated", Success;
     UserPasswordChanged => "user.password_changed", Success;
     UserDeleted => "user.deleted", Success;
+    UserPasswordReset => "user.password_reset", Success;
+    SignupCompleted => "signup.completed", Success;
+    EmailVerificationSent => "email.verification_sent", Success;
+    EmailVerified => "email.verified", Success;
+    PasswordResetRequested => "password_reset.requested", Success;
+    PasswordResetCompleted => "password_reset.completed", Success;
     KeyStaged => "key.staged", Success;
     KeyActivated => "key.activated", Success;
     KeyRetired => "key.retired", Success;

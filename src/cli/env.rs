@@ -41,6 +41,20 @@ pub enum EnvCommand {
         refresh_family_ttl: Option<i64>,
         #[arg(long)]
         session_ttl: Option<i64>,
+        /// Let people create their own accounts (login page link, `prompt=create`).
+        #[arg(long, value_parser = parse_on_off)]
+        signup: Option<bool>,
+        /// Sign-in waits for a verified address.
+        #[arg(long, value_parser = parse_on_off)]
+        require_verified_email: Option<bool>,
+        #[arg(long)]
+        password_min_length: Option<i64>,
+        /// Sender of the environment's mail ("Acme <no-reply@acme.com>"; "" for the default).
+        #[arg(long)]
+        mail_from: Option<String>,
+        /// The product name mail uses ("" for the project's name).
+        #[arg(long)]
+        product_name: Option<String>,
     },
     /// Show or change an environment's rate limits (0 turns a limit off).
     Limits {
@@ -103,6 +117,11 @@ pub async fn run(command: EnvCommand, context: &Context) -> anyhow::Result<()> {
             refresh_token_ttl,
             refresh_family_ttl,
             session_ttl,
+            signup,
+            require_verified_email,
+            password_min_length,
+            mail_from,
+            product_name,
         } => {
             let environment = context.environment(&slug).await?;
             let changes = PolicyChanges {
@@ -111,19 +130,29 @@ pub async fn run(command: EnvCommand, context: &Context) -> anyhow::Result<()> {
                 refresh_token_ttl,
                 refresh_family_ttl,
                 session_ttl,
+                signup,
+                require_verified_email,
+                password_min_length,
+                mail_from,
+                product_name,
             };
             let policy = environments
                 .set_policy(&environment, changes, operator, now)
                 .await?;
             print(json, &policy, || {
+                let (lifetimes, accounts) = (&policy.lifetimes, &policy.accounts);
+                let on = |flag: bool| if flag { "on" } else { "off" };
                 format!(
-                    "access token: {} s\nID token: {} s\nrefresh token: {} s (family: {} s)\nsession: {} s\nauthorization code: {} s",
-                    policy.access_token_ttl,
-                    policy.id_token_ttl,
-                    policy.refresh_token_ttl,
-                    policy.refresh_family_ttl,
-                    policy.session_ttl,
-                    policy.code_ttl
+                    "access token: {} s\nID token: {} s\nrefresh token: {} s (family: {} s)\nsession: {} s\nauthorization code: {} s\nsign-up: {}\nverified email required: {}\npassword minimum length: {}",
+                    lifetimes.access_token_ttl,
+                    lifetimes.id_token_ttl,
+                    lifetimes.refresh_token_ttl,
+                    lifetimes.refresh_family_ttl,
+                    lifetimes.session_ttl,
+                    lifetimes.code_ttl,
+                    on(accounts.signup),
+                    on(accounts.require_verified_email),
+                    accounts.password_min_length
                 )
             });
         }
@@ -153,4 +182,13 @@ pub async fn run(command: EnvCommand, context: &Context) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `on` or `off`.
+fn parse_on_off(value: &str) -> Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("{other} is neither on nor off")),
+    }
 }

@@ -6,6 +6,7 @@ mod audit;
 mod client;
 mod domain;
 mod env;
+mod inbox;
 mod keys;
 mod output;
 mod project;
@@ -68,6 +69,9 @@ pub enum Command {
     Audit(audit::AuditCommand),
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
+    /// An environment's mail: the captured inbox of a test environment.
+    #[command(subcommand)]
+    Inbox(inbox::InboxCommand),
     /// The event inspector: events as they were, or will be, sent.
     #[command(subcommand)]
     Events(webhook::EventsCommand),
@@ -144,6 +148,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(command) => keys::run(command, &context).await,
         Command::Audit(command) => audit::run(command, &context).await,
         Command::Webhook(command) => webhook::run(command, &context).await,
+        Command::Inbox(command) => inbox::run(command, &context).await,
         Command::Events(command) => webhook::run_events(command, &context).await,
     }
 }

@@ -35,6 +35,9 @@ pub fn publication(kind: EventType) -> Publication {
         | T::UserUpdated
         | T::UserPasswordChanged
         | T::UserDeleted
+        | T::UserPasswordReset
+        | T::SignupCompleted
+        | T::EmailVerified
         | T::KeyStaged
         | T::KeyActivated
         | T::KeyRetired
@@ -63,7 +66,10 @@ pub fn publication(kind: EventType) -> Publication {
         | T::WebhookSecretRotated
         | T::WebhookReplayed
         | T::WebhookDisabled
-        | T::EventsPruned => Publication::Never,
+        | T::EventsPruned
+        | T::EmailVerificationSent
+        | T::PasswordResetRequested
+        | T::PasswordResetCompleted => Publication::Never,
     }
 }
 

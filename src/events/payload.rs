@@ -76,7 +76,7 @@ pub fn rfc3339(seconds: i64) -> String {
 mod tests {
     use super::*;
     use crate::audit::AuditEvent;
-    use crate::model::{EnvPolicy, EnvironmentId, RateLimits};
+    use crate::model::{AccountPolicy, EnvPolicy, EnvironmentId, RateLimits};
 
     #[test]
     fn the_envelope_names_the_zone_and_keeps_the_typed_data() {
@@ -88,6 +88,7 @@ mod tests {
             kind: EnvKind::Test,
             policy: EnvPolicy::default(),
             limits: RateLimits::default(),
+            accounts: AccountPolicy::default(),
             path_issuer_enabled: true,
             created_at: 0,
         };

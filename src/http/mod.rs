@@ -87,6 +87,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     state.airlock.spawn_sweeper();
     state.airlock.spawn_purger();
     state.airlock.spawn_delivery_worker();
+    state.airlock.spawn_mail_worker();
     if let Some(address) = &state.config.tls_listen {
         let tls_listener = tokio::net::TcpListener::bind(address).await?;
         tracing::info!(listen = %tls_listener.local_addr()?, "airlock serving custom domains over TLS");

@@ -28,6 +28,64 @@ pub struct LoginPage<'a> {
     pub csrf: &'a str,
     pub login_hint: &'a str,
     pub notice: Option<&'a str>,
+    /// "Forgot your password?", where the zone can send mail.
+    pub forgot_link: Option<&'a str>,
+    /// "Create an account", where the zone offers sign-up.
+    pub signup_link: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+pub struct ForgotPasswordPage<'a> {
+    pub zone: &'a str,
+    pub kind: &'a str,
+    pub action: &'a str,
+    pub fields: &'a [(String, String)],
+    pub csrf: &'a str,
+    pub notice: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+pub struct ResetPasswordPage<'a> {
+    pub zone: &'a str,
+    pub kind: &'a str,
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub token: &'a str,
+    pub min_length: i64,
+    pub notice: Option<&'a str>,
+}
+
+/// A form that sends a verification link again.
+pub struct ResendForm<'a> {
+    pub action: &'a str,
+    pub fields: &'a [(String, String)],
+    pub csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "account_notice.html")]
+pub struct AccountNoticePage<'a> {
+    pub zone: &'a str,
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub message: &'a str,
+    pub resend: Option<ResendForm<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignupPage<'a> {
+    pub zone: &'a str,
+    pub kind: &'a str,
+    pub client_name: &'a str,
+    pub action: &'a str,
+    pub fields: &'a [(String, String)],
+    pub csrf: &'a str,
+    pub min_length: i64,
+    pub login_link: &'a str,
+    pub notice: Option<&'a str>,
 }
 
 #[derive(Template)]

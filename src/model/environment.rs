@@ -91,6 +91,8 @@ pub struct Environment {
     pub kind: EnvKind,
     pub policy: EnvPolicy,
     pub limits: RateLimits,
+    /// Sign-up, verified addresses, password length, and how its mail is signed.
+    pub accounts: super::AccountPolicy,
     /// Whether `{public_url}/{project}/{environment}` answers; off when only custom domains should.
     pub path_issuer_enabled: bool,
     pub created_at: i64,

@@ -1,5 +1,6 @@
 //! Plain data shared by all layers; no I/O.
 
+mod account;
 pub mod audit;
 mod client;
 mod domain;
@@ -10,6 +11,7 @@ mod signing_key;
 mod user;
 mod webhook;
 
+pub use account::{AccountPolicy, LinkPurpose, MailMessage, MailState};
 pub use client::{Client, SigningAlg};
 pub use domain::{Domain, DomainState, host_of_authority, normalize_host};
 pub use environment::{

@@ -15,4 +15,6 @@ pub struct User {
     pub password_hash: Secret,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Seeded by `airlock env seed` (test environments only).
+    pub fixture: bool,
 }

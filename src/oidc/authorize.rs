@@ -90,6 +90,9 @@ pub struct Prompt {
     pub none: bool,
     pub login: bool,
     pub consent: bool,
+    /// OpenID Connect Prompt Create 1.0: show the sign-up form (where the zone offers it); a
+    /// fresh authentication either way.
+    pub create: bool,
 }
 
 /// An authorization request whose every parameter has been checked.
@@ -209,6 +212,7 @@ fn parse_prompt(raw: Option<&str>) -> Result<Prompt, OAuthError> {
             "none" => prompt.none = true,
             "login" | "select_account" => prompt.login = true,
             "consent" => prompt.consent = true,
+            "create" => prompt.create = true,
             _ => return Err(OAuthError::invalid_request("unsupported prompt value")),
         }
     }

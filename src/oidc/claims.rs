@@ -108,6 +108,7 @@ mod tests {
             password_hash: crate::model::Secret::new(""),
             created_at: 1,
             updated_at: 2,
+            fixture: false,
         };
         let email_only = identity_claims(
             &user,

@@ -13,6 +13,11 @@ pub enum Endpoint {
     Introspection,
     Revocation,
     EndSession,
+    PasswordForgot,
+    PasswordReset,
+    VerifyEmail,
+    ResendVerification,
+    Signup,
 }
 
 impl Endpoint {
@@ -28,6 +33,11 @@ impl Endpoint {
             Endpoint::Introspection => "/introspect",
             Endpoint::Revocation => "/revoke",
             Endpoint::EndSession => "/logout",
+            Endpoint::PasswordForgot => "/password/forgot",
+            Endpoint::PasswordReset => "/password/reset",
+            Endpoint::VerifyEmail => "/email/verify",
+            Endpoint::ResendVerification => "/email/resend",
+            Endpoint::Signup => "/signup",
         }
     }
 }

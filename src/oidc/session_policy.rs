@@ -30,7 +30,7 @@ pub fn authentication(
             .max_age
             .is_none_or(|max_age| max_age > 0 && now - session.auth_time <= max_age);
         let matches_hint = hint_subject.is_none_or(|sub| session.user_id == *sub);
-        !request.prompt.login && fresh_enough && matches_hint
+        !request.prompt.login && !request.prompt.create && fresh_enough && matches_hint
     });
     match usable {
         Some(session) => Ok(Authentication::Authenticated {

@@ -38,6 +38,9 @@ impl Protocol<'_> {
         );
         match decided {
             Err(error) => Ok(AuthorizeOutcome::Respond(request.redirect.error(&error))),
+            Ok(Authentication::ShowLogin) if request.prompt.create && call.zone.accounts.signup => {
+                Ok(AuthorizeOutcome::ShowSignup(checked.interaction(None)))
+            }
             Ok(Authentication::ShowLogin) => {
                 Ok(AuthorizeOutcome::ShowLogin(checked.interaction(None)))
             }

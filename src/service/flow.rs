@@ -43,6 +43,11 @@ pub enum AuthorizeOutcome {
     Respond(AuthorizationResponse),
     ShowLogin(Interaction),
     ShowConsent(Interaction),
+    /// The sign-up form (`prompt=create`, where the zone offers sign-up).
+    ShowSignup(Interaction),
+    /// Signed in, but the zone wants a verified address first: "check your inbox", with a form
+    /// (these fields) that sends the link again.
+    CheckInbox(Vec<(String, String)>),
     /// Too many failed sign-ins: the login page again, after `retry_after` seconds.
     Throttled {
         interaction: Interaction,

@@ -21,6 +21,10 @@ pub enum Limited {
     SigninFailures,
     /// Token endpoint requests from one IP address whose client failed to authenticate.
     TokenAuthFailures,
+    /// Account mail (reset and verification links) asked for from one IP address.
+    AccountMails,
+    /// Accounts created from one IP address.
+    Signups,
 }
 
 /// One bucket and its size: an environment's budget for one kind of request from one subject

@@ -297,6 +297,10 @@ impl Login<'_> {
     ) -> Result<(AuthorizeOutcome, Option<Secret>), Error> {
         let call = attempt.call;
         store.clear_signin_failures(&attempt.account).await?;
+        if call.zone.accounts.require_verified_email && !user.email_verified {
+            let resend = super::accounts::resend_fields(&attempt.checked, &user.email);
+            return Ok((AuthorizeOutcome::CheckInbox(resend), None));
+        }
         let token = secrets::random_token();
         let session = Session {
             user_id: user.user_id.clone(),

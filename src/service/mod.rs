@@ -5,6 +5,7 @@
 //! reaches it) and the node's components, each with one job. A use case borrows only the components
 //! it needs, so its dependencies are spelled out in its struct.
 
+mod accounts;
 mod audit_log;
 mod cache;
 mod caller;
@@ -14,6 +15,8 @@ mod events;
 mod flow;
 mod keyring;
 mod limits;
+mod mail;
+mod password_policy;
 mod purge;
 mod refusals;
 mod tokens;
@@ -35,6 +38,7 @@ pub mod userinfo;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use accounts::{AccountPage, SignupOutcome};
 pub use caller::{Caller, Reach};
 pub use clients::ClientDirectory;
 pub use error::Error;
@@ -49,6 +53,7 @@ use self::admin::audit::AuditTrail;
 use self::admin::clients::ClientAdmin;
 use self::admin::domains::DomainAdmin;
 use self::admin::environments::EnvironmentAdmin;
+use self::admin::inbox::Inbox;
 use self::admin::keys::KeyAdmin;
 use self::admin::projects::ProjectAdmin;
 use self::admin::users::UserAdmin;
@@ -56,8 +61,10 @@ use self::admin::webhooks::WebhookAdmin;
 use self::audit_log::AuditLog;
 use self::webhooks::{DeliveryWorker, Sender};
 
+use self::accounts::Accounts;
 use self::limits::{RateLimiter, SigninGate};
 use self::login::Login;
+use self::mail::{MailWorker, Mailer};
 use self::refusals::RefusalTally;
 use self::token::TokenEndpoint;
 use self::tokens::{TokenVerifier, VerifiedTokenCache};
@@ -101,6 +108,8 @@ pub struct Airlock {
     verified_tokens: VerifiedTokenCache,
     /// Sends webhook deliveries (and seals their signing secrets).
     sender: Sender,
+    /// Composes account mail; sends live environments' over SMTP.
+    mailer: Mailer,
 }
 
 impl Airlock {
@@ -125,6 +134,7 @@ impl Airlock {
         Ok(Arc::new(Airlock {
             account_names: kek.derive("account-names"),
             sender: Sender::new(&config, kek.clone())?,
+            mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from, kek.clone())?,
             zones: ZoneDirectory::new(
                 db.clone(),
                 PublicUrl::parse(&config.public_url),
@@ -197,6 +207,32 @@ impl Airlock {
         }
     }
 
+    /// Password reset, email verification and sign-up.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts {
+            core: self.protocol(),
+            mailer: &self.mailer,
+            limiter: &self.limiter,
+        }
+    }
+
+    /// Whether live environments can send mail (an SMTP server is configured).
+    pub fn smtp_configured(&self) -> bool {
+        self.config.smtp_url.is_some()
+    }
+
+    /// Starts this node's mail worker (live environments' queued mail), for as long as the
+    /// context lives.
+    pub fn spawn_mail_worker(self: &Arc<Self>) {
+        let worker = MailWorker {
+            db: self.db.clone(),
+            mailer: self.mailer.clone(),
+            schedule: self.config.webhook_retry_schedule.clone(),
+            poll: Duration::from_secs(1),
+        };
+        worker.spawn(Arc::downgrade(self));
+    }
+
     pub fn token_endpoint(&self) -> TokenEndpoint<'_> {
         TokenEndpoint {
             db: &self.db,
@@ -225,6 +261,7 @@ impl Airlock {
             zones: &self.zones,
             keys: &self.keys,
             audit: &self.audit,
+            smtp_configured: self.smtp_configured(),
         }
     }
 
@@ -262,6 +299,11 @@ impl Airlock {
             allow_manual_verification: self.config.allow_manual_domain_verification,
             pending_ttl: self.config.pending_domain_ttl,
         }
+    }
+
+    /// An environment's mail: the captured inbox of test environments, the sent log of live ones.
+    pub fn inbox(&self) -> Inbox<'_> {
+        Inbox { db: &self.db }
     }
 
     pub fn webhooks(&self) -> WebhookAdmin<'_> {

@@ -6,7 +6,9 @@ use sqlx::any::AnyRow;
 
 use super::keys::StoredKey;
 use super::{Db, EnvStore, StoreError};
-use crate::model::{EnvKind, EnvPolicy, Environment, EnvironmentId, Project, RateLimits};
+use crate::model::{
+    AccountPolicy, EnvKind, EnvPolicy, Environment, EnvironmentId, Project, RateLimits,
+};
 
 /// An admin API credential, known by its digest.
 #[derive(Debug, Clone)]
@@ -20,7 +22,8 @@ pub struct AdminTokenRecord {
 const ENVIRONMENT_COLUMNS: &str = "e.id, e.project_id, p.name AS project_name, e.name, e.kind, \
      e.access_token_ttl, e.id_token_ttl, e.refresh_token_ttl, e.refresh_family_ttl, e.code_ttl, \
      e.session_ttl, e.created_at, \
-     e.token_requests_per_minute, e.signin_failures_per_minute, e.lockout_threshold, e.path_issuer_enabled";
+     e.token_requests_per_minute, e.signin_failures_per_minute, e.lockout_threshold, e.path_issuer_enabled, \
+     e.signup, e.require_verified_email, e.password_min_length, e.mail_from, e.product_name";
 
 fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
     let kind: String = row.try_get("kind")?;
@@ -42,6 +45,13 @@ fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
             token_requests_per_minute: row.try_get("token_requests_per_minute")?,
             signin_failures_per_minute: row.try_get("signin_failures_per_minute")?,
             lockout_threshold: row.try_get("lockout_threshold")?,
+        },
+        accounts: AccountPolicy {
+            signup: row.try_get::<i64, _>("signup")? != 0,
+            require_verified_email: row.try_get::<i64, _>("require_verified_email")? != 0,
+            password_min_length: row.try_get("password_min_length")?,
+            mail_from: row.try_get("mail_from")?,
+            product_name: row.try_get("product_name")?,
         },
         path_issuer_enabled: row.try_get::<i64, _>("path_issuer_enabled")? != 0,
         created_at: row.try_get("created_at")?,
@@ -166,10 +176,12 @@ impl Db {
     pub async fn update_environment_policy(
         &self,
         env_id: &EnvironmentId,
-        policy: &EnvPolicy,
+        (policy, accounts): (&EnvPolicy, &AccountPolicy),
     ) -> Result<(), StoreError> {
         let sql = "UPDATE environments SET access_token_ttl = $2, id_token_ttl = $3, \
-             refresh_token_ttl = $4, refresh_family_ttl = $5, session_ttl = $6 WHERE id = $1";
+             refresh_token_ttl = $4, refresh_family_ttl = $5, session_ttl = $6, signup = $7, \
+             require_verified_email = $8, password_min_length = $9, mail_from = $10, \
+             product_name = $11 WHERE id = $1";
         let values = (
             env_id.as_str(),
             policy.access_token_ttl,
@@ -177,6 +189,11 @@ impl Db {
             policy.refresh_token_ttl,
             policy.refresh_family_ttl,
             policy.session_ttl,
+            i64::from(accounts.signup),
+            i64::from(accounts.require_verified_email),
+            accounts.password_min_length,
+            &accounts.mail_from,
+            &accounts.product_name,
         );
         self.query(sql, values).execute(self.pool()).await?;
         Ok(())

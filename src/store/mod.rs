@@ -1,6 +1,7 @@
 //! Storage through sqlx: the only module that contains SQL. Per-environment data is reachable only
 //! through `EnvStore`, a database handle bound to one environment id.
 
+mod accounts;
 mod audit;
 mod clients;
 mod db;
@@ -11,6 +12,7 @@ mod events;
 mod grants;
 mod installation;
 mod keys;
+mod mail;
 mod purge;
 mod sessions;
 mod signin;
@@ -23,6 +25,7 @@ use sqlx::any::AnyRow;
 
 use crate::model::{EnvironmentId, Event};
 
+pub use accounts::NewLink;
 pub use audit::{AuditQuery, ChainLink, StoredChain};
 pub use db::{Backend, Db, PoolSettings};
 pub use deliveries::DeliveryLease;
@@ -32,6 +35,7 @@ pub use events::EventQuery;
 pub use grants::NewCode;
 pub use installation::AdminTokenRecord;
 pub use keys::{DueKey, StoredKey};
+pub use mail::ClaimedMail;
 
 /// The door to one environment's data: every query it runs is keyed by `env_id`.
 #[derive(Debug, Clone, Copy)]

@@ -8,7 +8,7 @@ use super::{EnvStore, StoreError, flag};
 use crate::model::{ClientId, GrantId, Secret, User, UserId};
 
 const USER_COLUMNS: &str =
-    "env_id, user_id, email, email_verified, name, password_hash, created_at, updated_at";
+    "env_id, user_id, email, email_verified, name, password_hash, created_at, updated_at, fixture";
 
 fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
@@ -20,13 +20,15 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
         password_hash: Secret::new(row.try_get::<String, _>("password_hash")?),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        fixture: row.try_get::<i64, _>("fixture")? != 0,
     })
 }
 
 impl EnvStore<'_> {
     pub async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
-        let sql =
-            format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+        let sql = format!(
+            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        );
         let values = (
             user.user_id.as_str(),
             &user.email,
@@ -35,6 +37,7 @@ impl EnvStore<'_> {
             user.password_hash.expose(),
             user.created_at,
             user.updated_at,
+            flag(user.fixture),
         );
         self.execute(&sql, values).await?;
         Ok(())

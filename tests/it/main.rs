@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod accounts;
 mod admin_api;
 mod audit;
 mod bad_input;

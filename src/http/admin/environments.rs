@@ -9,7 +9,7 @@ use super::extract::{Admin, AdminJson, AdminResult, AdminZone, created, ok};
 use crate::http::AppState;
 use crate::model::{EnvKind, Project, RateLimits};
 use crate::service::Error;
-use crate::service::admin::environments::{LimitChanges, PolicyChanges};
+use crate::service::admin::environments::{LimitChanges, PolicyChanges, PolicyView};
 
 /// Projects and environments themselves.
 pub fn routes() -> Router<AppState> {
@@ -110,7 +110,7 @@ pub async fn update_environment(
 
 /// `GET …/policy`
 pub async fn show_policy(zone: AdminZone) -> AdminResult {
-    ok(zone.environment.policy)
+    ok(PolicyView::of(&zone.environment))
 }
 
 #[derive(Deserialize)]
@@ -121,6 +121,11 @@ pub struct PolicyBody {
     refresh_token_ttl: Option<i64>,
     refresh_family_ttl: Option<i64>,
     session_ttl: Option<i64>,
+    signup: Option<bool>,
+    require_verified_email: Option<bool>,
+    password_min_length: Option<i64>,
+    mail_from: Option<String>,
+    product_name: Option<String>,
 }
 
 /// `PUT …/policy`
@@ -131,6 +136,11 @@ pub async fn set_policy(zone: AdminZone, AdminJson(body): AdminJson<PolicyBody>)
         refresh_token_ttl: body.refresh_token_ttl,
         refresh_family_ttl: body.refresh_family_ttl,
         session_ttl: body.session_ttl,
+        signup: body.signup,
+        require_verified_email: body.require_verified_email,
+        password_min_length: body.password_min_length,
+        mail_from: body.mail_from,
+        product_name: body.product_name,
     };
     let policy = zone
         .airlock

@@ -7,6 +7,7 @@ mod clients;
 mod domains;
 mod environments;
 mod extract;
+mod inbox;
 mod keys;
 mod users;
 mod webhooks;
@@ -26,7 +27,8 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(keys::routes())
         .merge(audit::routes())
-        .merge(webhooks::routes());
+        .merge(webhooks::routes())
+        .merge(inbox::routes());
     Router::new()
         .merge(environments::routes())
         .merge(domains::installation_routes())

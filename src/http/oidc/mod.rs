@@ -1,6 +1,7 @@
 //! The per-environment protocol endpoints, one file each. Paths come from `oidc::endpoints`, the same
 //! source discovery uses.
 
+mod accounts;
 mod authorize;
 mod discovery;
 mod introspect;
@@ -21,7 +22,7 @@ use super::cors;
 use super::current_env::CurrentEnvironment;
 use crate::oidc::endpoints::Endpoint;
 
-fn handlers() -> [(Endpoint, MethodRouter<AppState>); 10] {
+fn handlers() -> [(Endpoint, MethodRouter<AppState>); 15] {
     [
         (
             Endpoint::Discovery,
@@ -55,6 +56,20 @@ fn handlers() -> [(Endpoint, MethodRouter<AppState>); 10] {
         (
             Endpoint::EndSession,
             get(logout::logout).post(logout::logout),
+        ),
+        (
+            Endpoint::PasswordForgot,
+            get(accounts::forgot_form).post(accounts::forgot),
+        ),
+        (
+            Endpoint::PasswordReset,
+            get(accounts::reset_form).post(accounts::reset),
+        ),
+        (Endpoint::VerifyEmail, get(accounts::verify)),
+        (Endpoint::ResendVerification, post(accounts::resend)),
+        (
+            Endpoint::Signup,
+            get(accounts::signup_form).post(accounts::signup),
         ),
     ]
 }

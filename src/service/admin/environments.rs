@@ -5,7 +5,9 @@ use serde::Serialize;
 use super::audit::ZoneLabel;
 use crate::audit::AuditEvent;
 use crate::crypto::secrets;
-use crate::model::{self, EnvKind, EnvPolicy, Environment, EnvironmentId, RateLimits, SigningAlg};
+use crate::model::{
+    self, AccountPolicy, EnvKind, EnvPolicy, Environment, EnvironmentId, RateLimits, SigningAlg,
+};
 use crate::oidc::endpoints::Endpoint;
 use crate::service::audit_log::AuditLog;
 use crate::service::keyring::{self, KeyRing};
@@ -26,15 +28,38 @@ pub struct EnvironmentView {
     pub created_at: i64,
 }
 
-/// Changes to an environment's token and session lifetimes, in seconds; `None` keeps the current
-/// value.
-#[derive(Debug, Clone, Copy, Default)]
+/// Changes to an environment's token and session lifetimes (seconds) and account flows; `None`
+/// keeps the current value (an empty `mail_from` or `product_name` goes back to the default).
+#[derive(Debug, Clone, Default)]
 pub struct PolicyChanges {
     pub access_token_ttl: Option<i64>,
     pub id_token_ttl: Option<i64>,
     pub refresh_token_ttl: Option<i64>,
     pub refresh_family_ttl: Option<i64>,
     pub session_ttl: Option<i64>,
+    pub signup: Option<bool>,
+    pub require_verified_email: Option<bool>,
+    pub password_min_length: Option<i64>,
+    pub mail_from: Option<String>,
+    pub product_name: Option<String>,
+}
+
+/// An environment's policy as admins see it: lifetimes and account flows.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyView {
+    #[serde(flatten)]
+    pub lifetimes: EnvPolicy,
+    #[serde(flatten)]
+    pub accounts: AccountPolicy,
+}
+
+impl PolicyView {
+    pub fn of(environment: &Environment) -> Self {
+        PolicyView {
+            lifetimes: environment.policy,
+            accounts: environment.accounts.clone(),
+        }
+    }
 }
 
 /// Changes to an environment's rate limits; `None` keeps the current value.
@@ -50,6 +75,8 @@ pub struct EnvironmentAdmin<'a> {
     pub(in crate::service) zones: &'a ZoneDirectory,
     pub(in crate::service) keys: &'a KeyRing,
     pub(in crate::service) audit: &'a AuditLog,
+    /// Live environments can send mail (flows that need it may be turned on).
+    pub(in crate::service) smtp_configured: bool,
 }
 
 impl EnvironmentAdmin<'_> {
@@ -103,6 +130,7 @@ impl EnvironmentAdmin<'_> {
             kind,
             policy: EnvPolicy::default(),
             limits: RateLimits::default(),
+            accounts: AccountPolicy::default(),
             path_issuer_enabled: true,
             created_at: now,
         };
@@ -159,7 +187,7 @@ impl EnvironmentAdmin<'_> {
         changes: PolicyChanges,
         caller: &Caller,
         now: i64,
-    ) -> Result<EnvPolicy, Error> {
+    ) -> Result<PolicyView, Error> {
         const MINUTE: i64 = 60;
         const DAY: i64 = 24 * 3600;
         let current = environment.policy;
@@ -193,15 +221,73 @@ impl EnvironmentAdmin<'_> {
                 )));
             }
         }
+        let accounts = self.account_policy(environment, &changes)?;
         self.db
-            .update_environment_policy(&environment.id, &policy)
+            .update_environment_policy(&environment.id, (&policy, &accounts))
             .await?;
         self.zones.forget_environment(environment);
-        let event = AuditEvent::EnvironmentPolicyChanged { policy };
+        let event = AuditEvent::EnvironmentPolicyChanged {
+            policy,
+            accounts: accounts.clone(),
+        };
         self.audit
             .record_by(environment, caller, event, now)
             .await?;
-        Ok(policy)
+        Ok(PolicyView {
+            lifetimes: policy,
+            accounts,
+        })
+    }
+
+    /// The account policy `changes` make, checked: a live environment without SMTP cannot turn
+    /// on a flow that needs mail (it would never arrive).
+    fn account_policy(
+        &self,
+        environment: &Environment,
+        changes: &PolicyChanges,
+    ) -> Result<AccountPolicy, Error> {
+        let current = &environment.accounts;
+        let text = |new: &Option<String>, old: &Option<String>| match new {
+            Some(value) if value.trim().is_empty() => None,
+            Some(value) => Some(value.trim().to_string()),
+            None => old.clone(),
+        };
+        let accounts = AccountPolicy {
+            signup: changes.signup.unwrap_or(current.signup),
+            require_verified_email: changes
+                .require_verified_email
+                .unwrap_or(current.require_verified_email),
+            password_min_length: changes
+                .password_min_length
+                .unwrap_or(current.password_min_length),
+            mail_from: text(&changes.mail_from, &current.mail_from),
+            product_name: text(&changes.product_name, &current.product_name),
+        };
+        if !(8..=128).contains(&accounts.password_min_length) {
+            return Err(Error::Invalid("password_min_length is 8 to 128".into()));
+        }
+        if let Some(from) = &accounts.mail_from
+            && (from.parse::<lettre::message::Mailbox>().is_err() || !model::is_clean_text(from))
+        {
+            return Err(Error::Invalid(format!(
+                "mail_from: {from:?} is not an address such as \"Acme <no-reply@acme.com>\""
+            )));
+        }
+        if let Some(name) = &accounts.product_name
+            && (name.len() > 100 || !model::is_clean_text(name))
+        {
+            return Err(Error::Invalid(
+                "product_name: at most 100 characters, without control characters".into(),
+            ));
+        }
+        let needs_mail = (accounts.signup && !current.signup)
+            || (accounts.require_verified_email && !current.require_verified_email);
+        if needs_mail && environment.kind == EnvKind::Live && !self.smtp_configured {
+            return Err(Error::Invalid(
+                "no SMTP server is configured (AIRLOCK_SMTP_URL): a live environment cannot send the mail that sign-up and address verification need".into(),
+            ));
+        }
+        Ok(accounts)
     }
 
     /// Turns an environment's path issuer on or off (its custom domains are unaffected); returns

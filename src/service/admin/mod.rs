@@ -8,6 +8,7 @@ pub mod audit;
 pub mod clients;
 pub mod domains;
 pub mod environments;
+pub mod inbox;
 pub mod keys;
 pub mod projects;
 pub mod users;

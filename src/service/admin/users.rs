@@ -5,7 +5,7 @@ use crate::audit::AuditEvent;
 use crate::crypto::{password, secrets};
 use crate::model::{ClientId, Environment, Secret, User, UserId, is_clean_text};
 use crate::service::audit_log::AuditLog;
-use crate::service::{Caller, Error};
+use crate::service::{Caller, Error, password_policy};
 use crate::store::{Db, EnvStore};
 
 /// Changes to a user; `None` keeps the current value.
@@ -41,7 +41,7 @@ impl UserAdmin<'_> {
         now: i64,
     ) -> Result<User, Error> {
         let email = checked_email(&new.email)?;
-        check_password(&new.password)?;
+        password_policy::check(&new.password, environment.accounts.password_min_length)?;
         let user = User {
             env_id: environment.id.clone(),
             user_id: UserId::new(format!("usr_{}", secrets::random_id())),
@@ -51,6 +51,7 @@ impl UserAdmin<'_> {
             password_hash: Secret::new(password::hash(new.password.expose().to_string()).await),
             created_at: now,
             updated_at: now,
+            fixture: false,
         };
         let event = AuditEvent::UserCreated {
             sub: user.user_id.to_string(),
@@ -138,7 +139,7 @@ impl UserAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<u64, Error> {
-        check_password(&new_password)?;
+        password_policy::check(&new_password, environment.accounts.password_min_length)?;
         let mut user = self.find(environment, user_id).await?;
         user.password_hash = Secret::new(password::hash(new_password.expose().to_string()).await);
         user.updated_at = now;
@@ -237,14 +238,6 @@ fn checked_email(email: &str) -> Result<String, Error> {
         return Err(Error::Invalid("a valid email address is required".into()));
     }
     Ok(email)
-}
-
-fn check_password(password: &Secret) -> Result<(), Error> {
-    let length = password.expose().chars().count();
-    if length < 8 || password.expose().len() > 1024 {
-        return Err(Error::Invalid("passwords need 8 to 1024 characters".into()));
-    }
-    Ok(())
 }
 
 /// A display name, trimmed; empty means none.

@@ -96,9 +96,17 @@ async fn a_rewritten_audit_log_does_not_verify(server: &TestServer) {
     restarted.close().await;
 
     // Production as a version before keying left it: linked by bare SHA-256, and the keying and
-    // retention (and events) migrations not applied yet. The node that applies them relinks it.
+    // retention (and later) migrations not applied yet. The node that applies them relinks it.
     let mut legacy = rewritten_chain(server, &production.environment, 5, legacy_entry_hash).await;
     legacy.extend([
+        "DROP TABLE mail_messages".to_string(),
+        "DROP TABLE account_links".to_string(),
+        "ALTER TABLE users DROP COLUMN fixture".to_string(),
+        "ALTER TABLE environments DROP COLUMN signup".to_string(),
+        "ALTER TABLE environments DROP COLUMN require_verified_email".to_string(),
+        "ALTER TABLE environments DROP COLUMN password_min_length".to_string(),
+        "ALTER TABLE environments DROP COLUMN mail_from".to_string(),
+        "ALTER TABLE environments DROP COLUMN product_name".to_string(),
         "DROP TABLE webhook_attempts".to_string(),
         "DROP TABLE webhook_deliveries".to_string(),
         "DROP TABLE events".to_string(),

@@ -9,6 +9,7 @@ pub mod node;
 pub mod receiver;
 pub mod rp;
 pub mod server;
+pub mod smtp;
 
 pub use browser::{Browser, Step};
 pub use node::Node;
