@@ -4,10 +4,11 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::Context;
-use super::output::print;
+use super::output::{SHOWN_ONCE, print};
 use crate::model::EnvKind;
 use crate::service::admin::environments::{EnvironmentView, LimitChanges, PolicyChanges};
 use crate::service::admin::split_slug;
+use crate::service::{FIXTURE_PASSWORD, FixtureSet};
 
 #[derive(Debug, Subcommand)]
 pub enum EnvCommand {
@@ -17,6 +18,17 @@ pub enum EnvCommand {
         slug: String,
         #[arg(long, value_parser = ["test", "live"])]
         kind: String,
+        /// Seed the fixture set at once (test environments).
+        #[arg(long)]
+        seed: bool,
+    },
+    /// Seed a test environment's fixtures: users in known states (password `fixture-password`)
+    /// and two clients for http://localhost:3000/callback. Idempotent.
+    Seed {
+        slug: String,
+        /// Issue new secrets for the fixture clients (printed once).
+        #[arg(long)]
+        reset_secrets: bool,
     },
     /// Show an environment's issuer and settings.
     Show { slug: String },
@@ -86,15 +98,40 @@ pub async fn run(command: EnvCommand, context: &Context) -> anyhow::Result<()> {
     let environments = context.airlock.environments();
     let (operator, now, json) = (&context.operator, context.now, context.json);
     match command {
-        EnvCommand::Create { slug, kind } => {
+        EnvCommand::Create { slug, kind, seed } => {
             let (project, name) = split_slug(&slug)?;
             let kind =
                 EnvKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("kind is test or live"))?;
+            if seed && kind != EnvKind::Test {
+                anyhow::bail!("--seed is for test environments only");
+            }
             let environment = environments
                 .create(project, name, kind, operator, now)
                 .await?;
             let view = environments.view(&environment);
-            print(json, &view, || format!("issuer: {}", view.issuer));
+            if seed {
+                let fixtures = context
+                    .airlock
+                    .seed_fixtures(&environment, false, operator, now)
+                    .await?;
+                let value = json!({ "environment": view, "fixtures": fixtures });
+                print(json, &value, || {
+                    format!("issuer: {}\n{}", view.issuer, describe_fixtures(&fixtures))
+                });
+            } else {
+                print(json, &view, || format!("issuer: {}", view.issuer));
+            }
+        }
+        EnvCommand::Seed {
+            slug,
+            reset_secrets,
+        } => {
+            let environment = context.environment(&slug).await?;
+            let fixtures = context
+                .airlock
+                .seed_fixtures(&environment, reset_secrets, operator, now)
+                .await?;
+            print(json, &fixtures, || describe_fixtures(&fixtures));
         }
         EnvCommand::Show { slug } => {
             let view = environments.view(&context.environment(&slug).await?);
@@ -191,4 +228,19 @@ fn parse_on_off(value: &str) -> Result<bool, String> {
         "off" => Ok(false),
         other => Err(format!("{other} is neither on nor off")),
     }
+}
+
+fn describe_fixtures(fixtures: &FixtureSet) -> String {
+    let mut text = format!("fixture users (password: {FIXTURE_PASSWORD}):");
+    for user in &fixtures.users {
+        text.push_str(&format!("\n  {}  {}  {}", user.sub, user.email, user.state));
+    }
+    text.push_str("\nfixture clients:");
+    for client in &fixtures.clients {
+        text.push_str(&format!("\n  {}  {}", client.client_id, client.name));
+        if let Some(secret) = &client.client_secret {
+            text.push_str(&format!("  secret: {} {SHOWN_ONCE}", secret.expose()));
+        }
+    }
+    text
 }

@@ -128,7 +128,10 @@ pub async fn run(command: UserCommand, context: &Context) -> anyhow::Result<()> 
         UserCommand::List { .. } => {
             let all = users.list(environment).await?;
             print(json, &all, || {
-                lines(&all, |u| format!("{}  {}", u.user_id, u.email))
+                lines(&all, |u| {
+                    let marked = if u.fixture { "  (fixture)" } else { "" };
+                    format!("{}  {}{marked}", u.user_id, u.email)
+                })
             });
         }
         UserCommand::Update {

@@ -78,6 +78,21 @@ impl EnvStore<'_> {
         Ok(self.execute(sql, (account_digest, until, now)).await? == 1)
     }
 
+    /// Locks the account name until `until` after `failures` failures (a fixture's state).
+    pub async fn lock_account_name(
+        &self,
+        account_digest: &str,
+        (failures, until): (i64, i64),
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO signin_failures (env_id, account_digest, failures, last_failure_at, \
+             locked_until) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (env_id, account_digest) \
+             DO UPDATE SET failures = $3, last_failure_at = $4, locked_until = $5";
+        self.execute(sql, (account_digest, failures, now, until))
+            .await?;
+        Ok(())
+    }
+
     pub async fn clear_signin_failures(&self, account_digest: &str) -> Result<(), StoreError> {
         let sql = "DELETE FROM signin_failures WHERE env_id = $1 AND account_digest = $2";
         self.execute(sql, (account_digest,)).await?;

@@ -63,6 +63,8 @@ struct UserResponse {
     name: Option<String>,
     created_at: i64,
     updated_at: i64,
+    /// Seeded by `airlock env seed`.
+    fixture: bool,
 }
 
 impl From<User> for UserResponse {
@@ -74,6 +76,7 @@ impl From<User> for UserResponse {
             name: user.name,
             created_at: user.created_at,
             updated_at: user.updated_at,
+            fixture: user.fixture,
         }
     }
 }

@@ -40,6 +40,18 @@ impl UserAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<User, Error> {
+        self.create_marked(environment, (new, false), caller, now)
+            .await
+    }
+
+    /// Creates a user, marked as a fixture when `fixture` says so.
+    pub(in crate::service) async fn create_marked(
+        &self,
+        environment: &Environment,
+        (new, fixture): (NewUser, bool),
+        caller: &Caller,
+        now: i64,
+    ) -> Result<User, Error> {
         let email = checked_email(&new.email)?;
         password_policy::check(&new.password, environment.accounts.password_min_length)?;
         let user = User {
@@ -51,7 +63,7 @@ impl UserAdmin<'_> {
             password_hash: Secret::new(password::hash(new.password.expose().to_string()).await),
             created_at: now,
             updated_at: now,
-            fixture: false,
+            fixture,
         };
         let event = AuditEvent::UserCreated {
             sub: user.user_id.to_string(),

@@ -1,6 +1,7 @@
 //! Self-service accounts: password reset, email verification and sign-up, with mail captured in
 //! test zones (a real SMTP sink sees nothing) and sent over SMTP in live ones.
 
+mod fixtures;
 mod reset;
 mod signup;
 
