@@ -159,6 +159,9 @@ pub struct Config {
     /// Days events (and their delivery log) stay inspectable; 0 keeps them forever.
     #[arg(long, env = "AIRLOCK_EVENT_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=36_500), global = true)]
     pub event_retention_days: i64,
+    /// Days an environment's mail (the captured inbox, the sent log) is kept; 0 keeps it forever.
+    #[arg(long, env = "AIRLOCK_MAIL_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=36_500), global = true)]
+    pub mail_retention_days: i64,
     /// SMTP server of live environments' mail: `smtp://host:25`, `smtp://host:587?tls=required`
     /// (STARTTLS), `smtps://user:password@host:465`. Unset: live environments cannot turn on
     /// flows that need mail. Test environments never send mail.
@@ -240,6 +243,7 @@ impl Config {
             webhook_allowed_networks: Vec::new(),
             webhook_ca_file: None,
             event_retention_days: 30,
+            mail_retention_days: 30,
             smtp_url: None,
             mail_from: "Airlock <no-reply@localhost>".into(),
         }

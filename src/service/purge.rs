@@ -79,6 +79,17 @@ impl Airlock {
                 break;
             }
         }
+        let mail_retention = self.config.mail_retention_days;
+        if mail_retention > 0 {
+            let before = now - mail_retention * DAY;
+            loop {
+                let rows = store.prune_mail(before, ROWS_PER_ROUND).await?;
+                purged.rows += rows;
+                if rows < ROWS_PER_ROUND as u64 || Instant::now() >= deadline {
+                    break;
+                }
+            }
+        }
         let event_retention = self.config.event_retention_days;
         if event_retention > 0 {
             let before = now - event_retention * DAY;

@@ -6,7 +6,7 @@
 use super::{Db, EnvStore, StoreError};
 
 /// `(table, key column, condition on $2 = now)`.
-const EXPIRED: [(&str, &str, &str); 6] = [
+const EXPIRED: [(&str, &str, &str); 7] = [
     ("authorization_codes", "code_digest", "expires_at < $2"),
     ("sessions", "session_digest", "expires_at < $2"),
     ("refresh_tokens", "token_digest", "expires_at < $2"),
@@ -19,6 +19,7 @@ const EXPIRED: [(&str, &str, &str); 6] = [
         "(revoked_at IS NOT NULL OR expires_at < $2 - 86400) AND NOT EXISTS \
          (SELECT 1 FROM refresh_tokens r WHERE r.env_id = grants.env_id AND r.grant_id = grants.grant_id)",
     ),
+    ("account_links", "link_digest", "expires_at < $2"),
     (
         "signin_failures",
         "account_digest",
@@ -41,6 +42,17 @@ impl EnvStore<'_> {
             purged += deleted;
         }
         Ok((purged, full))
+    }
+}
+
+impl EnvStore<'_> {
+    /// Deletes up to `limit` messages created before `before` that are no longer queued; how many
+    /// went.
+    pub async fn prune_mail(&self, before: i64, limit: i64) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM mail_messages WHERE env_id = $1 AND message_id IN \
+             (SELECT message_id FROM mail_messages WHERE env_id = $1 AND created_at < $2 \
+             AND state <> 'pending' LIMIT $3)";
+        self.execute(sql, (before, limit)).await
     }
 }
 

@@ -51,6 +51,11 @@ async fn a_test_zone_captures_the_reset_mail(server: &TestServer) {
     );
     user(server, &sandbox, &email).await;
     let tokens = flow::sign_in(&sandbox, &Browser::new()).await;
+    let as_reset_user = Seeded {
+        email: email.clone(),
+        ..sandbox.clone()
+    };
+    let reset_user_tokens = flow::sign_in(&as_reset_user, &Browser::new()).await;
     let browser = Browser::new();
 
     // Known and unknown addresses get the same page.
@@ -108,18 +113,20 @@ async fn a_test_zone_captures_the_reset_mail(server: &TestServer) {
         "single use"
     );
 
-    // The seeded user's refresh token survives: only the reset user's grants went.
-    let refresh = client_post(
-        &format!("{}/token", sandbox.issuer),
-        &sandbox.client_id,
-        &sandbox.client_secret,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &tokens.refresh_token),
-        ],
+    // The reset user's refresh token died with their grants; another user's lives on.
+    let token_url = format!("{}/token", sandbox.issuer);
+    let (id, secret) = (&sandbox.client_id, &sandbox.client_secret);
+    let form = |token| [("grant_type", "refresh_token"), ("refresh_token", token)];
+    let revoked = client_post(
+        &token_url,
+        id,
+        secret,
+        &form(&reset_user_tokens.refresh_token),
     )
     .await;
-    assert_eq!(refresh.0, 200, "{}", refresh.1);
+    assert_eq!(revoked.0, 400, "{}", revoked.1);
+    let kept = client_post(&token_url, id, secret, &form(&tokens.refresh_token)).await;
+    assert_eq!(kept.0, 200, "{}", kept.1);
 
     // An expired link is as good as none.
     let again = ask_for_reset(&sandbox, &browser, &email).await;
