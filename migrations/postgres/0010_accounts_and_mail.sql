@@ -13,6 +13,8 @@ CREATE TABLE account_links (
     link_digest TEXT NOT NULL,
     purpose TEXT NOT NULL,
     user_id TEXT NOT NULL,
+    -- The address the link was sent to: it works only while the account still has it.
+    email TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     used_at BIGINT,

@@ -57,6 +57,16 @@ pub struct ResetPasswordPage<'a> {
     pub notice: Option<&'a str>,
 }
 
+#[derive(Template)]
+#[template(path = "verify_email.html")]
+pub struct VerifyEmailPage<'a> {
+    pub zone: &'a str,
+    pub kind: &'a str,
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub token: &'a str,
+}
+
 /// A form that sends a verification link again.
 pub struct ResendForm<'a> {
     pub action: &'a str,

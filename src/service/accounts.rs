@@ -35,6 +35,8 @@ pub enum AccountPage {
         token: String,
         notice: Option<String>,
     },
+    /// The button that confirms the address of the link `token`.
+    VerifyForm { token: String },
     /// A link that is unknown here, used or expired (all alike: 404).
     LinkInvalid,
     /// This zone does not offer the flow (404).
@@ -100,10 +102,22 @@ impl Accounts<'_> {
             .take(self.budget(call, Limited::AccountMails, &ip))
     }
 
+    /// Takes one of the recipient's budget of mail (however many addresses ask): false when it
+    /// is spent, and the message is not written.
+    fn recipient_budget(&self, call: &Call<'_>, email: &str) -> bool {
+        let subject = format!("to:{email}");
+        self.limiter
+            .take(self.budget(call, Limited::AccountMails, &subject))
+            .is_ok()
+    }
+
     /// Writes a reset link for `email` with the message that carries it, if there is such an
     /// account (and nothing otherwise).
     pub async fn send_reset(&self, call: &Call<'_>, email: &str) -> Result<(), Error> {
         let email = email.trim().to_ascii_lowercase();
+        if !self.recipient_budget(call, &email) {
+            return Ok(());
+        }
         let store = self.core.store(call.zone);
         let Some(user) = store.find_user_by_email(&email).await? else {
             return Ok(());
@@ -138,6 +152,7 @@ impl Accounts<'_> {
             digest: &digest,
             purpose,
             user_id: &user.user_id,
+            email: &user.email,
             created_at: call.now,
             expires_at: call.now + lifetime,
         };
@@ -146,6 +161,26 @@ impl Accounts<'_> {
             .insert_link_with_mail(&link, &message)
             .await?;
         Ok(())
+    }
+
+    /// The confirmation button of a live verification link (a link opened by a mail scanner's
+    /// prefetch is not used up), or why there is none.
+    pub async fn verification_form(
+        &self,
+        call: &Call<'_>,
+        token: &str,
+    ) -> Result<AccountPage, Error> {
+        let digest = secrets::digest(token);
+        let store = self.core.store(call.zone);
+        let live = store
+            .live_link(&digest, LinkPurpose::EmailVerification, call.now)
+            .await?;
+        Ok(match live {
+            Some(_) => AccountPage::VerifyForm {
+                token: token.to_string(),
+            },
+            None => AccountPage::LinkInvalid,
+        })
     }
 
     /// The new-password form for a live reset link, or why there is none.
@@ -246,25 +281,19 @@ impl Accounts<'_> {
         })
     }
 
-    /// Sends the verification link again to `email`, if that account exists and is unverified
-    /// (the page says the same either way).
-    pub async fn resend_verification(
-        &self,
-        call: &Call<'_>,
-        email: &str,
-    ) -> Result<AccountPage, Error> {
-        if let Err(retry_after) = self.take_mail_budget(call) {
-            return Ok(AccountPage::Throttled(retry_after));
-        }
+    /// Sends the verification link again to `email`, if that account exists and is unverified.
+    pub async fn resend_verification(&self, call: &Call<'_>, email: &str) -> Result<(), Error> {
         let email = email.trim().to_ascii_lowercase();
+        if !self.recipient_budget(call, &email) {
+            return Ok(());
+        }
         let store = self.core.store(call.zone);
         if let Some(user) = store.find_user_by_email(&email).await?
             && !user.email_verified
-            && self.can_mail(call.zone)
         {
             self.send_verification(call, &user).await?;
         }
-        Ok(check_inbox(None))
+        Ok(())
     }
 
     async fn send_verification(&self, call: &Call<'_>, user: &User) -> Result<(), Error> {
@@ -325,10 +354,8 @@ impl Accounts<'_> {
             notice: Some(why),
         };
         let email = email.trim().to_ascii_lowercase();
-        let valid_email = email.contains('@')
-            && email.len() <= 254
-            && !email.chars().any(char::is_whitespace)
-            && is_clean_text(&email);
+        let valid_email =
+            email.len() <= 254 && is_clean_text(&email) && email.parse::<lettre::Address>().is_ok();
         if !valid_email {
             return Ok(refuse(&checked, "Enter a valid email address.".into()));
         }
@@ -357,16 +384,30 @@ impl Accounts<'_> {
             updated_at: call.now,
             fixture: false,
         };
+        let client_id = checked.client.client_id.as_str();
         let created = AuditEvent::UserCreated {
             sub: user.user_id.to_string(),
         }
         .actor(user.user_id.as_str())
-        .client(checked.client.client_id.as_str());
-        let events = self.core.audit.outbox_of_call(call, &created).await?;
+        .client(client_id);
+        let completed = AuditEvent::SignupCompleted {
+            sub: user.user_id.to_string(),
+        }
+        .actor(user.user_id.as_str())
+        .client(client_id);
+        let mut events = self.core.audit.outbox_of_call(call, &created).await?;
+        events.extend(self.core.audit.outbox_of_call(call, &completed).await?);
         let store = self.core.store(call.zone);
         match store.emitting(&events).insert_user(&user).await {
             Ok(()) => {}
-            // Taken: said like any other refusal of the form, not "this address has an account".
+            // Taken. Where addresses must be verified, the page is the one a new account gets
+            // (the owner of the address is not told anything new); otherwise the person would be
+            // signed in, so the refusal cannot look like success.
+            Err(crate::store::StoreError::Conflict)
+                if call.zone.accounts.require_verified_email =>
+            {
+                return Ok(SignupOutcome::Page(check_inbox(None)));
+            }
             Err(crate::store::StoreError::Conflict) => {
                 return Ok(refuse(
                     &checked,
@@ -376,11 +417,6 @@ impl Accounts<'_> {
             Err(other) => return Err(other.into()),
         }
         self.core.audit.record_call(call, created).await?;
-        let completed = AuditEvent::SignupCompleted {
-            sub: user.user_id.to_string(),
-        }
-        .actor(user.user_id.as_str())
-        .client(checked.client.client_id.as_str());
         self.core.audit.record_call(call, completed).await?;
         self.send_verification(call, &user).await?;
         if call.zone.accounts.require_verified_email {
@@ -462,5 +498,42 @@ impl Airlock {
             }
         });
         RESET_SENT
+    }
+
+    /// Sends the verification link of `email` again, like `request_password_reset`: the address's
+    /// budget is charged now, the lookup and the mail happen after the answer, which is the same
+    /// for every address.
+    pub fn request_verification_mail(
+        self: &Arc<Self>,
+        zone: Zone,
+        origin: Origin,
+        email: String,
+        now: i64,
+    ) -> AccountPage {
+        let accounts = self.accounts();
+        if !accounts.can_mail(&zone) {
+            return AccountPage::Unavailable;
+        }
+        let call = Call {
+            zone: &zone,
+            origin: &origin,
+            now,
+        };
+        if let Err(retry_after) = accounts.take_mail_budget(&call) {
+            return AccountPage::Throttled(retry_after);
+        }
+        let airlock = self.clone();
+        tokio::spawn(async move {
+            let call = Call {
+                zone: &zone,
+                origin: &origin,
+                now,
+            };
+            let accounts = airlock.accounts();
+            if let Err(error) = accounts.resend_verification(&call, &email).await {
+                tracing::warn!(%error, "verification mail not written");
+            }
+        });
+        check_inbox(None)
     }
 }

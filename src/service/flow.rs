@@ -143,6 +143,14 @@ impl Protocol<'_> {
         checked: &Checked,
         user: AuthenticatedUser<'_>,
     ) -> Result<AuthorizeOutcome, Error> {
+        // A session may predate the zone's wish for verified addresses: it is held here too.
+        if call.zone.accounts.require_verified_email
+            && let Some(found) = self.store(call.zone).find_user(user.user_id).await?
+            && !found.email_verified
+        {
+            let resend = super::accounts::resend_fields(checked, &found.email);
+            return Ok(AuthorizeOutcome::CheckInbox(resend));
+        }
         let remembered = self
             .store(call.zone)
             .find_consent(user.user_id, &checked.client.client_id)

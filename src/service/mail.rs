@@ -20,8 +20,12 @@ use crate::store::{ClaimedMail, Db};
 pub const RESET_LINK_SECONDS: i64 = 3600;
 /// How long a verification link lives.
 pub const VERIFICATION_LINK_SECONDS: i64 = 24 * 3600;
-/// Seconds a worker holds a message it is sending.
-const LEASE_SECONDS: i64 = 60;
+/// Messages one round sends, each claimed just before it is sent.
+const MESSAGES_PER_ROUND: usize = 32;
+/// Seconds a worker holds a message it is sending: longer than one send can take (each SMTP
+/// step has `SMTP_TIMEOUT`).
+const LEASE_SECONDS: i64 = 300;
+const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Template)]
 #[template(path = "mail/password_reset.txt")]
@@ -84,11 +88,14 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(smtp_url: Option<&str>, default_from: &str, kek: Kek) -> anyhow::Result<Self> {
+        default_from
+            .parse::<Mailbox>()
+            .map_err(|error| anyhow::anyhow!("AIRLOCK_MAIL_FROM {default_from:?}: {error}"))?;
         let smtp = match smtp_url {
             Some(url) => Some(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|error| anyhow::anyhow!("AIRLOCK_SMTP_URL: {error}"))?
-                    .timeout(Some(Duration::from_secs(20)))
+                    .timeout(Some(SMTP_TIMEOUT))
                     .build(),
             ),
             None => None,
@@ -268,12 +275,15 @@ impl MailWorker {
     }
 
     async fn round(&self, owner: &str) -> Result<(), Error> {
-        let now = crate::clock::now();
-        let claimed = self
-            .db
-            .claim_mail((owner, now + LEASE_SECONDS), now, 16)
-            .await?;
-        for mail in claimed {
+        for _ in 0..MESSAGES_PER_ROUND {
+            let now = crate::clock::now();
+            let claimed = self
+                .db
+                .claim_mail((owner, now + LEASE_SECONDS), now, 1)
+                .await?;
+            let Some(mail) = claimed.into_iter().next() else {
+                break;
+            };
             self.attempt(&mail, owner).await?;
         }
         Ok(())

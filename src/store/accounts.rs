@@ -12,22 +12,31 @@ pub struct NewLink<'a> {
     pub digest: &'a str,
     pub purpose: LinkPurpose,
     pub user_id: &'a UserId,
+    /// The address it is sent to.
+    pub email: &'a str,
     pub created_at: i64,
     pub expires_at: i64,
 }
 
-/// Consumes a live link of `purpose` in `tx`: its user, or `None` when it is unknown, used or
-/// expired (all alike).
+/// A link is live while unused, unexpired, and its user still has the address it went to (an
+/// address change or a deleted account leaves it dead).
+const LIVE_LINK: &str = "used_at IS NULL AND expires_at > $4 AND email = (SELECT u.email FROM \
+     users u WHERE u.env_id = account_links.env_id AND u.user_id = account_links.user_id)";
+
+/// Consumes a live link of `purpose` in `tx`: its user, or `None` when it is unknown, used,
+/// expired or dead (all alike).
 async fn consume_link(
     store: &EnvStore<'_>,
     tx: &mut Transaction<'static, Any>,
     (digest, purpose): (&str, LinkPurpose),
     now: i64,
 ) -> Result<Option<UserId>, StoreError> {
-    let sql = "UPDATE account_links SET used_at = $4 WHERE env_id = $1 AND link_digest = $2 \
-         AND purpose = $3 AND used_at IS NULL AND expires_at > $4 RETURNING user_id";
+    let sql = format!(
+        "UPDATE account_links SET used_at = $4 WHERE env_id = $1 AND link_digest = $2 \
+         AND purpose = $3 AND {LIVE_LINK} RETURNING user_id"
+    );
     let row = store
-        .query(sql, (digest, purpose.as_str(), now))
+        .query(&sql, (digest, purpose.as_str(), now))
         .fetch_optional(&mut **tx)
         .await?;
     row.map(|row| super::text(&row, "user_id").map_err(StoreError::from))
@@ -42,12 +51,13 @@ impl EnvStore<'_> {
         mail: &MailMessage,
     ) -> Result<(), StoreError> {
         let mut tx = self.db.begin_write().await?;
-        let sql = "INSERT INTO account_links (env_id, link_digest, purpose, user_id, created_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        let sql = "INSERT INTO account_links (env_id, link_digest, purpose, user_id, email, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let values = (
             link.digest,
             link.purpose.as_str(),
             link.user_id.as_str(),
+            link.email,
             link.created_at,
             link.expires_at,
         );
@@ -63,10 +73,12 @@ impl EnvStore<'_> {
         purpose: LinkPurpose,
         now: i64,
     ) -> Result<Option<UserId>, StoreError> {
-        let sql = "SELECT user_id FROM account_links WHERE env_id = $1 AND link_digest = $2 \
-             AND purpose = $3 AND used_at IS NULL AND expires_at > $4";
+        let sql = format!(
+            "SELECT user_id FROM account_links WHERE env_id = $1 AND link_digest = $2 \
+             AND purpose = $3 AND {LIVE_LINK}"
+        );
         let row = self
-            .fetch_optional(sql, (digest, purpose.as_str(), now))
+            .fetch_optional(&sql, (digest, purpose.as_str(), now))
             .await?;
         row.map(|row| super::text(&row, "user_id").map_err(StoreError::from))
             .transpose()

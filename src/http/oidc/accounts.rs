@@ -10,7 +10,7 @@ use crate::http::current_env::{CurrentEnvironment, ZoneRequest};
 use crate::http::error::HttpError;
 use crate::http::extract::{BrowserParams, OwnForm};
 use crate::http::pages::{
-    self, AccountNoticePage, ForgotPasswordPage, ResendForm, ResetPasswordPage,
+    self, AccountNoticePage, ForgotPasswordPage, ResendForm, ResetPasswordPage, VerifyEmailPage,
 };
 use crate::model::Secret;
 use crate::oidc::endpoints::Endpoint;
@@ -69,6 +69,18 @@ pub(super) fn account_page(
                     token: &token,
                     min_length: zone.environment.accounts.password_min_length,
                     notice: notice.as_deref(),
+                },
+            )
+        }),
+        AccountPage::VerifyForm { token } => with_csrf(zone, headers, |csrf| {
+            pages::render(
+                StatusCode::OK,
+                &VerifyEmailPage {
+                    zone: &slug,
+                    kind,
+                    action: &zone.issuer.endpoint(Endpoint::VerifyEmail.path()),
+                    csrf,
+                    token: &token,
                 },
             )
         }),
@@ -177,14 +189,33 @@ pub async fn reset(
     }
 }
 
-/// `GET {issuer}/email/verify?token=…`
-pub async fn verify(
+/// `GET {issuer}/email/verify?token=…`: a button, so that opening the link uses nothing up.
+pub async fn verify_form(
     State(state): State<AppState>,
     request: ZoneRequest,
     headers: HeaderMap,
     BrowserParams(params): BrowserParams,
 ) -> Response {
     let token = field(&params, "token");
+    match state
+        .airlock
+        .accounts()
+        .verification_form(&request.call(), &token)
+        .await
+    {
+        Ok(page) => account_page(&request.zone, &headers, page),
+        Err(error) => HttpError::page(error).into_response(),
+    }
+}
+
+/// `POST {issuer}/email/verify`
+pub async fn verify(
+    State(state): State<AppState>,
+    request: ZoneRequest,
+    headers: HeaderMap,
+    OwnForm(params): OwnForm,
+) -> Response {
+    let token = field(&params, "airlock_token");
     match state
         .airlock
         .accounts()
@@ -203,16 +234,14 @@ pub async fn resend(
     headers: HeaderMap,
     OwnForm(params): OwnForm,
 ) -> Response {
-    let email = field(&params, "airlock_email");
-    match state
-        .airlock
-        .accounts()
-        .resend_verification(&request.call(), &email)
-        .await
-    {
-        Ok(page) => account_page(&request.zone, &headers, page),
-        Err(error) => HttpError::page(error).into_response(),
-    }
+    let call = request.call();
+    let page = state.airlock.request_verification_mail(
+        request.zone.clone(),
+        call.origin.clone(),
+        field(&params, "airlock_email"),
+        call.now,
+    );
+    account_page(&request.zone, &headers, page)
 }
 
 fn signup_response(

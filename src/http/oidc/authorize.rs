@@ -186,6 +186,20 @@ fn with_request(
     format!("{}?{query}", zone.issuer.endpoint(endpoint.path()))
 }
 
+/// The request's fields without `prompt=create`, for the way from the sign-up page to sign-in.
+fn without_create(fields: &[(String, String)]) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .filter_map(|(name, value)| {
+            if name != "prompt" {
+                return Some((name.clone(), value.clone()));
+            }
+            let kept: Vec<&str> = value.split(' ').filter(|v| *v != "create").collect();
+            (!kept.is_empty()).then(|| (name.clone(), kept.join(" ")))
+        })
+        .collect()
+}
+
 /// The login, consent or sign-up page of an interaction.
 pub(super) fn interactive(
     zone: &CurrentEnvironment,
@@ -246,7 +260,11 @@ pub(super) fn interactive(
                     fields,
                     csrf,
                     min_length: accounts.password_min_length,
-                    login_link: &with_request(zone, Endpoint::Authorization, fields),
+                    login_link: &with_request(
+                        zone,
+                        Endpoint::Authorization,
+                        &without_create(fields),
+                    ),
                     notice: notice.as_deref(),
                 },
             )

@@ -65,7 +65,10 @@ fn handlers() -> [(Endpoint, MethodRouter<AppState>); 15] {
             Endpoint::PasswordReset,
             get(accounts::reset_form).post(accounts::reset),
         ),
-        (Endpoint::VerifyEmail, get(accounts::verify)),
+        (
+            Endpoint::VerifyEmail,
+            get(accounts::verify_form).post(accounts::verify),
+        ),
         (Endpoint::ResendVerification, post(accounts::resend)),
         (
             Endpoint::Signup,

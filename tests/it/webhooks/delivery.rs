@@ -103,11 +103,12 @@ async fn retried_until_delivered_then_replayed(server: &TestServer) {
 
     // Replay: the same event, the same webhook-id, a new delivery marked as a replay.
     let delivery_id = log["delivery_id"].as_str().expect("id").to_string();
+    // Counted before the replay is queued: the worker may send it before the command returns.
+    let before = hooks.received().len();
     let (ok, out, err) = server.cli(&["webhook", "replay", "acme/sandbox", &delivery_id, "--json"]);
     assert!(ok, "{err}");
     let replay: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(replay["replay_of"], delivery_id.as_str());
-    let before = hooks.received().len();
     let again = hooks
         .wait_for(20, |r| {
             r.len() > before && r.last().is_some_and(|r| r.status == 200)
