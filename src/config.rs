@@ -159,6 +159,10 @@ pub struct Config {
     /// Days events (and their delivery log) stay inspectable; 0 keeps them forever.
     #[arg(long, env = "AIRLOCK_EVENT_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=36_500), global = true)]
     pub event_retention_days: i64,
+    /// Log lines as `json` (one object a line) or `text` [default: text on a terminal, JSON
+    /// otherwise]. Colour only on a terminal.
+    #[arg(long, env = "AIRLOCK_LOG_FORMAT", value_parser = ["json", "text"], global = true)]
+    pub log_format: Option<String>,
     /// Days an environment's mail (the captured inbox, the sent log) is kept; 0 keeps it forever.
     #[arg(long, env = "AIRLOCK_MAIL_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=36_500), global = true)]
     pub mail_retention_days: i64,
@@ -244,6 +248,7 @@ impl Config {
             webhook_ca_file: None,
             event_retention_days: 30,
             mail_retention_days: 30,
+            log_format: None,
             smtp_url: None,
             mail_from: "Airlock <no-reply@localhost>".into(),
         }

@@ -3,7 +3,9 @@
 //! out which host the request addresses and from whom it comes, and stamps the response headers
 //! every answer carries. One layer rather than four: each layer costs a boxed service per request.
 
-use axum::extract::{Request, State};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -21,14 +23,23 @@ use crate::oidc::OAuthError;
 
 pub async fn edge(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let id = request_meta::request_id(request.headers());
+    let started = Instant::now();
+    // The route's template, never the raw path (which names zones and may carry anything).
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|matched| matched.as_str().to_string())
+        .unwrap_or_else(|| "(no route)".to_string());
+    let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
         request_id = %id,
-        method = %request.method(),
-        path = %request.uri().path(),
+        method = %method,
+        route = %route,
         project = Empty,
         environment = Empty,
         kind = Empty,
+        client_id = Empty,
     );
     let mut response = async {
         if !has_clean_target(&request) {
@@ -38,12 +49,18 @@ pub async fn edge(State(state): State<AppState>, mut request: Request, next: Nex
             return refused;
         }
         request.extensions_mut().insert(RequestId(id.clone()));
-        let response = next.run(request).await;
-        tracing::debug!(status = response.status().as_u16(), "answered");
-        response
+        next.run(request).await
     }
-    .instrument(span)
+    .instrument(span.clone())
     .await;
+    // The access log: one line a request, in the request's span (id, zone, client).
+    let _entered = span.enter();
+    tracing::info!(
+        target: "airlock::access",
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
     security_headers(&mut response);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);

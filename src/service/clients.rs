@@ -114,10 +114,13 @@ impl ClientDirectory {
             }
             (None, _) => false,
         };
-        match client {
-            Some(client) if client.public && presented.method == AuthMethod::None => Ok(client),
-            Some(client) if !client.public && secret_ok => Ok(client),
-            _ => Err(OAuthError::invalid_client().into()),
-        }
+        let authenticated = match client {
+            Some(client) if client.public && presented.method == AuthMethod::None => client,
+            Some(client) if !client.public && secret_ok => client,
+            _ => return Err(OAuthError::invalid_client().into()),
+        };
+        // Named in the request's log lines (the access log among them).
+        tracing::Span::current().record("client_id", authenticated.client_id.as_str());
+        Ok(authenticated)
     }
 }

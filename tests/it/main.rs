@@ -16,6 +16,7 @@ mod keys;
 mod lifecycle;
 mod limits;
 mod logout;
+mod logs;
 mod proxies;
 mod refresh;
 mod scale_out;

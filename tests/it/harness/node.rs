@@ -12,6 +12,8 @@ use super::server::http;
 pub struct Node {
     pub base: String,
     child: Child,
+    /// What the process wrote to standard error after it announced its address.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Node {
@@ -22,6 +24,11 @@ impl Drop for Node {
 }
 
 impl Node {
+    /// The lines the process has logged so far (after its address).
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().expect("lock").clone()
+    }
+
     /// Runs `airlock COMMAND` on an ephemeral port with the test server's database and KEK (unless
     /// `settings` says otherwise), and waits until it is ready. The process says where it listens
     /// on standard error.
@@ -39,15 +46,21 @@ impl Node {
             .spawn()
             .expect("spawn airlock");
         let stderr = child.stderr.take().expect("stderr");
+        let log: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+        let kept = log.clone();
         let announced = tokio::task::spawn_blocking(move || {
             let mut lines = BufReader::new(stderr).lines();
             let line = lines
                 .by_ref()
                 .map_while(Result::ok)
-                .find(|line| line.starts_with("airlock serving on "))
+                .find(|line| line.contains("airlock serving on "))
                 .unwrap_or_default();
-            // Keep draining, so the node never blocks on a full pipe.
-            std::thread::spawn(move || lines.for_each(drop));
+            // Keep draining (and keeping), so the node never blocks on a full pipe.
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    kept.lock().expect("lock").push(line);
+                }
+            });
             line
         });
         let line = tokio::time::timeout(Duration::from_secs(30), announced)
@@ -56,12 +69,14 @@ impl Node {
             .expect("reader");
         let address = line
             .trim()
-            .strip_prefix("airlock serving on ")
+            .split("airlock serving on ")
+            .nth(1)
             .unwrap_or_else(|| panic!("no address announced: {line:?}"))
             .to_string();
         let node = Node {
             base: format!("http://{address}"),
             child,
+            log,
         };
         for _ in 0..100 {
             if let Ok(response) = http().get(format!("{}/readyz", node.base)).send().await
