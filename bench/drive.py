@@ -213,6 +213,10 @@ def targets(data):
         ratio = hooked["rps"] / a["rps"]
         check("client_credentials with an endpoint subscribed to user.* vs none", "within 10%",
               f"{ratio:.0%}", ratio >= 0.9)
+    a, metered = run("3.", "airlock-sqlite"), run("3c.", "airlock-sqlite")
+    if a and metered:
+        ratio = metered["rps"] / a["rps"]
+        check("client_credentials with metrics on vs off", "within 5%", f"{ratio:.0%}", ratio >= 0.95)
     a = run("4.", "airlock-sqlite")
     if a and limits["rs256_sign"]:
         share = a["rps"] / limits["rs256_sign"]

@@ -119,6 +119,10 @@ PY
     start_airlock "$dir/serve-hooked.log" "$issuer/jwks"
     measure cc-es256-hooked "$server" "http://127.0.0.1:$port/bench/zone/token" "$OUT/es.lua"
     stop_server
+    # The token path with metrics recorded (a scrape listener beside it).
+    AIRLOCK_METRICS_LISTEN=127.0.0.1:18098 start_airlock "$dir/serve-metrics.log" "$issuer/jwks"
+    measure cc-es256-metrics "$server" "http://127.0.0.1:$port/bench/zone/token" "$OUT/es.lua"
+    stop_server
     # Deliveries: every token is a token.issued event for a receiver on the load generator's core.
     "$BIN" --json webhook add bench/zone --url "http://127.0.0.1:$hook_port/hooks" --events token.issued >/dev/null
     start_airlock "$dir/serve-deliveries.log" "$issuer/jwks"
@@ -250,6 +254,7 @@ names = {"floor": "0. GET /healthz: Airlock's HTTP stack alone, the ceiling of a
          "cc-rs256": "4. client_credentials, client_secret_basic, RS256 JWT access token",
          "introspection": "5. Introspection of a valid access token", "userinfo": "6. UserInfo with a valid access token",
          "cc-es256-hooked": "3b. client_credentials ES256, with a webhook endpoint subscribed to user.*",
+         "cc-es256-metrics": "3c. client_credentials ES256, with Prometheus metrics recorded",
          "login": "7. Full browser login: authorize, login form (argon2id), code, token exchange",
          "webhooks": "8. Webhook deliveries of token.issued events to a local receiver"}
 cases = []
@@ -288,7 +293,7 @@ runs = [json.loads(l) for l in open("bench/out/runs.jsonl") if l.strip()]
 bad = [r for r in runs if r["errors"] or r["rps"] <= 0]
 for r in runs:
     print(f"{r['server']:>16} {r['case']:>14} {r['rps']:>10.0f} req/s  p99 {r['p99_ms']:.2f} ms  errors {r['errors']}")
-if bad or len(runs) < 10:
+if bad or len(runs) < 11:
     raise SystemExit(f"smoke pass failed: {bad or 'missing cases'}")
 print("smoke pass ok")
 PY

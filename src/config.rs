@@ -159,6 +159,13 @@ pub struct Config {
     /// Days events (and their delivery log) stay inspectable; 0 keeps them forever.
     #[arg(long, env = "AIRLOCK_EVENT_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=36_500), global = true)]
     pub event_retention_days: i64,
+    /// Address of a listener serving Prometheus metrics at `/metrics` (never on the public or
+    /// custom-domain listeners); no metrics when unset.
+    #[arg(long, env = "AIRLOCK_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<String>,
+    /// One access log line per request (target `airlock::access`), at some cost in throughput.
+    #[arg(long, env = "AIRLOCK_ACCESS_LOG", global = true, value_parser = parse_switch, default_value = "off")]
+    pub access_log: bool,
     /// Log lines as `json` (one object a line) or `text` [default: text on a terminal, JSON
     /// otherwise]. Colour only on a terminal.
     #[arg(long, env = "AIRLOCK_LOG_FORMAT", value_parser = ["json", "text"], global = true)]
@@ -249,6 +256,8 @@ impl Config {
             event_retention_days: 30,
             mail_retention_days: 30,
             log_format: None,
+            metrics_listen: None,
+            access_log: false,
             smtp_url: None,
             mail_from: "Airlock <no-reply@localhost>".into(),
         }

@@ -32,3 +32,5 @@ pub mod oidc;
 pub mod service;
 /// sqlx repositories; every per-environment query goes through `EnvStore`.
 pub mod store;
+/// Prometheus metrics on a listener of their own, off unless configured.
+pub mod telemetry;

@@ -18,11 +18,14 @@ async fn main() -> ExitCode {
         Some(format) => format == "json",
         None => !terminal,
     };
+    // Lines are written by a thread of their own: a request never waits on standard error (under
+    // a flood the writer drops lines rather than slow the server, and says how many it dropped).
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stderr());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(terminal && !json);
     if json {
         // One object a line, the request span's fields (request id, zone) flattened beside the

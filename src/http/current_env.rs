@@ -50,6 +50,11 @@ impl FromRequestParts<AppState> for ZoneRequest {
     }
 }
 
+/// Where the zone a request addresses is left for the edge, once resolved (present only while
+/// metrics are recorded).
+#[derive(Debug, Clone, Default)]
+pub struct ResolvedZone(pub std::sync::Arc<std::sync::OnceLock<Zone>>);
+
 /// The path parameters that name a path issuer's zone.
 pub const PROJECT: &str = "project";
 pub const ENVIRONMENT: &str = "environment";
@@ -83,6 +88,9 @@ impl FromRequestParts<AppState> for Zone {
             (Some(Addressed::Domain(zone)), None, None) => (**zone).clone(),
             _ => return Err(error::not_found().await),
         };
+        if let Some(ResolvedZone(slot)) = parts.extensions.get::<ResolvedZone>() {
+            let _ = slot.set(zone.clone());
+        }
         let span = tracing::Span::current();
         span.record("project", zone.environment.project.as_str());
         span.record("environment", zone.environment.name.as_str());

@@ -13,6 +13,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use super::AppState;
+use super::current_env::ResolvedZone;
 use super::error::HttpError;
 use super::headers::security_headers;
 use super::host;
@@ -20,6 +21,7 @@ use super::pages::{self, ErrorPage};
 use super::request_meta::{self, REQUEST_ID, RequestId};
 use crate::model::is_clean_text;
 use crate::oidc::OAuthError;
+use crate::telemetry;
 
 pub async fn edge(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let id = request_meta::request_id(request.headers());
@@ -31,6 +33,7 @@ pub async fn edge(State(state): State<AppState>, mut request: Request, next: Nex
         .map(|matched| matched.as_str().to_string())
         .unwrap_or_else(|| "(no route)".to_string());
     let method = request.method().clone();
+    let resolved = telemetry::enabled().then(ResolvedZone::default);
     let span = tracing::info_span!(
         "request",
         request_id = %id,
@@ -49,18 +52,30 @@ pub async fn edge(State(state): State<AppState>, mut request: Request, next: Nex
             return refused;
         }
         request.extensions_mut().insert(RequestId(id.clone()));
+        if let Some(resolved) = &resolved {
+            request.extensions_mut().insert(resolved.clone());
+        }
         next.run(request).await
     }
     .instrument(span.clone())
     .await;
-    // The access log: one line a request, in the request's span (id, zone, client).
-    let _entered = span.enter();
-    tracing::info!(
-        target: "airlock::access",
-        status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(zone) = resolved.as_ref().and_then(|resolved| resolved.0.get()) {
+        let status = response.status();
+        let labels = [("route", route.as_str()), ("status", status.as_str())];
+        telemetry::count("airlock_http_requests_total", zone, &labels);
+        telemetry::observe("airlock_http_request_seconds", zone, &labels[..1], elapsed);
+    }
+    if state.config.access_log {
+        // One line a request, in the request's span (id, zone, client).
+        let _entered = span.enter();
+        tracing::info!(
+            target: "airlock::access",
+            status = response.status().as_u16(),
+            latency_ms = elapsed * 1000.0,
+            "request"
+        );
+    }
     security_headers(&mut response);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);

@@ -16,6 +16,7 @@ mod extract;
 mod headers;
 mod host;
 mod listener;
+mod metrics;
 mod oidc;
 mod pages;
 mod probes;
@@ -88,6 +89,15 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     state.airlock.spawn_purger();
     state.airlock.spawn_delivery_worker();
     state.airlock.spawn_mail_worker();
+    if let Some(address) = &state.config.metrics_listen {
+        let handle = crate::telemetry::install().map_err(std::io::Error::other)?;
+        let metrics_listener = tokio::net::TcpListener::bind(address).await?;
+        let bound = metrics_listener.local_addr()?;
+        tracing::info!(listen = %bound, "airlock serving metrics");
+        // For supervisors and tests, like the main address.
+        eprintln!("airlock metrics on {bound}");
+        tokio::spawn(metrics::serve(state.clone(), metrics_listener, handle));
+    }
     if let Some(address) = &state.config.tls_listen {
         let tls_listener = tokio::net::TcpListener::bind(address).await?;
         tracing::info!(listen = %tls_listener.local_addr()?, "airlock serving custom domains over TLS");

@@ -20,6 +20,15 @@ pub enum TokenRequest {
 }
 
 impl TokenRequest {
+    /// The `grant_type` this request was made with.
+    pub fn grant_type(&self) -> &'static str {
+        match self {
+            TokenRequest::AuthorizationCode { .. } => "authorization_code",
+            TokenRequest::RefreshToken { .. } => "refresh_token",
+            TokenRequest::ClientCredentials { .. } => "client_credentials",
+        }
+    }
+
     pub fn parse(params: &ParamBag) -> Result<Self, OAuthError> {
         let owned = |name: &str| -> Result<Option<String>, OAuthError> {
             Ok(params.get(name)?.map(str::to_string))

@@ -67,10 +67,17 @@ impl AuditLog {
                 }
                 let (drafts, waiters): (Vec<AuditDraft>, Vec<_>) =
                     batch.into_iter().map(|p| (p.draft, p.done)).unzip();
+                let started = std::time::Instant::now();
+                let batch_size = drafts.len();
                 let result = db.append_audit(&drafts, link).await.map_err(|error| {
                     let unavailable = matches!(error, StoreError::Unavailable(_));
                     (unavailable, error.to_string())
                 });
+                if crate::telemetry::enabled() {
+                    metrics::histogram!("airlock_audit_commit_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                    metrics::histogram!("airlock_audit_batch_size").record(batch_size as f64);
+                }
                 for done in waiters {
                     let _ = done.send(result.clone());
                 }

@@ -12,6 +12,7 @@ use crate::crypto::{password, secrets};
 use crate::model::{Secret, Session, User};
 use crate::oidc::params::ParamBag;
 use crate::store::EnvStore;
+use crate::telemetry;
 
 pub struct Login<'a> {
     pub(super) core: Protocol<'a>,
@@ -216,6 +217,12 @@ impl Login<'_> {
             client_id: attempt.checked.client.client_id.to_string(),
             ip: call.origin.ip.clone(),
         };
+        let outcome = match reason {
+            SigninFailure::IpRateLimited => "rate_limited",
+            SigninFailure::AccountLocked => "locked",
+            _ => "refused",
+        };
+        telemetry::count("airlock_signins_total", call.zone, &[("outcome", outcome)]);
         let key = (call.zone.id.clone(), reason, subject);
         if self.refusals.note(key, context, call.now) {
             let event = attempt.failed(reason, None);
@@ -252,6 +259,12 @@ impl Login<'_> {
         } else {
             SigninFailure::UnknownAccount
         };
+        let outcome = if locked_until.is_some() {
+            "locked"
+        } else {
+            "failed"
+        };
+        telemetry::count("airlock_signins_total", call.zone, &[("outcome", outcome)]);
         let failed = attempt.failed(reason, Some(counted));
         let mut events = self.core.audit.outbox_of_call(call, &failed).await?;
         let failed_only = events.len();
@@ -296,6 +309,11 @@ impl Login<'_> {
         user: User,
     ) -> Result<(AuthorizeOutcome, Option<Secret>), Error> {
         let call = attempt.call;
+        telemetry::count(
+            "airlock_signins_total",
+            call.zone,
+            &[("outcome", "succeeded")],
+        );
         store.clear_signin_failures(&attempt.account).await?;
         if call.zone.accounts.require_verified_email && !user.email_verified {
             let resend = super::accounts::resend_fields(&attempt.checked, &user.email);

@@ -347,6 +347,14 @@ impl Airlock {
         }
     }
 
+    /// Sets the gauges read at scrape time: database connections in use and idle.
+    pub fn record_gauges(&self) {
+        let (open, idle) = self.db.pool_stats();
+        let in_use = f64::from(open) - idle as f64;
+        metrics::gauge!("airlock_db_connections", "state" => "in_use").set(in_use);
+        metrics::gauge!("airlock_db_connections", "state" => "idle").set(idle as f64);
+    }
+
     /// Whether the database answers and every migration this binary knows is applied.
     pub async fn is_ready(&self) -> Result<bool, Error> {
         Ok(self.db.is_ready().await?)

@@ -20,6 +20,7 @@ use crate::oidc::scope::{self, Scope};
 use crate::oidc::token_request::TokenRequest;
 use crate::oidc::{ErrorCode, OAuthError};
 use crate::store::{Db, EnvStore};
+use crate::telemetry;
 
 /// RFC 6749 §5.1 success response. Its tokens are `Secret`s: a `Debug` print shows none of them.
 #[derive(Debug, Clone, Serialize)]
@@ -70,7 +71,8 @@ impl TokenEndpoint<'_> {
         request: TokenRequest,
     ) -> Result<TokenResponse, Error> {
         let client = self.authenticate(call, &presented).await?;
-        match request {
+        let grant = request.grant_type();
+        let issued = match request {
             TokenRequest::AuthorizationCode {
                 code,
                 redirect_uri,
@@ -90,7 +92,11 @@ impl TokenEndpoint<'_> {
                 self.client_credentials(call, &client, scope.as_deref())
                     .await
             }
-        }
+        }?;
+        let alg = client.id_token_signed_response_alg.as_str();
+        let labels = [("grant_type", grant), ("alg", alg)];
+        telemetry::count("airlock_tokens_issued_total", call.zone, &labels);
+        Ok(issued)
     }
 
     /// The client, charged one request of its budget. The budget is charged only once the client
@@ -112,7 +118,9 @@ impl TokenEndpoint<'_> {
         };
         // Spent before the credentials are checked, so parallel requests cannot all pass first;
         // given back once the client has authenticated.
-        self.limiter.take(address).map_err(Error::RateLimited)?;
+        self.limiter
+            .take(address)
+            .map_err(|retry| rate_limited(call, retry))?;
         let client = self.clients.authenticate(zone, presented).await?;
         self.limiter.refund(address);
         let own = Budget {
@@ -121,7 +129,9 @@ impl TokenEndpoint<'_> {
             subject: client.client_id.as_str(),
             per_minute,
         };
-        self.limiter.take(own).map_err(Error::RateLimited)?;
+        self.limiter
+            .take(own)
+            .map_err(|retry| rate_limited(call, retry))?;
         Ok(client)
     }
 
@@ -431,4 +441,14 @@ fn sign_access_token(
     };
     let signer = keys.signer(grant.client.id_token_signed_response_alg)?;
     Ok(signer.sign("at+jwt", &claims)?)
+}
+
+/// A refusal for a spent budget, counted.
+fn rate_limited(call: &Call<'_>, retry_after: u64) -> Error {
+    telemetry::count(
+        "airlock_rate_limited_total",
+        call.zone,
+        &[("what", "token")],
+    );
+    Error::RateLimited(retry_after)
 }

@@ -280,6 +280,11 @@ impl Db {
         })
     }
 
+    /// The pool's connections: open, and idle among them.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     pub(super) fn pool(&self) -> &AnyPool {
         &self.pool
     }

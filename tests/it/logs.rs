@@ -11,7 +11,11 @@ use crate::harness::{Browser, Node, TestServer, flow};
 
 async fn json_access_logs_name_the_zone_and_leak_nothing(server: &TestServer) {
     let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
-    let settings = [("AIRLOCK_LOG_FORMAT", "json"), ("RUST_LOG", "info")];
+    let settings = [
+        ("AIRLOCK_LOG_FORMAT", "json"),
+        ("AIRLOCK_ACCESS_LOG", "on"),
+        ("RUST_LOG", "info"),
+    ];
     let node = Node::start(server, "serve", &settings).await;
     let at_node = crate::harness::server::Seeded {
         issuer: format!("{}/acme/sandbox", node.base),

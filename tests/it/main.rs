@@ -17,6 +17,7 @@ mod lifecycle;
 mod limits;
 mod logout;
 mod logs;
+mod metrics;
 mod proxies;
 mod refresh;
 mod scale_out;

@@ -228,6 +228,18 @@ impl DeliveryWorker {
             next_attempt_at,
             endpoint_gone: step == NextStep::Gone,
         };
+        if crate::telemetry::enabled()
+            && let Some(environment) = self.db.find_environment_by_id(&claimed.env_id).await?
+        {
+            let result = match step {
+                NextStep::Delivered => "succeeded",
+                NextStep::Gone => "gone",
+                NextStep::RetryIn(_) => "retry",
+                NextStep::GiveUp => "failed",
+            };
+            let labels = [("outcome", result)];
+            crate::telemetry::count("airlock_webhook_attempts_total", &environment, &labels);
+        }
         if !self.db.record_attempt(claimed, lease, &outcome).await? {
             tracing::info!(delivery = %claimed.delivery_id, "lease lost; the attempt is another worker's now");
             return Ok(());
