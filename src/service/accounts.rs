@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::flow::{AuthenticatedUser, AuthorizeOutcome, Checked, Protocol};
 use super::limits::{Budget, Limited, RateLimiter};
-use super::mail::{self, MailKind, Mailer};
+pub use super::mail::MailKind;
+use super::mail::{self, Mailer};
 use super::{Airlock, Call, Error, password_policy};
 use crate::audit::AuditEvent;
 use crate::crypto::{password, secrets};
@@ -464,49 +465,13 @@ pub(super) fn check_inbox(resend: Option<Vec<(String, String)>>) -> AccountPage 
 }
 
 impl Airlock {
-    /// Asks for a password reset link for `email` in `zone`. The address's budget is charged now;
+    /// Asks for account mail (`kind`) for `email` in `zone`. The address's budget is charged now;
     /// the lookup and the mail happen after the answer, so the page, and the time it takes, are
-    /// the same for addresses with and without an account.
-    pub fn request_password_reset(
+    /// the same for addresses with and without an account (or a verified one).
+    pub fn request_account_mail(
         self: &Arc<Self>,
-        zone: Zone,
-        origin: Origin,
-        email: String,
-        now: i64,
-    ) -> AccountPage {
-        let accounts = self.accounts();
-        if !accounts.can_mail(&zone) {
-            return AccountPage::Unavailable;
-        }
-        let call = Call {
-            zone: &zone,
-            origin: &origin,
-            now,
-        };
-        if let Err(retry_after) = accounts.take_mail_budget(&call) {
-            return AccountPage::Throttled(retry_after);
-        }
-        let airlock = self.clone();
-        tokio::spawn(async move {
-            let call = Call {
-                zone: &zone,
-                origin: &origin,
-                now,
-            };
-            if let Err(error) = airlock.accounts().send_reset(&call, &email).await {
-                tracing::warn!(%error, "password reset mail not written");
-            }
-        });
-        RESET_SENT
-    }
-
-    /// Sends the verification link of `email` again, like `request_password_reset`: the address's
-    /// budget is charged now, the lookup and the mail happen after the answer, which is the same
-    /// for every address.
-    pub fn request_verification_mail(
-        self: &Arc<Self>,
-        zone: Zone,
-        origin: Origin,
+        kind: MailKind,
+        (zone, origin): (Zone, Origin),
         email: String,
         now: i64,
     ) -> AccountPage {
@@ -530,10 +495,17 @@ impl Airlock {
                 now,
             };
             let accounts = airlock.accounts();
-            if let Err(error) = accounts.resend_verification(&call, &email).await {
-                tracing::warn!(%error, "verification mail not written");
+            let written = match kind {
+                MailKind::PasswordReset => accounts.send_reset(&call, &email).await,
+                MailKind::EmailVerification => accounts.resend_verification(&call, &email).await,
+            };
+            if let Err(error) = written {
+                tracing::warn!(%error, ?kind, "account mail not written");
             }
         });
-        check_inbox(None)
+        match kind {
+            MailKind::PasswordReset => RESET_SENT,
+            MailKind::EmailVerification => check_inbox(None),
+        }
     }
 }

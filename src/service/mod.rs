@@ -39,7 +39,7 @@ pub mod userinfo;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use accounts::{AccountPage, SignupOutcome};
+pub use accounts::{AccountPage, MailKind, SignupOutcome};
 pub use caller::{Caller, Reach};
 pub use clients::ClientDirectory;
 pub use error::Error;

@@ -15,7 +15,7 @@ use crate::http::pages::{
 use crate::model::Secret;
 use crate::oidc::endpoints::Endpoint;
 use crate::oidc::params::ParamBag;
-use crate::service::{AccountPage, AuthorizeOutcome, SignupOutcome};
+use crate::service::{AccountPage, AuthorizeOutcome, MailKind, SignupOutcome};
 
 fn field(params: &ParamBag, name: &str) -> String {
     params.get(name).ok().flatten().unwrap_or("").to_string()
@@ -107,6 +107,18 @@ pub(super) fn account_page(
     }
 }
 
+/// An account page, or the error page of a use case that failed.
+fn page_or_error(
+    zone: &CurrentEnvironment,
+    headers: &HeaderMap,
+    page: Result<AccountPage, crate::service::Error>,
+) -> Response {
+    match page {
+        Ok(page) => account_page(zone, headers, page),
+        Err(error) => HttpError::page(error).into_response(),
+    }
+}
+
 /// `GET {issuer}/password/forgot`
 pub async fn forgot_form(
     State(state): State<AppState>,
@@ -141,9 +153,9 @@ pub async fn forgot(
     OwnForm(params): OwnForm,
 ) -> Response {
     let call = request.call();
-    let page = state.airlock.request_password_reset(
-        request.zone.clone(),
-        call.origin.clone(),
+    let page = state.airlock.request_account_mail(
+        MailKind::PasswordReset,
+        (request.zone.clone(), call.origin.clone()),
         field(&params, "airlock_email"),
         call.now,
     );
@@ -158,15 +170,12 @@ pub async fn reset_form(
     BrowserParams(params): BrowserParams,
 ) -> Response {
     let token = field(&params, "token");
-    match state
+    let page = state
         .airlock
         .accounts()
         .reset_form(&request.call(), &token)
-        .await
-    {
-        Ok(page) => account_page(&request.zone, &headers, page),
-        Err(error) => HttpError::page(error).into_response(),
-    }
+        .await;
+    page_or_error(&request.zone, &headers, page)
 }
 
 /// `POST {issuer}/password/reset`
@@ -178,15 +187,12 @@ pub async fn reset(
 ) -> Response {
     let token = field(&params, "airlock_token");
     let password = Secret::new(field(&params, "airlock_password"));
-    match state
+    let page = state
         .airlock
         .accounts()
         .reset(&request.call(), &token, password)
-        .await
-    {
-        Ok(page) => account_page(&request.zone, &headers, page),
-        Err(error) => HttpError::page(error).into_response(),
-    }
+        .await;
+    page_or_error(&request.zone, &headers, page)
 }
 
 /// `GET {issuer}/email/verify?token=…`: a button, so that opening the link uses nothing up.
@@ -197,15 +203,12 @@ pub async fn verify_form(
     BrowserParams(params): BrowserParams,
 ) -> Response {
     let token = field(&params, "token");
-    match state
+    let page = state
         .airlock
         .accounts()
         .verification_form(&request.call(), &token)
-        .await
-    {
-        Ok(page) => account_page(&request.zone, &headers, page),
-        Err(error) => HttpError::page(error).into_response(),
-    }
+        .await;
+    page_or_error(&request.zone, &headers, page)
 }
 
 /// `POST {issuer}/email/verify`
@@ -216,15 +219,12 @@ pub async fn verify(
     OwnForm(params): OwnForm,
 ) -> Response {
     let token = field(&params, "airlock_token");
-    match state
+    let page = state
         .airlock
         .accounts()
         .verify(&request.call(), &token)
-        .await
-    {
-        Ok(page) => account_page(&request.zone, &headers, page),
-        Err(error) => HttpError::page(error).into_response(),
-    }
+        .await;
+    page_or_error(&request.zone, &headers, page)
 }
 
 /// `POST {issuer}/email/resend`
@@ -235,9 +235,9 @@ pub async fn resend(
     OwnForm(params): OwnForm,
 ) -> Response {
     let call = request.call();
-    let page = state.airlock.request_verification_mail(
-        request.zone.clone(),
-        call.origin.clone(),
+    let page = state.airlock.request_account_mail(
+        MailKind::EmailVerification,
+        (request.zone.clone(), call.origin.clone()),
         field(&params, "airlock_email"),
         call.now,
     );
