@@ -166,6 +166,9 @@ pub struct Config {
     /// One access log line per request (target `airlock::access`), at some cost in throughput.
     #[arg(long, env = "AIRLOCK_ACCESS_LOG", global = true, value_parser = parse_switch, default_value = "off")]
     pub access_log: bool,
+    /// Seconds between two flushes of this node's usage counts (a crash loses at most one).
+    #[arg(long, env = "AIRLOCK_USAGE_FLUSH_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub usage_flush_seconds: u64,
     /// Log lines as `json` (one object a line) or `text` [default: text on a terminal, JSON
     /// otherwise]. Colour only on a terminal.
     #[arg(long, env = "AIRLOCK_LOG_FORMAT", value_parser = ["json", "text"], global = true)]
@@ -256,6 +259,7 @@ impl Config {
             event_retention_days: 30,
             mail_retention_days: 30,
             log_format: None,
+            usage_flush_seconds: 60,
             metrics_listen: None,
             access_log: false,
             smtp_url: None,

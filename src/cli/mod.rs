@@ -11,6 +11,7 @@ mod keys;
 mod output;
 mod project;
 mod quickstart;
+mod usage;
 mod user;
 mod webhook;
 
@@ -69,6 +70,8 @@ pub enum Command {
     Audit(audit::AuditCommand),
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
+    /// A month's usage of a project, per zone (only live zones are billable).
+    Usage(usage::UsageArgs),
     /// An environment's mail: the captured inbox of a test environment.
     #[command(subcommand)]
     Inbox(inbox::InboxCommand),
@@ -149,6 +152,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(command) => audit::run(command, &context).await,
         Command::Webhook(command) => webhook::run(command, &context).await,
         Command::Inbox(command) => inbox::run(command, &context).await,
+        Command::Usage(args) => usage::run(args, &context).await,
         Command::Events(command) => webhook::run_events(command, &context).await,
     }
 }

@@ -89,6 +89,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     state.airlock.spawn_purger();
     state.airlock.spawn_delivery_worker();
     state.airlock.spawn_mail_worker();
+    state.airlock.spawn_usage_flusher();
     if let Some(address) = &state.config.metrics_listen {
         let handle = crate::telemetry::install().map_err(std::io::Error::other)?;
         let metrics_listener = tokio::net::TcpListener::bind(address).await?;

@@ -15,6 +15,7 @@ use crate::store::EnvStore;
 use crate::telemetry;
 
 pub struct Login<'a> {
+    pub(super) usage: &'a super::usage::UsageMeter,
     pub(super) core: Protocol<'a>,
     pub(super) limiter: &'a RateLimiter,
     pub(super) gate: &'a SigninGate,
@@ -314,6 +315,9 @@ impl Login<'_> {
             call.zone,
             &[("outcome", "succeeded")],
         );
+        self.usage.count(&call.zone.id, call.now, "signins");
+        self.usage
+            .active(&call.zone.id, call.now, user.user_id.as_str());
         store.clear_signin_failures(&attempt.account).await?;
         if call.zone.accounts.require_verified_email && !user.email_verified {
             let resend = super::accounts::resend_fields(&attempt.checked, &user.email);

@@ -21,6 +21,7 @@ mod password_policy;
 mod purge;
 mod refusals;
 mod tokens;
+mod usage;
 mod webhooks;
 mod zones;
 
@@ -47,6 +48,7 @@ pub use fixtures::{FIXTURE_PASSWORD, FixtureSet};
 pub use flow::{AuthorizeOutcome, Interaction, Protocol};
 pub use keyring::{EnvKeys, KeyRing};
 pub use limits::MAX_PARALLEL_SIGNINS;
+pub use usage::{UsageReport, ZoneUsage};
 pub use zones::ZoneDirectory;
 
 use self::admin::AdminAccess;
@@ -112,6 +114,8 @@ pub struct Airlock {
     sender: Sender,
     /// Composes account mail; sends live environments' over SMTP.
     mailer: Mailer,
+    /// This node's usage counts since its last flush.
+    usage: Arc<usage::UsageMeter>,
 }
 
 impl Airlock {
@@ -137,6 +141,7 @@ impl Airlock {
             account_names: kek.derive("account-names"),
             sender: Sender::new(&config, kek.clone())?,
             mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from, kek.clone())?,
+            usage: Arc::default(),
             zones: ZoneDirectory::new(
                 db.clone(),
                 PublicUrl::parse(&config.public_url),
@@ -201,6 +206,7 @@ impl Airlock {
 
     pub fn login(&self) -> Login<'_> {
         Login {
+            usage: &self.usage,
             core: self.protocol(),
             limiter: &self.limiter,
             gate: &self.signin_gate,
@@ -223,6 +229,25 @@ impl Airlock {
         self.config.smtp_url.is_some()
     }
 
+    /// Adds this node's usage counts to the database every `AIRLOCK_USAGE_FLUSH_SECONDS`.
+    pub fn spawn_usage_flusher(self: &Arc<Self>) {
+        let airlock = Arc::downgrade(self);
+        let period = Duration::from_secs(self.config.usage_flush_seconds);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(airlock) = airlock.upgrade() else {
+                    break;
+                };
+                if let Err(error) = airlock.flush_usage().await {
+                    tracing::warn!(%error, "usage counts not flushed; kept for the next flush");
+                }
+            }
+        });
+    }
+
     /// Starts this node's mail worker (live environments' queued mail), for as long as the
     /// context lives.
     pub fn spawn_mail_worker(self: &Arc<Self>) {
@@ -237,6 +262,7 @@ impl Airlock {
 
     pub fn token_endpoint(&self) -> TokenEndpoint<'_> {
         TokenEndpoint {
+            usage: &self.usage,
             db: &self.db,
             clients: &self.clients,
             keys: &self.keys,
@@ -329,6 +355,7 @@ impl Airlock {
             per_environment: config.webhook_environment_concurrency as usize,
             poll: Duration::from_millis(config.webhook_poll_ms),
             written: self.audit.events().written(),
+            usage: self.usage.clone(),
         };
         worker.spawn(Arc::downgrade(self));
     }

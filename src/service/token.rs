@@ -46,6 +46,7 @@ struct Grant<'a> {
 }
 
 pub struct TokenEndpoint<'a> {
+    pub(super) usage: &'a super::usage::UsageMeter,
     pub(super) db: &'a Db,
     pub(super) clients: &'a ClientDirectory,
     pub(super) keys: &'a KeyRing,
@@ -96,6 +97,12 @@ impl TokenEndpoint<'_> {
         let alg = client.id_token_signed_response_alg.as_str();
         let labels = [("grant_type", grant), ("alg", alg)];
         telemetry::count("airlock_tokens_issued_total", call.zone, &labels);
+        let metric = match grant {
+            "authorization_code" => "tokens.authorization_code",
+            "refresh_token" => "tokens.refresh_token",
+            _ => "tokens.client_credentials",
+        };
+        self.usage.count(&call.zone.id, call.now, metric);
         Ok(issued)
     }
 
@@ -295,6 +302,9 @@ impl TokenEndpoint<'_> {
             refresh_token: Some(successor_token),
         };
         let tokens = self.mint_for_user(call, client, decided, invalid).await?;
+        // A refresh is activity of the user's, like a sign-in.
+        self.usage
+            .active(&call.zone.id, now, record.user_id.as_str());
         let event = AuditEvent::TokenRefreshed {
             grant: record.grant_id.to_string(),
             scope: tokens.scope.clone(),

@@ -17,6 +17,7 @@ mod purge;
 mod sessions;
 mod signin;
 mod sql;
+mod usage;
 mod users;
 mod webhooks;
 
@@ -36,6 +37,7 @@ pub use grants::NewCode;
 pub use installation::AdminTokenRecord;
 pub use keys::{DueKey, StoredKey};
 pub use mail::ClaimedMail;
+pub use usage::UsageTotals;
 
 /// The door to one environment's data: every query it runs is keyed by `env_id`.
 #[derive(Debug, Clone, Copy)]

@@ -22,4 +22,5 @@ mod proxies;
 mod refresh;
 mod scale_out;
 mod sessions;
+mod usage;
 mod webhooks;

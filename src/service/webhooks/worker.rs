@@ -38,6 +38,8 @@ pub struct DeliveryWorker {
     pub(in crate::service) poll: Duration,
     /// Notified when this node is about to write events.
     pub(in crate::service) written: Arc<Notify>,
+    /// Counts successful deliveries for usage metering.
+    pub(in crate::service) usage: Arc<crate::service::usage::UsageMeter>,
 }
 
 /// How long the worker waits, once woken by events being written on its node, for their
@@ -243,6 +245,9 @@ impl DeliveryWorker {
         if !self.db.record_attempt(claimed, lease, &outcome).await? {
             tracing::info!(delivery = %claimed.delivery_id, "lease lost; the attempt is another worker's now");
             return Ok(());
+        }
+        if step == NextStep::Delivered {
+            self.usage.count(&claimed.env_id, at, "webhook_deliveries");
         }
         if outcome.endpoint_gone {
             self.audit_gone(claimed, at).await?;

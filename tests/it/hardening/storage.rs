@@ -99,6 +99,8 @@ async fn a_rewritten_audit_log_does_not_verify(server: &TestServer) {
     // retention (and later) migrations not applied yet. The node that applies them relinks it.
     let mut legacy = rewritten_chain(server, &production.environment, 5, legacy_entry_hash).await;
     legacy.extend([
+        "DROP TABLE usage_subjects".to_string(),
+        "DROP TABLE usage_counts".to_string(),
         "DROP TABLE mail_messages".to_string(),
         "DROP TABLE account_links".to_string(),
         "ALTER TABLE users DROP COLUMN fixture".to_string(),
