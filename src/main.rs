@@ -19,7 +19,7 @@ async fn main() -> ExitCode {
         None => !terminal,
     };
     // Lines are written by a thread of their own: a request never waits on standard error (under
-    // a flood the writer drops lines rather than slow the server, and says how many it dropped).
+    // a flood the writer drops lines rather than slow the server).
     let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stderr());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(

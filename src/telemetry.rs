@@ -49,6 +49,20 @@ pub fn count(name: &'static str, environment: &Environment, extra: &[(&'static s
     metrics::counter!(name, &labels).increment(1);
 }
 
+/// Counts one request that addressed no zone (probes, the admin API, unknown hosts and paths).
+pub fn count_unzoned(name: &'static str, extra: &[(&'static str, &str)]) {
+    if !enabled() {
+        return;
+    }
+    let mut labels: Vec<(&'static str, String)> = vec![
+        ("project", String::new()),
+        ("environment", String::new()),
+        ("kind", "none".to_string()),
+    ];
+    labels.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    metrics::counter!(name, &labels).increment(1);
+}
+
 /// Records `seconds` in the histogram `name` of `environment`, with `extra` labels.
 pub fn observe(
     name: &'static str,

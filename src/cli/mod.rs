@@ -170,6 +170,31 @@ async fn serve(context: &Context, demo_issuers: Vec<String>) -> anyhow::Result<(
         config: context.config.clone(),
         demo_issuers: demo_issuers.into(),
     };
-    crate::http::serve(state, listener).await?;
+    tokio::select! {
+        served = crate::http::serve(state, listener) => served?,
+        () = stop_signal() => {
+            // A deploy stops nodes with SIGTERM: their usage counts go to the database first.
+            if let Err(error) = context.airlock.flush_usage().await {
+                tracing::warn!(%error, "usage counts lost at shutdown");
+            }
+            tracing::info!("airlock stopped");
+        }
+    }
     Ok(())
+}
+
+/// SIGTERM or Ctrl-C.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = terminate => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }

@@ -60,11 +60,16 @@ pub async fn edge(State(state): State<AppState>, mut request: Request, next: Nex
     .instrument(span.clone())
     .await;
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(zone) = resolved.as_ref().and_then(|resolved| resolved.0.get()) {
+    if let Some(resolved) = &resolved {
         let status = response.status();
         let labels = [("route", route.as_str()), ("status", status.as_str())];
-        telemetry::count("airlock_http_requests_total", zone, &labels);
-        telemetry::observe("airlock_http_request_seconds", zone, &labels[..1], elapsed);
+        match resolved.0.get() {
+            Some(zone) => {
+                telemetry::count("airlock_http_requests_total", zone, &labels);
+                telemetry::observe("airlock_http_request_seconds", zone, &labels[..1], elapsed);
+            }
+            None => telemetry::count_unzoned("airlock_http_requests_total", &labels),
+        }
     }
     if state.config.access_log {
         // One line a request, in the request's span (id, zone, client).

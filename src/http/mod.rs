@@ -97,6 +97,15 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
         tracing::info!(listen = %bound, "airlock serving metrics");
         // For supervisors and tests, like the main address.
         eprintln!("airlock metrics on {bound}");
+        // Histograms keep their samples until upkeep folds them in: done here, not only on scrape.
+        let upkeep = handle.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                ticks.tick().await;
+                upkeep.run_upkeep();
+            }
+        });
         tokio::spawn(metrics::serve(state.clone(), metrics_listener, handle));
     }
     if let Some(address) = &state.config.tls_listen {

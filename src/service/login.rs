@@ -310,14 +310,6 @@ impl Login<'_> {
         user: User,
     ) -> Result<(AuthorizeOutcome, Option<Secret>), Error> {
         let call = attempt.call;
-        telemetry::count(
-            "airlock_signins_total",
-            call.zone,
-            &[("outcome", "succeeded")],
-        );
-        self.usage.count(&call.zone.id, call.now, "signins");
-        self.usage
-            .active(&call.zone.id, call.now, user.user_id.as_str());
         store.clear_signin_failures(&attempt.account).await?;
         if call.zone.accounts.require_verified_email && !user.email_verified {
             let resend = super::accounts::resend_fields(&attempt.checked, &user.email);
@@ -338,6 +330,14 @@ impl Login<'_> {
             .emitting(&events)
             .insert_session(&secrets::digest(&token), &session)
             .await?;
+        telemetry::count(
+            "airlock_signins_total",
+            call.zone,
+            &[("outcome", "succeeded")],
+        );
+        self.usage.count(&call.zone.id, call.now, "signins");
+        self.usage
+            .active(&call.zone.id, call.now, user.user_id.as_str());
         self.core.audit.record_call(call, event).await?;
         let signed_in = AuthenticatedUser {
             user_id: &user.user_id,

@@ -223,6 +223,8 @@ impl TokenEndpoint<'_> {
             self.audit.record_call(call, event).await?;
             return Err(invalid().with_detail("authorization code replayed").into());
         }
+        // Whichever way they signed in (a form, a kept session, a new account), the user was active.
+        self.usage.active(&call.zone.id, now, user);
         let event = AuditEvent::CodeRedeemed {
             grant: grant.clone(),
         };

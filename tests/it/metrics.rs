@@ -60,6 +60,9 @@ async fn metrics_are_labelled_by_zone_on_their_own_listener(server: &TestServer)
     let action = action.replace(&server.base, &node.base);
     browser.post_form(&action, &fields).await;
 
+    // Requests that address no zone are counted too, with empty zone labels.
+    let probe = http().get(format!("{}/healthz", node.base)).send().await.expect("probe");
+    assert!(probe.status().is_success());
     let text = http()
         .get(format!("http://{address}/metrics"))
         .send()
@@ -104,6 +107,7 @@ async fn metrics_are_labelled_by_zone_on_their_own_listener(server: &TestServer)
         &["outcome=\"failed\"", "environment=\"sandbox\""],
     );
     line("airlock_db_connections", &["state=\"in_use\""]);
+    line("airlock_http_requests_total", &["kind=\"none\"", "route=\"/healthz\""]);
     line("airlock_audit_commit_seconds", &[]);
     // Bounded labels: no client or user ids.
     assert!(!text.contains(&sandbox.client_id));

@@ -230,9 +230,27 @@ impl DeliveryWorker {
             next_attempt_at,
             endpoint_gone: step == NextStep::Gone,
         };
-        if crate::telemetry::enabled()
-            && let Some(environment) = self.db.find_environment_by_id(&claimed.env_id).await?
-        {
+        if !self.db.record_attempt(claimed, lease, &outcome).await? {
+            tracing::info!(delivery = %claimed.delivery_id, "lease lost; the attempt is another worker's now");
+            return Ok(());
+        }
+        if step == NextStep::Delivered {
+            self.usage.count(&claimed.env_id, at, "webhook_deliveries");
+        }
+        self.count_attempt(claimed, step).await;
+        if outcome.endpoint_gone {
+            self.audit_gone(claimed, at).await?;
+        }
+        Ok(())
+    }
+
+    /// Counts a recorded attempt in the metrics (a zone that cannot be read now goes uncounted).
+    async fn count_attempt(&self, claimed: &ClaimedDelivery, step: NextStep) {
+        if !crate::telemetry::enabled() {
+            return;
+        }
+        let environment = self.db.find_environment_by_id(&claimed.env_id).await;
+        if let Ok(Some(environment)) = environment {
             let result = match step {
                 NextStep::Delivered => "succeeded",
                 NextStep::Gone => "gone",
@@ -242,17 +260,6 @@ impl DeliveryWorker {
             let labels = [("outcome", result)];
             crate::telemetry::count("airlock_webhook_attempts_total", &environment, &labels);
         }
-        if !self.db.record_attempt(claimed, lease, &outcome).await? {
-            tracing::info!(delivery = %claimed.delivery_id, "lease lost; the attempt is another worker's now");
-            return Ok(());
-        }
-        if step == NextStep::Delivered {
-            self.usage.count(&claimed.env_id, at, "webhook_deliveries");
-        }
-        if outcome.endpoint_gone {
-            self.audit_gone(claimed, at).await?;
-        }
-        Ok(())
     }
 
     async fn audit_gone(&self, claimed: &ClaimedDelivery, now: i64) -> Result<(), Error> {
