@@ -61,7 +61,11 @@ async fn metrics_are_labelled_by_zone_on_their_own_listener(server: &TestServer)
     browser.post_form(&action, &fields).await;
 
     // Requests that address no zone are counted too, with empty zone labels.
-    let probe = http().get(format!("{}/healthz", node.base)).send().await.expect("probe");
+    let probe = http()
+        .get(format!("{}/healthz", node.base))
+        .send()
+        .await
+        .expect("probe");
     assert!(probe.status().is_success());
     let text = http()
         .get(format!("http://{address}/metrics"))
@@ -107,7 +111,10 @@ async fn metrics_are_labelled_by_zone_on_their_own_listener(server: &TestServer)
         &["outcome=\"failed\"", "environment=\"sandbox\""],
     );
     line("airlock_db_connections", &["state=\"in_use\""]);
-    line("airlock_http_requests_total", &["kind=\"none\"", "route=\"/healthz\""]);
+    line(
+        "airlock_http_requests_total",
+        &["kind=\"none\"", "route=\"/healthz\""],
+    );
     line("airlock_audit_commit_seconds", &[]);
     // Bounded labels: no client or user ids.
     assert!(!text.contains(&sandbox.client_id));
