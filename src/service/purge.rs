@@ -20,6 +20,8 @@ const ROWS_PER_ROUND: i64 = 1_000;
 /// Audit entries per environment in one round.
 const AUDIT_ENTRIES_PER_ROUND: i64 = 10_000;
 const DAY: i64 = 24 * 3600;
+/// Days the active subjects of a day are kept.
+const ACTIVE_SUBJECT_DAYS: i64 = 400;
 /// How long one round may go on.
 const ROUND_SECONDS: u64 = 30;
 
@@ -79,6 +81,10 @@ impl Airlock {
                 break;
             }
         }
+        // Who was active is kept for thirteen months (a year's monthly figures); the counts stay.
+        purged.rows += store
+            .prune_active_subjects(now.div_euclid(DAY) - ACTIVE_SUBJECT_DAYS)
+            .await?;
         let mail_retention = self.config.mail_retention_days;
         if mail_retention > 0 {
             let before = now - mail_retention * DAY;

@@ -46,6 +46,13 @@ impl EnvStore<'_> {
 }
 
 impl EnvStore<'_> {
+    /// Forgets which subjects were active on days before `before_day` (the counts stay); how many
+    /// rows went.
+    pub async fn prune_active_subjects(&self, before_day: i64) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM usage_subjects WHERE env_id = $1 AND day < $2";
+        self.execute(sql, (before_day,)).await
+    }
+
     /// Deletes up to `limit` messages created before `before` that are no longer queued; how many
     /// went.
     pub async fn prune_mail(&self, before: i64, limit: i64) -> Result<u64, StoreError> {

@@ -72,6 +72,24 @@ async fn usage_is_counted_per_zone_and_billed_for_live_ones(server: &TestServer)
     let (ok, _, err) = server.cli(&["usage", "acme", "--month", "2026-13"]);
     assert!(!ok);
     assert!(err.contains("YYYY-MM"), "{err}");
+
+    // Who was active is forgotten after 400 days; the counts stay.
+    server
+        .write_directly(&["UPDATE usage_subjects SET day = 1".to_string()])
+        .await;
+    server.airlock.purge(server.now()).await.expect("purge");
+    assert_eq!(
+        server
+            .count_directly("SELECT COUNT(*) FROM usage_subjects")
+            .await,
+        0
+    );
+    assert!(
+        server
+            .count_directly("SELECT COUNT(*) FROM usage_counts")
+            .await
+            > 0
+    );
 }
 
 crate::backend_test!(usage_is_counted_per_zone_and_billed_for_live_ones);
