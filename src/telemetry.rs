@@ -41,10 +41,24 @@ pub fn zone(environment: &Environment) -> [(&'static str, String); 3] {
 
 /// Counts one occurrence of `name` in `environment`, with `extra` labels.
 pub fn count(name: &'static str, environment: &Environment, extra: &[(&'static str, &str)]) {
+    let kind = environment.kind.as_str();
+    count_in(name, (&environment.project, &environment.name, kind), extra);
+}
+
+/// Like `count`, for a zone known by its labels (`project`, `environment`, `kind`).
+pub fn count_in(
+    name: &'static str,
+    (project, environment, kind): (&str, &str, &str),
+    extra: &[(&'static str, &str)],
+) {
     if !enabled() {
         return;
     }
-    let mut labels: Vec<(&'static str, String)> = zone(environment).into();
+    let mut labels: Vec<(&'static str, String)> = vec![
+        ("project", project.to_string()),
+        ("environment", environment.to_string()),
+        ("kind", kind.to_string()),
+    ];
     labels.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     metrics::counter!(name, &labels).increment(1);
 }

@@ -106,6 +106,9 @@ pub struct DeliveryAttempt {
 pub struct ClaimedDelivery {
     pub env_id: EnvironmentId,
     pub env_kind: EnvKind,
+    /// The zone's names, for the metrics' labels.
+    pub project: String,
+    pub environment: String,
     pub delivery_id: String,
     pub endpoint_id: String,
     pub event_id: String,

@@ -13,6 +13,8 @@ fn claimed_from_row(row: &AnyRow, lease_until: i64) -> Result<ClaimedDelivery, S
         env_id: super::text(row, "env_id")?,
         env_kind: EnvKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("environment kind {kind}")))?,
+        project: row.try_get("project_name")?,
+        environment: row.try_get("env_name")?,
         delivery_id: row.try_get("delivery_id")?,
         endpoint_id: row.try_get("endpoint_id")?,
         event_id: row.try_get("event_id")?,
@@ -82,12 +84,12 @@ impl Db {
         let claim = "UPDATE webhook_deliveries SET lease_owner = $3, lease_until = $4 \
              WHERE env_id = $1 AND delivery_id = $2 AND state = 'pending' \
              AND next_attempt_at <= $5 AND lease_until <= $5";
-        let load = "SELECT d.env_id, v.kind, d.delivery_id, d.endpoint_id, d.event_id, d.attempts, \
+        let load = "SELECT d.env_id, v.kind, v.name AS env_name, p.name AS project_name, d.delivery_id, d.endpoint_id, d.event_id, d.attempts, \
              e.payload, w.url, w.secret, w.previous_secret, w.previous_secret_until \
              FROM webhook_deliveries d \
              JOIN events e ON e.env_id = d.env_id AND e.event_id = d.event_id \
              JOIN webhook_endpoints w ON w.env_id = d.env_id AND w.endpoint_id = d.endpoint_id \
-             JOIN environments v ON v.id = d.env_id \
+             JOIN environments v ON v.id = d.env_id JOIN projects p ON p.id = v.project_id \
              WHERE d.env_id = $1 AND d.delivery_id = $2";
         // Always in the same order, so two nodes' claims never wait on each other in a circle.
         let mut due: Vec<&(EnvironmentId, String)> = due.iter().collect();

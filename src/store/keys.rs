@@ -38,6 +38,9 @@ fn key_from_row(row: &AnyRow) -> Result<StoredKey, StoreError> {
 const KEY_COLUMNS: &str = "kid, alg, state, public_jwk, private_key_sealed, created_at, \
      activates_at, retires_at, unpublish_at";
 
+/// The keys of algorithm `$2` a rotation retiring them at `$3` replaces.
+const REPLACED: &str = "env_id = $1 AND alg = $2 AND (retires_at IS NULL OR retires_at > $3)";
+
 impl EnvStore<'_> {
     pub(super) async fn insert_key(
         &self,
@@ -73,34 +76,39 @@ impl EnvStore<'_> {
         rows.iter().map(key_from_row).collect()
     }
 
-    /// Stores `new_key` and schedules the retirement of every key of its algorithm not already retiring
-    /// sooner, in one transaction. Returns the kids of the keys it replaces.
+    /// The kids of `alg`'s keys a rotation retiring them at `retire_at` would replace: those not
+    /// already retiring sooner.
+    pub async fn keys_to_replace(
+        &self,
+        alg: &str,
+        retire_at: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = format!("SELECT kid FROM signing_keys WHERE {REPLACED} ORDER BY kid");
+        self.fetch_all(&sql, (alg, retire_at))
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>("kid").map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Stores `new_key` and schedules the retirement of every key of its algorithm not already
+    /// retiring sooner, in one transaction.
     pub async fn rotate_key(
         &self,
         new_key: &StoredKey,
         rotation: &Rotation,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.db.begin_write().await?;
-        let replacing = "SELECT kid FROM signing_keys WHERE env_id = $1 AND alg = $2 \
-             AND (retires_at IS NULL OR retires_at > $3) ORDER BY kid";
-        let replaced = self
-            .query(replacing, (&new_key.alg, rotation.retire_replaced_at))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String, _>("kid"))
-            .collect::<Result<Vec<_>, _>>()?;
-        let retire = "UPDATE signing_keys SET retires_at = $3, unpublish_at = $4 \
-             WHERE env_id = $1 AND alg = $2 AND (retires_at IS NULL OR retires_at > $3)";
+        let retire =
+            format!("UPDATE signing_keys SET retires_at = $3, unpublish_at = $4 WHERE {REPLACED}");
         let schedule = (
             &new_key.alg,
             rotation.retire_replaced_at,
             rotation.unpublish_replaced_at,
         );
-        self.query(retire, schedule).execute(&mut *tx).await?;
+        self.query(&retire, schedule).execute(&mut *tx).await?;
         self.insert_key(&mut tx, new_key).await?;
-        self.commit(tx).await?;
-        Ok(replaced)
+        self.commit(tx).await
     }
 
     /// Records a state transition once: false when another node recorded it first.

@@ -84,17 +84,9 @@ impl KeyAdmin<'_> {
         new_key.state = KeyState::Staged.as_str().to_string();
         let store = EnvStore::new(self.db, &environment.id);
         // The keys the rotation retires, read first for the event written with it.
-        let replaced: Vec<String> = store
-            .keys()
-            .await?
-            .into_iter()
-            .filter(|key| key.alg == alg.as_str())
-            .filter(|key| {
-                let retires_at = key.schedule.retires_at;
-                retires_at.is_none_or(|at| at > rotation.retire_replaced_at)
-            })
-            .map(|key| key.kid.to_string())
-            .collect();
+        let replaced = store
+            .keys_to_replace(alg.as_str(), rotation.retire_replaced_at)
+            .await?;
         let event = AuditEvent::KeyStaged {
             kid: new_key.kid.to_string(),
             alg: alg.as_str(),

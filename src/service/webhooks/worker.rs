@@ -237,29 +237,31 @@ impl DeliveryWorker {
         if step == NextStep::Delivered {
             self.usage.count(&claimed.env_id, at, "webhook_deliveries");
         }
-        self.count_attempt(claimed, step).await;
+        Self::count_attempt(claimed, step);
         if outcome.endpoint_gone {
             self.audit_gone(claimed, at).await?;
         }
         Ok(())
     }
 
-    /// Counts a recorded attempt in the metrics (a zone that cannot be read now goes uncounted).
-    async fn count_attempt(&self, claimed: &ClaimedDelivery, step: NextStep) {
-        if !crate::telemetry::enabled() {
-            return;
-        }
-        let environment = self.db.find_environment_by_id(&claimed.env_id).await;
-        if let Ok(Some(environment)) = environment {
-            let result = match step {
-                NextStep::Delivered => "succeeded",
-                NextStep::Gone => "gone",
-                NextStep::RetryIn(_) => "retry",
-                NextStep::GiveUp => "failed",
-            };
-            let labels = [("outcome", result)];
-            crate::telemetry::count("airlock_webhook_attempts_total", &environment, &labels);
-        }
+    /// Counts a recorded attempt in the metrics.
+    fn count_attempt(claimed: &ClaimedDelivery, step: NextStep) {
+        let result = match step {
+            NextStep::Delivered => "succeeded",
+            NextStep::Gone => "gone",
+            NextStep::RetryIn(_) => "retry",
+            NextStep::GiveUp => "failed",
+        };
+        let zone = (
+            claimed.project.as_str(),
+            claimed.environment.as_str(),
+            claimed.env_kind.as_str(),
+        );
+        crate::telemetry::count_in(
+            "airlock_webhook_attempts_total",
+            zone,
+            &[("outcome", result)],
+        );
     }
 
     async fn audit_gone(&self, claimed: &ClaimedDelivery, now: i64) -> Result<(), Error> {
