@@ -143,6 +143,30 @@ pub enum AuditEvent {
     },
     ClientSecretRotated {},
     ClientDeleted {},
+    /// The client may now ask for these scopes of the API (all it holds of it after the change).
+    ClientApiGranted {
+        api: String,
+        scopes: Vec<String>,
+    },
+    /// Scopes of the API taken back from the client; `remaining` empty: no grant of it is left.
+    ClientApiRevoked {
+        api: String,
+        revoked: Vec<String>,
+        remaining: Vec<String>,
+    },
+    ApiCreated {
+        api_id: String,
+        identifier: String,
+        scopes: Vec<String>,
+    },
+    ApiUpdated {
+        api_id: String,
+        changed: Vec<&'static str>,
+    },
+    ApiDeleted {
+        api_id: String,
+        identifier: String,
+    },
     UserCreated {
         sub: String,
     },
@@ -303,6 +327,11 @@ impl AuditEvent {
             E::ClientUpdated { .. } => EventType::ClientUpdated,
             E::ClientSecretRotated {} => EventType::ClientSecretRotated,
             E::ClientDeleted {} => EventType::ClientDeleted,
+            E::ClientApiGranted { .. } => EventType::ClientApiGranted,
+            E::ClientApiRevoked { .. } => EventType::ClientApiRevoked,
+            E::ApiCreated { .. } => EventType::ApiCreated,
+            E::ApiUpdated { .. } => EventType::ApiUpdated,
+            E::ApiDeleted { .. } => EventType::ApiDeleted,
             E::UserCreated { .. } => EventType::UserCreated,
             E::UserUpdated { .. } => EventType::UserUpdated,
             E::UserPasswordChanged { .. } => EventType::UserPasswordChanged,

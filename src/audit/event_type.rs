@@ -65,6 +65,11 @@ event_types! {
     ClientUpdated => "client.updated", Success;
     ClientSecretRotated => "client.secret_rotated", Success;
     ClientDeleted => "client.deleted", Success;
+    ClientApiGranted => "client.api_granted", Success;
+    ClientApiRevoked => "client.api_revoked", Success;
+    ApiCreated => "api.created", Success;
+    ApiUpdated => "api.updated", Success;
+    ApiDeleted => "api.deleted", Success;
     UserCreated => "user.created", Success;
     UserUpdated => "user.updated", Success;
     UserPasswordChanged => "user.password_changed", Success;

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::Context;
 use super::output::{SHOWN_ONCE, lines, print};
-use crate::model::{ClientId, Secret, SigningAlg};
+use crate::model::{ApiGrant, ClientId, Secret, SigningAlg};
 use crate::service::admin::clients::{ClientChanges, NewClient};
 
 #[derive(Debug, Subcommand)]
@@ -22,6 +22,23 @@ pub enum ClientCommand {
     Update(ClientUpdate),
     /// Delete a client and everything issued to it.
     Delete { slug: String, client_id: String },
+    /// Let a client ask for scopes of an API (all of them when no --scope is given).
+    Grant(ClientApiGrant),
+    /// Take scopes of an API back from a client (all of them when no --scope is given).
+    Revoke(ClientApiGrant),
+    /// The APIs a client may ask for, with their scopes.
+    Apis { slug: String, client_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ClientApiGrant {
+    slug: String,
+    client_id: String,
+    /// The API, by identifier or id.
+    #[arg(long)]
+    api: String,
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -68,7 +85,9 @@ impl ClientCommand {
         match self {
             ClientCommand::Create(args) => &args.slug,
             ClientCommand::Update(args) => &args.slug,
+            ClientCommand::Grant(args) | ClientCommand::Revoke(args) => &args.slug,
             ClientCommand::RotateSecret { slug, .. }
+            | ClientCommand::Apis { slug, .. }
             | ClientCommand::List { slug }
             | ClientCommand::Show { slug, .. }
             | ClientCommand::Delete { slug, .. } => slug,
@@ -89,6 +108,14 @@ impl From<ClientCreate> for NewClient {
     }
 }
 
+/// A client's scopes of one API, as printed.
+fn held_text(held: &ApiGrant) -> String {
+    match held.scopes.is_empty() {
+        true => format!("{}: no scopes (no grant)", held.identifier),
+        false => format!("{}: {}", held.identifier, held.scopes.join(" ")),
+    }
+}
+
 /// The client as printed, with its secret when one was just issued.
 fn issued_text(client_id: &ClientId, secret: Option<&Secret>) -> String {
     let mut text = format!("client_id: {client_id}");
@@ -102,7 +129,7 @@ fn issued_text(client_id: &ClientId, secret: Option<&Secret>) -> String {
 }
 
 pub async fn run(command: ClientCommand, context: &Context) -> anyhow::Result<()> {
-    let clients = context.airlock.clients();
+    let (clients, apis) = (context.airlock.clients(), context.airlock.apis());
     let environment = context.environment(command.slug()).await?;
     let (environment, operator, now, json) =
         (&environment, &context.operator, context.now, context.json);
@@ -154,6 +181,36 @@ pub async fn run(command: ClientCommand, context: &Context) -> anyhow::Result<()
             print(json, &client, || {
                 format!("client {} updated", client.client_id)
             });
+        }
+        ClientCommand::Grant(args) => {
+            let client_id = ClientId::from(args.client_id);
+            let held = apis
+                .grant(
+                    environment,
+                    &client_id,
+                    (&args.api, args.scopes),
+                    operator,
+                    now,
+                )
+                .await?;
+            print(json, &held, || held_text(&held));
+        }
+        ClientCommand::Revoke(args) => {
+            let client_id = ClientId::from(args.client_id);
+            let held = apis
+                .revoke(
+                    environment,
+                    &client_id,
+                    (&args.api, args.scopes),
+                    operator,
+                    now,
+                )
+                .await?;
+            print(json, &held, || held_text(&held));
+        }
+        ClientCommand::Apis { client_id, .. } => {
+            let grants = apis.grants_of(environment, &client_id.into()).await?;
+            print(json, &grants, || lines(&grants, held_text));
         }
         ClientCommand::Delete { client_id, .. } => {
             let client_id = ClientId::from(client_id);

@@ -2,6 +2,7 @@
 //! calls as the admin API. Every command prints human text, or JSON with `--json` (`output`).
 
 mod admin_token;
+mod api;
 mod audit;
 mod client;
 mod domain;
@@ -58,6 +59,9 @@ pub enum Command {
     Env(env::EnvCommand),
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Resource servers (APIs): their identifiers, scopes and token settings.
+    #[command(subcommand)]
+    Api(api::ApiCommand),
     #[command(subcommand)]
     User(user::UserCommand),
     #[command(subcommand, name = "admin-token")]
@@ -145,6 +149,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Project(command) => project::run(command, &context).await,
         Command::Env(command) => env::run(command, &context).await,
         Command::Client(command) => client::run(command, &context).await,
+        Command::Api(command) => api::run(command, &context).await,
         Command::User(command) => user::run(command, &context).await,
         Command::AdminToken(command) => admin_token::run(command, &context).await,
         Command::Domain(command) => domain::run(command, &context).await,

@@ -31,6 +31,11 @@ pub fn publication(kind: EventType) -> Publication {
         | T::ClientUpdated
         | T::ClientSecretRotated
         | T::ClientDeleted
+        | T::ClientApiGranted
+        | T::ClientApiRevoked
+        | T::ApiCreated
+        | T::ApiUpdated
+        | T::ApiDeleted
         | T::UserCreated
         | T::UserUpdated
         | T::UserPasswordChanged

@@ -23,6 +23,8 @@ pub struct AuthorizationCode {
     pub consumed: bool,
     /// The issuer the code was minted under ('' before codes were bound to one).
     pub issuer: String,
+    /// The API (RFC 8707 `resource`) its access tokens are for; `None`: the zone's userinfo.
+    pub resource: Option<String>,
 }
 
 /// One refresh token of a grant's rotation family.
@@ -41,4 +43,6 @@ pub struct RefreshToken {
     /// absolute end of its refresh family, however often it rotates.
     pub issuer: String,
     pub family_expires_at: i64,
+    /// The API its access tokens are for, as on the code that opened the grant.
+    pub resource: Option<String>,
 }

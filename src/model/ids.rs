@@ -87,3 +87,7 @@ identifier!(
     /// A grant: one authorization, with its refresh-token family and access tokens.
     GrantId
 );
+identifier!(
+    /// A resource server's (API's) id, unique within its environment (`api_…`).
+    ApiId
+);

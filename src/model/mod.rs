@@ -1,6 +1,7 @@
 //! Plain data shared by all layers; no I/O.
 
 mod account;
+mod api;
 pub mod audit;
 mod client;
 mod domain;
@@ -12,12 +13,13 @@ mod user;
 mod webhook;
 
 pub use account::{AccountPolicy, LinkPurpose, MailMessage, MailState};
+pub use api::{Api, ApiGrant, GrantedApi};
 pub use client::{Client, SigningAlg};
 pub use domain::{Domain, DomainState, host_of_authority, normalize_host};
 pub use environment::{
     EnvKind, EnvPolicy, Environment, Issuer, Project, PublicUrl, RateLimits, Zone,
 };
-pub use ids::{ClientId, EnvironmentId, GrantId, Kid, UserId};
+pub use ids::{ApiId, ClientId, EnvironmentId, GrantId, Kid, UserId};
 pub use secret::Secret;
 pub use signing_key::{KeySchedule, KeyState, Rotation, rotation};
 pub use user::User;

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use super::params::ParamBag;
 use super::pkce;
 use super::redirect::{ResponseMode, VerifiedRedirect};
+use super::resource;
 use super::scope::Scope;
 use super::{ErrorCode, OAuthError};
 use crate::model::{Client, ClientId};
@@ -100,7 +101,10 @@ pub struct Prompt {
 pub struct ValidatedAuthorization {
     pub client_id: ClientId,
     pub redirect: VerifiedRedirect,
+    /// The requested scope; which of it may be granted waits for the API `resource` names.
     pub scope: Scope,
+    /// RFC 8707: the API the access token is for.
+    pub resource: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub prompt: Prompt,
@@ -120,6 +124,7 @@ pub fn validate(
             client_id: client.client_id.clone(),
             redirect,
             scope: parts.scope,
+            resource: parts.resource,
             nonce: parts.nonce,
             code_challenge: parts.code_challenge,
             prompt: parts.prompt,
@@ -133,6 +138,7 @@ pub fn validate(
 
 struct Parts {
     scope: Scope,
+    resource: Option<String>,
     nonce: Option<String>,
     code_challenge: Option<String>,
     prompt: Prompt,
@@ -173,7 +179,8 @@ fn check_parameters(params: &ParamBag, client: &Client) -> Result<Parts, OAuthEr
             ));
         }
     }
-    let scope = Scope::parse_supported(params.get("scope")?)?;
+    let scope = Scope::parse(params.get("scope")?)?;
+    let resource = resource::requested_resource(params)?;
     let code_challenge = pkce::check_challenge(
         params.get("code_challenge")?,
         params.get("code_challenge_method")?,
@@ -194,6 +201,7 @@ fn check_parameters(params: &ParamBag, client: &Client) -> Result<Parts, OAuthEr
     let owned = |value: Option<&str>| value.map(str::to_string);
     Ok(Parts {
         scope,
+        resource,
         nonce: owned(params.get("nonce")?),
         code_challenge,
         prompt,

@@ -110,16 +110,10 @@ mod tests {
             updated_at: 2,
             fixture: false,
         };
-        let email_only = identity_claims(
-            &user,
-            &Scope::parse_supported(Some("openid email")).unwrap(),
-        );
+        let email_only = identity_claims(&user, &Scope::parse(Some("openid email")).unwrap());
         assert_eq!(email_only.get("email_verified"), Some(&json!(false)));
         assert!(!email_only.contains_key("name"));
-        let profile = identity_claims(
-            &user,
-            &Scope::parse_supported(Some("openid profile")).unwrap(),
-        );
+        let profile = identity_claims(&user, &Scope::parse(Some("openid profile")).unwrap());
         assert!(!profile.contains_key("name"), "an unset name is omitted");
         assert_eq!(profile.get("updated_at"), Some(&json!(2)));
     }

@@ -81,11 +81,17 @@ pub fn check_refresh(
     if now >= token.expires_at.min(token.family_expires_at) {
         return Err(invalid().with_detail("refresh token expired"));
     }
-    let granted = Scope::parse_supported(Some(&token.scope))?;
+    let granted = Scope::parse(Some(&token.scope))?;
     let scope = match requested_scope {
         None => granted,
         Some(raw) => {
-            let requested = Scope::parse_supported(Some(raw))?;
+            // The OIDC scopes this provider ignores were never granted; asking again is no excess.
+            let requested = Scope::parse(Some(raw))?;
+            let requested = Scope::from_tokens(
+                requested
+                    .iter()
+                    .filter(|token| !super::scope::IGNORED.contains(token)),
+            );
             if !requested.is_subset_of(&granted) || requested.is_empty() {
                 return Err(OAuthError::new(
                     super::ErrorCode::InvalidScope,
@@ -115,6 +121,7 @@ mod tests {
             expires_at: 60,
             consumed: false,
             issuer: ISSUER.into(),
+            resource: None,
         }
     }
 
@@ -223,6 +230,7 @@ mod tests {
             grant_revoked: false,
             issuer: ISSUER.into(),
             family_expires_at: 1_000,
+            resource: None,
         };
         assert!(matches!(
             check_refresh(

@@ -11,6 +11,7 @@ pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod redirect;
+pub mod resource;
 pub mod scope;
 pub mod session_policy;
 pub mod token_request;

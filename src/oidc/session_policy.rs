@@ -125,7 +125,7 @@ mod tests {
         let r = request(BASE, &third).unwrap();
         assert_eq!(consent(&r, &third, None).unwrap(), ConsentStep::ShowConsent);
         assert_eq!(consent(&r, &first, None).unwrap(), ConsentStep::Issue);
-        let remembered = Scope::parse_supported(Some("openid email")).unwrap();
+        let remembered = Scope::parse(Some("openid email")).unwrap();
         assert_eq!(
             consent(&r, &third, Some(&remembered)).unwrap(),
             ConsentStep::Issue

@@ -1,10 +1,18 @@
 //! The token request (RFC 6749 §4.1.3, §6, §4.4): one variant per grant with exactly its parameters.
 
 use super::params::ParamBag;
+use super::resource;
 use super::{ErrorCode, OAuthError};
 
+/// A token request: the grant, and the API (RFC 8707 `resource`) the access token is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenRequest {
+pub struct TokenRequest {
+    pub grant: GrantRequest,
+    pub resource: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantRequest {
     AuthorizationCode {
         code: String,
         redirect_uri: Option<String>,
@@ -22,28 +30,36 @@ pub enum TokenRequest {
 impl TokenRequest {
     /// The `grant_type` this request was made with.
     pub fn grant_type(&self) -> &'static str {
-        match self {
-            TokenRequest::AuthorizationCode { .. } => "authorization_code",
-            TokenRequest::RefreshToken { .. } => "refresh_token",
-            TokenRequest::ClientCredentials { .. } => "client_credentials",
+        match self.grant {
+            GrantRequest::AuthorizationCode { .. } => "authorization_code",
+            GrantRequest::RefreshToken { .. } => "refresh_token",
+            GrantRequest::ClientCredentials { .. } => "client_credentials",
         }
     }
 
     pub fn parse(params: &ParamBag) -> Result<Self, OAuthError> {
+        let grant = GrantRequest::parse(params)?;
+        let resource = resource::requested_resource(params)?;
+        Ok(TokenRequest { grant, resource })
+    }
+}
+
+impl GrantRequest {
+    fn parse(params: &ParamBag) -> Result<Self, OAuthError> {
         let owned = |name: &str| -> Result<Option<String>, OAuthError> {
             Ok(params.get(name)?.map(str::to_string))
         };
         match params.require("grant_type")? {
-            "authorization_code" => Ok(TokenRequest::AuthorizationCode {
+            "authorization_code" => Ok(GrantRequest::AuthorizationCode {
                 code: params.require("code")?.to_string(),
                 redirect_uri: owned("redirect_uri")?,
                 code_verifier: owned("code_verifier")?,
             }),
-            "refresh_token" => Ok(TokenRequest::RefreshToken {
+            "refresh_token" => Ok(GrantRequest::RefreshToken {
                 refresh_token: params.require("refresh_token")?.to_string(),
                 scope: owned("scope")?,
             }),
-            "client_credentials" => Ok(TokenRequest::ClientCredentials {
+            "client_credentials" => Ok(GrantRequest::ClientCredentials {
                 scope: owned("scope")?,
             }),
             _ => Err(OAuthError::new(
@@ -62,8 +78,8 @@ mod tests {
     fn parses_each_grant() {
         let bag = ParamBag::parse(b"grant_type=authorization_code&code=x&redirect_uri=r").unwrap();
         assert!(matches!(
-            TokenRequest::parse(&bag).unwrap(),
-            TokenRequest::AuthorizationCode { .. }
+            TokenRequest::parse(&bag).unwrap().grant,
+            GrantRequest::AuthorizationCode { .. }
         ));
         let bag = ParamBag::parse(b"grant_type=password&username=a").unwrap();
         assert_eq!(

@@ -40,7 +40,7 @@ impl Protocol<'_> {
             .find_consent(&session.user_id, &client.client_id)
             .await?;
         let union = format!("{} {}", before.unwrap_or_default(), request.scope);
-        let granted = Scope::parse_supported(Some(&union))?.to_string();
+        let granted = Scope::parse(Some(&union))?.to_string();
         let event = AuditEvent::ConsentGranted {
             scope: granted.clone(),
         }

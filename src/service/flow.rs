@@ -14,9 +14,11 @@ use super::{Call, Error};
 use crate::audit::AuditEvent;
 use crate::crypto::secrets;
 use crate::model::{AuthorizationCode, Client, ClientId, GrantId, Session, UserId, Zone};
+use crate::oidc::OAuthError;
 use crate::oidc::authorize::{self, PageError, ValidatedAuthorization};
 use crate::oidc::params::ParamBag;
 use crate::oidc::redirect::AuthorizationResponse;
+use crate::oidc::resource;
 use crate::oidc::scope::Scope;
 use crate::oidc::session_policy::{self, ConsentStep};
 use crate::store::{Db, EnvStore, NewCode};
@@ -110,16 +112,48 @@ impl Protocol<'_> {
             Err(page) => return Ok(Err(AuthorizeOutcome::ErrorPage(page))),
         };
         match authorize::validate(&params, &client, redirect) {
-            Ok(request) => Ok(Ok(Checked {
-                client,
-                request,
-                params,
-            })),
+            Ok(mut request) => match self.granted_scope(zone, &client, &request).await? {
+                Ok(scope) => {
+                    request.scope = scope;
+                    Ok(Ok(Checked {
+                        client,
+                        request,
+                        params,
+                    }))
+                }
+                Err(error) => Ok(Err(AuthorizeOutcome::Respond(
+                    request.redirect.error(&error),
+                ))),
+            },
             Err(rejected) => {
                 let (redirect, error) = *rejected;
                 Ok(Err(AuthorizeOutcome::Respond(redirect.error(&error))))
             }
         }
+    }
+
+    /// What of the requested scope may be granted, given the API the request names (RFC 8707);
+    /// `Err` is the refusal to send back.
+    async fn granted_scope(
+        &self,
+        zone: &Zone,
+        client: &Client,
+        request: &ValidatedAuthorization,
+    ) -> Result<Result<Scope, OAuthError>, Error> {
+        let api = match &request.resource {
+            None => None,
+            Some(identifier) => {
+                let store = self.store(zone);
+                match store
+                    .find_granted_api(identifier, &client.client_id)
+                    .await?
+                {
+                    Some(api) => Some(api),
+                    None => return Ok(Err(resource::unknown_resource())),
+                }
+            }
+        };
+        Ok(resource::decide_scope(&request.scope, api.as_ref()))
     }
 
     pub(super) async fn session(
@@ -155,7 +189,7 @@ impl Protocol<'_> {
             .store(call.zone)
             .find_consent(user.user_id, &checked.client.client_id)
             .await?
-            .map(|scope| Scope::parse_supported(Some(&scope)).unwrap_or_default());
+            .map(|scope| Scope::parse(Some(&scope)).unwrap_or_default());
         let request = &checked.request;
         match session_policy::consent(request, &checked.client, remembered.as_ref()) {
             Err(error) => Ok(AuthorizeOutcome::Respond(request.redirect.error(&error))),
@@ -190,6 +224,7 @@ impl Protocol<'_> {
                 expires_at: call.now + call.zone.policy.code_ttl,
                 consumed: false,
                 issuer: call.zone.issuer.as_str().to_string(),
+                resource: request.resource.clone(),
             },
         };
         self.store(call.zone).insert_code(&new).await?;

@@ -17,6 +17,7 @@ mod flow;
 mod keyring;
 mod limits;
 mod mail;
+mod minting;
 mod password_policy;
 mod purge;
 mod refusals;
@@ -53,6 +54,7 @@ pub use zones::ZoneDirectory;
 
 use self::admin::AdminAccess;
 use self::admin::admin_tokens::AdminTokenAdmin;
+use self::admin::apis::ApiAdmin;
 use self::admin::audit::AuditTrail;
 use self::admin::clients::ClientAdmin;
 use self::admin::domains::DomainAdmin;
@@ -297,6 +299,13 @@ impl Airlock {
         ClientAdmin {
             db: &self.db,
             clients: &self.clients,
+            audit: &self.audit,
+        }
+    }
+
+    pub fn apis(&self) -> ApiAdmin<'_> {
+        ApiAdmin {
+            db: &self.db,
             audit: &self.audit,
         }
     }

@@ -7,17 +7,18 @@ use serde::Serialize;
 
 use super::audit_log::AuditLog;
 use super::clients::ClientDirectory;
-use super::keyring::{EnvKeys, KeyRing};
+use super::keyring::KeyRing;
 use super::limits::{Budget, Limited, RateLimiter};
+use super::minting::{self, UserTokens};
 use super::{Call, Error};
 use crate::audit::{AuditEvent, IssuedToken, Recorded};
 use crate::crypto::secrets;
-use crate::model::{Client, GrantId, RefreshToken, Secret, User, UserId, Zone};
-use crate::oidc::claims::{self, AccessTokenClaims, IdTokenClaims};
+use crate::model::{Client, GrantId, GrantedApi, RefreshToken, Secret, UserId};
 use crate::oidc::client_auth::PresentedClient;
 use crate::oidc::grants::{self, CodeCheck, RefreshCheck};
+use crate::oidc::resource;
 use crate::oidc::scope::{self, Scope};
-use crate::oidc::token_request::TokenRequest;
+use crate::oidc::token_request::{GrantRequest, TokenRequest};
 use crate::oidc::{ErrorCode, OAuthError};
 use crate::store::{Db, EnvStore};
 use crate::telemetry;
@@ -33,16 +34,6 @@ pub struct TokenResponse {
     pub id_token: Option<Secret>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<Secret>,
-}
-
-/// Who the tokens are for, once a grant has been decided.
-struct Grant<'a> {
-    client: &'a Client,
-    user: &'a User,
-    grant_id: &'a GrantId,
-    scope: &'a Scope,
-    auth_time: i64,
-    nonce: Option<&'a str>,
 }
 
 pub struct TokenEndpoint<'a> {
@@ -62,6 +53,7 @@ struct UserGrant<'a> {
     auth_time: i64,
     nonce: Option<&'a str>,
     refresh_token: Option<String>,
+    api: Option<&'a GrantedApi>,
 }
 
 impl TokenEndpoint<'_> {
@@ -73,24 +65,25 @@ impl TokenEndpoint<'_> {
     ) -> Result<TokenResponse, Error> {
         let client = self.authenticate(call, &presented).await?;
         let grant = request.grant_type();
-        let issued = match request {
-            TokenRequest::AuthorizationCode {
+        let resource = request.resource.as_deref();
+        let issued = match request.grant {
+            GrantRequest::AuthorizationCode {
                 code,
                 redirect_uri,
                 code_verifier,
             } => {
-                let presented = (redirect_uri.as_deref(), code_verifier.as_deref());
+                let presented = (redirect_uri.as_deref(), code_verifier.as_deref(), resource);
                 self.redeem_code(call, &client, &code, presented).await
             }
-            TokenRequest::RefreshToken {
+            GrantRequest::RefreshToken {
                 refresh_token,
                 scope,
             } => {
-                self.refresh(call, &client, &refresh_token, scope.as_deref())
-                    .await
+                let requested = (scope.as_deref(), resource);
+                self.refresh(call, &client, &refresh_token, requested).await
             }
-            TokenRequest::ClientCredentials { scope } => {
-                self.client_credentials(call, &client, scope.as_deref())
+            GrantRequest::ClientCredentials { scope } => {
+                self.client_credentials(call, &client, (scope.as_deref(), resource))
                     .await
             }
         }?;
@@ -154,13 +147,37 @@ impl TokenEndpoint<'_> {
         Ok(())
     }
 
-    /// `presented` is the request's `redirect_uri` and `code_verifier`.
+    /// The API a grant's tokens are for (`resource`), as the client may still use it; `missing`
+    /// when the API is gone or no longer granted to the client.
+    async fn api_of_grant(
+        &self,
+        call: &Call<'_>,
+        client: &Client,
+        resource: Option<&str>,
+        missing: impl Fn() -> OAuthError,
+    ) -> Result<Option<GrantedApi>, Error> {
+        let Some(identifier) = resource else {
+            return Ok(None);
+        };
+        let found = self
+            .store(call)
+            .find_granted_api(identifier, &client.client_id)
+            .await?;
+        match found {
+            Some(api) => Ok(Some(api)),
+            None => Err(missing()
+                .with_detail("its API is gone or no longer granted")
+                .into()),
+        }
+    }
+
+    /// `presented` is the request's `redirect_uri`, `code_verifier` and `resource`.
     async fn redeem_code(
         &self,
         call: &Call<'_>,
         client: &Client,
         code: &str,
-        (redirect_uri, code_verifier): (Option<&str>, Option<&str>),
+        (redirect_uri, code_verifier, resource): (Option<&str>, Option<&str>, Option<&str>),
     ) -> Result<TokenResponse, Error> {
         let (store, now) = (self.store(call), call.now);
         let digest = secrets::digest(code);
@@ -174,7 +191,11 @@ impl TokenEndpoint<'_> {
             code_verifier,
             now,
         )?;
-        let scope = Scope::parse_supported(Some(&record.scope))?;
+        resource::check_token_resource(resource, record.resource.as_deref())?;
+        let api = self
+            .api_of_grant(call, client, record.resource.as_deref(), invalid)
+            .await?;
+        let scope = resource::still_granted(&Scope::parse(Some(&record.scope))?, api.as_ref());
         let policy = &call.zone.policy;
         let family_expires_at = now + policy.refresh_family_ttl;
         let refresh = scope.contains(scope::OFFLINE_ACCESS).then(|| {
@@ -189,6 +210,7 @@ impl TokenEndpoint<'_> {
                 grant_revoked: false,
                 issuer: record.issuer.clone(),
                 family_expires_at,
+                resource: record.resource.clone(),
             };
             let token = secrets::random_token();
             (secrets::digest(&token), token, row)
@@ -237,6 +259,7 @@ impl TokenEndpoint<'_> {
             auth_time: record.auth_time,
             nonce: record.nonce.as_deref(),
             refresh_token: refresh.map(|(_, token, _)| token),
+            api: api.as_ref(),
         };
         let tokens = self.mint_for_user(call, client, decided, invalid).await?;
         self.audit.record_call(call, issued).await?;
@@ -248,7 +271,7 @@ impl TokenEndpoint<'_> {
         call: &Call<'_>,
         client: &Client,
         presented: &str,
-        requested_scope: Option<&str>,
+        (requested_scope, resource): (Option<&str>, Option<&str>),
     ) -> Result<TokenResponse, Error> {
         let (store, now) = (self.store(call), call.now);
         let digest = secrets::digest(presented);
@@ -276,6 +299,11 @@ impl TokenEndpoint<'_> {
                 return Err(invalid().with_detail("rotated refresh token reused").into());
             }
         };
+        resource::check_token_resource(resource, record.resource.as_deref())?;
+        let api = self
+            .api_of_grant(call, client, record.resource.as_deref(), invalid)
+            .await?;
+        let scope = resource::still_granted(&scope, api.as_ref());
         let successor_token = secrets::random_token();
         let successor = RefreshToken {
             expires_at: (now + call.zone.policy.refresh_token_ttl).min(record.family_expires_at),
@@ -302,6 +330,7 @@ impl TokenEndpoint<'_> {
             auth_time: record.auth_time,
             nonce: None,
             refresh_token: Some(successor_token),
+            api: api.as_ref(),
         };
         let tokens = self.mint_for_user(call, client, decided, invalid).await?;
         // A refresh is activity of the user's, like a sign-in.
@@ -322,9 +351,8 @@ impl TokenEndpoint<'_> {
         &self,
         call: &Call<'_>,
         client: &Client,
-        requested_scope: Option<&str>,
+        (requested_scope, resource): (Option<&str>, Option<&str>),
     ) -> Result<TokenResponse, Error> {
-        let (zone, now) = (call.zone, call.now);
         if client.public {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,
@@ -332,42 +360,41 @@ impl TokenEndpoint<'_> {
             )
             .into());
         }
-        // Machine tokens act for no user: the user-facing scopes cannot be granted here.
-        if requested_scope.is_some_and(|s| !s.trim().is_empty()) {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                "client_credentials tokens carry no user scopes",
-            )
-            .into());
-        }
-        let keys = self.keys.keys(zone, now).await?;
-        let client_id = client.client_id.to_string();
-        let claims = AccessTokenClaims {
-            iss: zone.issuer.as_str().to_string(),
-            sub: client_id.clone(),
-            aud: client_id.clone(),
-            client_id: client_id.clone(),
-            scope: String::new(),
-            jti: secrets::random_id(),
-            exp: now + zone.policy.access_token_ttl,
-            iat: now,
-            auth_time: None,
-            grant: None,
+        let requested = requested_scope
+            .map(|raw| Scope::parse(Some(raw)))
+            .transpose()?;
+        let api = match resource {
+            None => None,
+            Some(identifier) => Some(
+                self.store(call)
+                    .find_granted_api(identifier, &client.client_id)
+                    .await?
+                    .ok_or_else(resource::unknown_resource)?,
+            ),
         };
-        let signer = keys.signer(client.id_token_signed_response_alg)?;
-        let access_token = signer.sign("at+jwt", &claims)?;
-        let event = AuditEvent::TokenIssued(IssuedToken::ClientCredentials { jti: claims.jti });
-        let event = event.actor(client_id.as_str()).client(client_id.as_str());
+        let scope = match &api {
+            Some(api) => resource::machine_scope(requested.as_ref(), api)?,
+            // Without an API, machine tokens act for no user: no scope can be granted.
+            None if requested.as_ref().is_some_and(|s| !s.is_empty()) => {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "client_credentials tokens carry no user scopes; name an API with resource",
+                )
+                .into());
+            }
+            None => Scope::default(),
+        };
+        let keys = self.keys.keys(call.zone, call.now).await?;
+        let minted =
+            minting::machine_token(call.zone, &keys, client, api.as_ref(), &scope, call.now)?;
+        let event = AuditEvent::TokenIssued(IssuedToken::ClientCredentials {
+            jti: minted.jti.clone(),
+        });
+        let client_id = client.client_id.as_str();
+        let event = event.actor(client_id).client(client_id);
         self.publish_issued(call, &event).await?;
         self.audit.record_call(call, event).await?;
-        Ok(TokenResponse {
-            access_token: Secret::new(access_token),
-            token_type: "Bearer",
-            expires_in: zone.policy.access_token_ttl,
-            scope: String::new(),
-            id_token: None,
-            refresh_token: None,
-        })
+        Ok(minted.response)
     }
 
     /// The tokens of a user's grant; the user must still exist (`missing` otherwise).
@@ -383,76 +410,18 @@ impl TokenEndpoint<'_> {
             .find_user(decided.user_id)
             .await?
             .ok_or_else(missing)?;
-        let grant = Grant {
+        let grant = UserTokens {
             client,
             user: &user,
             grant_id: decided.grant_id,
             scope: &decided.scope,
             auth_time: decided.auth_time,
             nonce: decided.nonce,
+            api: decided.api,
         };
-        self.mint(call.zone, &grant, decided.refresh_token, call.now)
-            .await
+        let keys = self.keys.keys(call.zone, call.now).await?;
+        minting::user_tokens(call.zone, &keys, &grant, decided.refresh_token, call.now)
     }
-
-    async fn mint(
-        &self,
-        zone: &Zone,
-        grant: &Grant<'_>,
-        refresh_token: Option<String>,
-        now: i64,
-    ) -> Result<TokenResponse, Error> {
-        let keys = self.keys.keys(zone, now).await?;
-        let access_token = sign_access_token(zone, &keys, grant, now)?;
-        let id_token = if grant.scope.contains(scope::OPENID) {
-            let id_claims = IdTokenClaims {
-                iss: zone.issuer.as_str().to_string(),
-                sub: grant.user.user_id.to_string(),
-                aud: grant.client.client_id.to_string(),
-                azp: grant.client.client_id.to_string(),
-                exp: now + zone.policy.id_token_ttl,
-                iat: now,
-                auth_time: grant.auth_time,
-                nonce: grant.nonce.map(str::to_string),
-                at_hash: Some(claims::at_hash(&access_token)),
-                identity: claims::identity_claims(grant.user, grant.scope),
-            };
-            let signer = keys.signer(grant.client.id_token_signed_response_alg)?;
-            Some(Secret::new(signer.sign("JWT", &id_claims)?))
-        } else {
-            None
-        };
-        Ok(TokenResponse {
-            access_token: Secret::new(access_token),
-            token_type: "Bearer",
-            expires_in: zone.policy.access_token_ttl,
-            scope: grant.scope.to_string(),
-            id_token,
-            refresh_token: refresh_token.map(Secret::new),
-        })
-    }
-}
-
-fn sign_access_token(
-    zone: &Zone,
-    keys: &EnvKeys,
-    grant: &Grant<'_>,
-    now: i64,
-) -> Result<String, Error> {
-    let claims = AccessTokenClaims {
-        iss: zone.issuer.as_str().to_string(),
-        sub: grant.user.user_id.to_string(),
-        aud: grant.client.client_id.to_string(),
-        client_id: grant.client.client_id.to_string(),
-        scope: grant.scope.to_string(),
-        jti: secrets::random_id(),
-        exp: now + zone.policy.access_token_ttl,
-        iat: now,
-        auth_time: Some(grant.auth_time),
-        grant: Some(grant.grant_id.to_string()),
-    };
-    let signer = keys.signer(grant.client.id_token_signed_response_alg)?;
-    Ok(signer.sign("at+jwt", &claims)?)
 }
 
 /// A refusal for a spent budget, counted.

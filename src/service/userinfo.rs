@@ -16,7 +16,13 @@ impl Protocol<'_> {
             .tokens
             .signed_access_token(zone, token, call.now)
             .await?;
-        let scope = Scope::parse_supported(Some(&claims.scope))?;
+        // A token for an API (its audience) is that API's, not userinfo's.
+        if claims.aud != claims.client_id {
+            return Err(OAuthError::invalid_token()
+                .with_detail("access token for an API")
+                .into());
+        }
+        let scope = Scope::parse(Some(&claims.scope))?;
         let Some(grant_id) = claims
             .grant
             .as_deref()

@@ -102,6 +102,7 @@ impl EnvStore<'_> {
             "authorization_codes",
             "consents",
             "grants",
+            "client_api_grants",
         ];
         let key = ("client_id", client_id.as_str());
         super::delete_with_dependents(self, "clients", key, &dependents).await

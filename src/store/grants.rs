@@ -39,6 +39,7 @@ fn code_from_row(row: &AnyRow) -> Result<AuthorizationCode, StoreError> {
         expires_at: row.try_get("expires_at")?,
         consumed: is_set(row, "consumed_at")?,
         issuer: row.try_get("issuer")?,
+        resource: row.try_get("resource")?,
     })
 }
 
@@ -54,6 +55,7 @@ fn refresh_from_row(row: &AnyRow) -> Result<RefreshToken, StoreError> {
         grant_revoked: is_set(row, "revoked_at")?,
         issuer: row.try_get("issuer")?,
         family_expires_at: row.try_get("family_expires_at")?,
+        resource: row.try_get("resource")?,
     })
 }
 
@@ -61,8 +63,8 @@ impl EnvStore<'_> {
     pub async fn insert_code(&self, new: &NewCode) -> Result<(), StoreError> {
         let code = &new.code;
         let sql = "INSERT INTO authorization_codes (env_id, code_digest, grant_id, client_id, user_id, \
-             redirect_uri, scope, nonce, code_challenge, auth_time, expires_at, issuer) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+             redirect_uri, scope, nonce, code_challenge, auth_time, expires_at, issuer, resource) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
         let values = (
             &new.digest,
             code.grant_id.as_str(),
@@ -75,6 +77,7 @@ impl EnvStore<'_> {
             code.auth_time,
             code.expires_at,
             &code.issuer,
+            &code.resource,
         );
         self.execute(sql, values).await?;
         Ok(())
@@ -82,7 +85,7 @@ impl EnvStore<'_> {
 
     pub async fn find_code(&self, digest: &str) -> Result<Option<AuthorizationCode>, StoreError> {
         let sql = "SELECT grant_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, \
-             auth_time, expires_at, consumed_at, issuer FROM authorization_codes \
+             auth_time, expires_at, consumed_at, issuer, resource FROM authorization_codes \
              WHERE env_id = $1 AND code_digest = $2";
         let row = self.fetch_optional(sql, (digest,)).await?;
         row.as_ref().map(code_from_row).transpose()
@@ -159,7 +162,7 @@ impl EnvStore<'_> {
 
     pub async fn find_refresh(&self, digest: &str) -> Result<Option<RefreshToken>, StoreError> {
         let sql = "SELECT r.grant_id, r.client_id, r.user_id, r.scope, r.auth_time, r.expires_at, \
-             r.rotated_at, g.revoked_at, g.issuer, g.expires_at AS family_expires_at \
+             r.rotated_at, g.revoked_at, g.issuer, g.expires_at AS family_expires_at, r.resource \
              FROM refresh_tokens r \
              JOIN grants g ON g.env_id = r.env_id AND g.grant_id = r.grant_id \
              WHERE r.env_id = $1 AND r.token_digest = $2";
@@ -200,7 +203,7 @@ impl EnvStore<'_> {
         token: &RefreshToken,
     ) -> Result<(), StoreError> {
         let sql = "INSERT INTO refresh_tokens (env_id, token_digest, grant_id, client_id, user_id, \
-             scope, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+             scope, auth_time, expires_at, resource) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         let values = (
             digest,
             token.grant_id.as_str(),
@@ -209,6 +212,7 @@ impl EnvStore<'_> {
             &token.scope,
             token.auth_time,
             token.expires_at,
+            &token.resource,
         );
         self.query(sql, values).execute(&mut **tx).await?;
         Ok(())

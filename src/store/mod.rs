@@ -2,6 +2,7 @@
 //! through `EnvStore`, a database handle bound to one environment id.
 
 mod accounts;
+mod apis;
 mod audit;
 mod clients;
 mod db;

@@ -20,6 +20,7 @@ mod logs;
 mod metrics;
 mod proxies;
 mod refresh;
+mod resources;
 mod scale_out;
 mod sessions;
 mod usage;

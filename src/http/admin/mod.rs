@@ -2,6 +2,7 @@
 //! file per resource with its request and response bodies. Who may act on which environment is
 //! decided by the service (`service::admin`); these handlers only translate.
 
+mod apis;
 mod audit;
 mod clients;
 mod domains;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .merge(environments::zone_routes())
         .merge(domains::routes())
         .merge(clients::routes())
+        .merge(apis::routes())
         .merge(users::routes())
         .merge(keys::routes())
         .merge(audit::routes())

@@ -4,6 +4,7 @@
 //! on an environment is recorded in that environment's log.
 
 pub mod admin_tokens;
+pub mod apis;
 pub mod audit;
 pub mod clients;
 pub mod domains;

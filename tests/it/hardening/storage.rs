@@ -99,6 +99,10 @@ async fn a_rewritten_audit_log_does_not_verify(server: &TestServer) {
     // retention (and later) migrations not applied yet. The node that applies them relinks it.
     let mut legacy = rewritten_chain(server, &production.environment, 5, legacy_entry_hash).await;
     legacy.extend([
+        "DROP TABLE client_api_grants".to_string(),
+        "DROP TABLE apis".to_string(),
+        "ALTER TABLE authorization_codes DROP COLUMN resource".to_string(),
+        "ALTER TABLE refresh_tokens DROP COLUMN resource".to_string(),
         "DROP TABLE usage_subjects".to_string(),
         "DROP TABLE usage_counts".to_string(),
         "DROP TABLE mail_messages".to_string(),

@@ -7,6 +7,7 @@ pub mod flow;
 pub mod nginx;
 pub mod node;
 pub mod receiver;
+pub mod resource_server;
 pub mod rp;
 pub mod server;
 pub mod smtp;

@@ -1,0 +1,191 @@
+//! Resource servers (APIs) of one environment, and the scopes of them granted to clients.
+
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::{get, post};
+use serde::{Deserialize, Deserializer};
+
+use super::extract::{AdminJson, AdminResult, AdminZone, created, listed, no_content, ok};
+use super::parse_alg;
+use crate::http::AppState;
+use crate::model::{Api, ClientId, SigningAlg};
+use crate::service::admin::apis::{ApiChanges, NewApi};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/apis", post(create_api).get(list_apis))
+        .route(
+            "/apis/{api}",
+            get(show_api).patch(update_api).delete(delete_api),
+        )
+        .route(
+            "/clients/{client_id}/api-grants",
+            get(list_grants).post(grant),
+        )
+        .route("/clients/{client_id}/api-grants/revoke", post(revoke))
+}
+
+/// The API named in the path: its id (`api_…`) or its identifier, percent-encoded.
+#[derive(Deserialize)]
+pub struct ApiPath {
+    api: String,
+}
+
+#[derive(Deserialize)]
+pub struct ClientPath {
+    client_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiBody {
+    identifier: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    access_token_ttl: Option<i64>,
+    signing_alg: Option<String>,
+}
+
+/// `null` for `access_token_ttl` goes back to the environment's lifetime; absent keeps it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiPatch {
+    scopes: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    access_token_ttl: Option<Option<i64>>,
+    signing_alg: Option<String>,
+}
+
+/// A field that is present, even as `null`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Scopes of an API to grant or take back; none named: all of them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBody {
+    api: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+/// `POST …/apis`
+pub async fn create_api(zone: AdminZone, AdminJson(body): AdminJson<ApiBody>) -> AdminResult {
+    let request = NewApi {
+        identifier: body.identifier,
+        scopes: body.scopes,
+        access_token_ttl: body.access_token_ttl,
+        signing_alg: parse_alg(body.signing_alg.as_deref())?.unwrap_or(SigningAlg::RS256),
+    };
+    let api = zone
+        .airlock
+        .apis()
+        .create(&zone.environment, request, &zone.caller, zone.now)
+        .await?;
+    created(api)
+}
+
+/// `GET …/apis`
+pub async fn list_apis(zone: AdminZone) -> AdminResult {
+    let apis = zone.airlock.apis().list(&zone.environment).await?;
+    listed::<_, Api>("apis", apis)
+}
+
+/// `GET …/apis/{api}`
+pub async fn show_api(zone: AdminZone, Path(path): Path<ApiPath>) -> AdminResult {
+    ok(zone
+        .airlock
+        .apis()
+        .find(&zone.environment, &path.api)
+        .await?)
+}
+
+/// `PATCH …/apis/{api}`
+pub async fn update_api(
+    zone: AdminZone,
+    Path(path): Path<ApiPath>,
+    AdminJson(patch): AdminJson<ApiPatch>,
+) -> AdminResult {
+    let changes = ApiChanges {
+        scopes: patch.scopes,
+        access_token_ttl: patch.access_token_ttl,
+        signing_alg: parse_alg(patch.signing_alg.as_deref())?,
+    };
+    let api = zone
+        .airlock
+        .apis()
+        .update(
+            &zone.environment,
+            &path.api,
+            changes,
+            &zone.caller,
+            zone.now,
+        )
+        .await?;
+    ok(api)
+}
+
+/// `DELETE …/apis/{api}`
+pub async fn delete_api(zone: AdminZone, Path(path): Path<ApiPath>) -> AdminResult {
+    zone.airlock
+        .apis()
+        .delete(&zone.environment, &path.api, &zone.caller, zone.now)
+        .await?;
+    no_content()
+}
+
+/// `GET …/clients/{client_id}/api-grants`
+pub async fn list_grants(zone: AdminZone, Path(path): Path<ClientPath>) -> AdminResult {
+    let client_id = ClientId::from(path.client_id);
+    let grants = zone
+        .airlock
+        .apis()
+        .grants_of(&zone.environment, &client_id)
+        .await?;
+    ok(serde_json::json!({ "api_grants": grants }))
+}
+
+/// `POST …/clients/{client_id}/api-grants`
+pub async fn grant(
+    zone: AdminZone,
+    Path(path): Path<ClientPath>,
+    AdminJson(body): AdminJson<GrantBody>,
+) -> AdminResult {
+    let client_id = ClientId::from(path.client_id);
+    let held = zone
+        .airlock
+        .apis()
+        .grant(
+            &zone.environment,
+            &client_id,
+            (&body.api, body.scopes),
+            &zone.caller,
+            zone.now,
+        )
+        .await?;
+    ok(held)
+}
+
+/// `POST …/clients/{client_id}/api-grants/revoke`
+pub async fn revoke(
+    zone: AdminZone,
+    Path(path): Path<ClientPath>,
+    AdminJson(body): AdminJson<GrantBody>,
+) -> AdminResult {
+    let client_id = ClientId::from(path.client_id);
+    let held = zone
+        .airlock
+        .apis()
+        .revoke(
+            &zone.environment,
+            &client_id,
+            (&body.api, body.scopes),
+            &zone.caller,
+            zone.now,
+        )
+        .await?;
+    ok(held)
+}
