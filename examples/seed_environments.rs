@@ -71,6 +71,9 @@ async fn seed_one(
         public: false,
         first_party: true,
         id_token_signed_response_alg: SigningAlg::ES256,
+        token_endpoint_auth_method: None,
+        jwks: None,
+        jwks_uri: None,
     };
     let issued = airlock
         .clients()

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::Context;
 use super::output::{SHOWN_ONCE, lines, print};
-use crate::model::{ApiGrant, ClientId, Secret, SigningAlg};
+use crate::model::{ApiGrant, ClientId, Secret, SigningAlg, TokenAuthMethod};
 use crate::service::admin::clients::{ClientChanges, NewClient};
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +61,41 @@ pub struct ClientCreate {
     /// Signing algorithm of this client's ID and access tokens.
     #[arg(long = "id-token-signed-response-alg", default_value = "RS256", value_parser = ["RS256", "ES256"])]
     alg: String,
+    /// How it authenticates (default: client_secret_basic, or none for a public client).
+    #[arg(long = "token-endpoint-auth-method", value_parser = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"])]
+    auth_method: Option<String>,
+    #[command(flatten)]
+    keys: ClientKeysArgs,
+}
+
+/// Where a `private_key_jwt` client's public keys are.
+#[derive(Debug, Args)]
+pub struct ClientKeysArgs {
+    /// A file holding its JWKS (`{"keys": [...]}`, public keys only).
+    #[arg(long = "jwks-file", conflicts_with = "jwks_uri")]
+    jwks_file: Option<std::path::PathBuf>,
+    /// The URL its JWKS is published at.
+    #[arg(long = "jwks-uri")]
+    jwks_uri: Option<String>,
+}
+
+impl ClientKeysArgs {
+    /// The inline JWKS (read from its file) and the URL, as given.
+    fn read(self) -> anyhow::Result<(Option<serde_json::Value>, Option<String>)> {
+        let jwks = match self.jwks_file {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
+                Some(
+                    serde_json::from_str(&text).map_err(|error| {
+                        anyhow::anyhow!("{} is not JSON: {error}", path.display())
+                    })?,
+                )
+            }
+        };
+        Ok((jwks, self.jwks_uri))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +112,9 @@ pub struct ClientUpdate {
     first_party: Option<bool>,
     #[arg(long = "id-token-signed-response-alg", value_parser = ["RS256", "ES256"])]
     alg: Option<String>,
+    /// New keys for a private_key_jwt client (replacing the other source).
+    #[command(flatten)]
+    keys: ClientKeysArgs,
 }
 
 impl ClientCommand {
@@ -95,16 +133,23 @@ impl ClientCommand {
     }
 }
 
-impl From<ClientCreate> for NewClient {
-    fn from(args: ClientCreate) -> Self {
-        NewClient {
-            name: args.name,
-            redirect_uris: args.redirect_uris,
-            post_logout_redirect_uris: args.post_logout_redirect_uris,
-            public: args.public,
-            first_party: args.first_party,
-            id_token_signed_response_alg: SigningAlg::parse(&args.alg).unwrap_or(SigningAlg::RS256),
-        }
+impl ClientCreate {
+    fn into_request(self) -> anyhow::Result<NewClient> {
+        let (jwks, jwks_uri) = self.keys.read()?;
+        Ok(NewClient {
+            name: self.name,
+            redirect_uris: self.redirect_uris,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            public: self.public,
+            first_party: self.first_party,
+            id_token_signed_response_alg: SigningAlg::parse(&self.alg).unwrap_or(SigningAlg::RS256),
+            token_endpoint_auth_method: self
+                .auth_method
+                .as_deref()
+                .and_then(TokenAuthMethod::parse),
+            jwks,
+            jwks_uri,
+        })
     }
 }
 
@@ -136,7 +181,7 @@ pub async fn run(command: ClientCommand, context: &Context) -> anyhow::Result<()
     match command {
         ClientCommand::Create(args) => {
             let issued = clients
-                .create(environment, args.into(), operator, now)
+                .create(environment, args.into_request()?, operator, now)
                 .await?;
             let mut shown = serde_json::to_value(&issued.client)?;
             if let Some(secret) = &issued.client_secret {
@@ -167,7 +212,16 @@ pub async fn run(command: ClientCommand, context: &Context) -> anyhow::Result<()
             print(json, &client, || text);
         }
         ClientCommand::Update(args) => {
+            let (jwks, jwks_uri) = args.keys.read()?;
+            // A new source of keys replaces the other one.
+            let (jwks, jwks_uri) = match (jwks, jwks_uri) {
+                (Some(jwks), _) => (Some(Some(jwks)), Some(None)),
+                (None, Some(uri)) => (Some(None), Some(Some(uri))),
+                (None, None) => (None, None),
+            };
             let changes = ClientChanges {
+                jwks,
+                jwks_uri,
                 name: args.name,
                 redirect_uris: args.redirect_uris,
                 post_logout_redirect_uris: args.post_logout_redirect_uris,

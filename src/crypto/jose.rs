@@ -135,7 +135,7 @@ pub struct VerifyingKey {
 struct PublicJwk {
     kty: String,
     kid: Option<String>,
-    alg: String,
+    alg: Option<String>,
     #[serde(rename = "use")]
     key_use: Option<String>,
     crv: Option<String>,
@@ -147,6 +147,8 @@ struct PublicJwk {
     x: String,
     #[serde(default)]
     y: String,
+    /// A private member: never accepted in a JWKS given to us.
+    d: Option<String>,
 }
 
 fn big_number(member: &str) -> Result<BigNum, JoseError> {
@@ -154,42 +156,95 @@ fn big_number(member: &str) -> Result<BigNum, JoseError> {
     BigNum::from_slice(&bytes).map_err(key_error)
 }
 
+/// The algorithm a public JWK's key type fits (RSA: RS256, EC P-256: ES256), if it is one we
+/// verify, and if its `alg` and `use`, when present, agree.
+fn jwk_alg(jwk: &PublicJwk) -> Option<SigningAlg> {
+    let alg = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
+        ("RSA", _) => SigningAlg::RS256,
+        ("EC", Some("P-256")) => SigningAlg::ES256,
+        _ => return None,
+    };
+    let agrees = jwk.alg.as_deref().is_none_or(|named| named == alg.as_str())
+        && jwk.key_use.as_deref().is_none_or(|used| used == "sig");
+    agrees.then_some(alg)
+}
+
+fn public_key(jwk: &PublicJwk, alg: SigningAlg) -> Result<PKey<openssl::pkey::Public>, JoseError> {
+    Ok(match alg {
+        SigningAlg::RS256 => {
+            let rsa = Rsa::from_public_components(big_number(&jwk.n)?, big_number(&jwk.e)?)
+                .map_err(key_error)?;
+            PKey::from_rsa(rsa).map_err(key_error)?
+        }
+        SigningAlg::ES256 => {
+            let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).map_err(key_error)?;
+            // A point off the curve is refused here.
+            let (x, y) = (big_number(&jwk.x)?, big_number(&jwk.y)?);
+            let ec =
+                EcKey::from_public_key_affine_coordinates(&group, &x, &y).map_err(key_error)?;
+            PKey::from_ec_key(ec).map_err(key_error)?
+        }
+    })
+}
+
 impl VerifyingKey {
-    /// A signing key's public JWK: `kty` (and for EC `crv`) must fit its `alg`, and `use`, if
-    /// present, must be `sig`.
+    /// A signing key's public JWK: it must name its `kid` and an `alg` its `kty` (and for EC
+    /// `crv`) fits, and `use`, if present, must be `sig`.
     pub fn from_public_jwk(public_jwk: &str) -> Result<Self, JoseError> {
         let jwk: PublicJwk = serde_json::from_str(public_jwk).map_err(key_error)?;
-        let alg = SigningAlg::parse(&jwk.alg).ok_or(JoseError::UntrustedKey)?;
-        let kid = jwk.kid.ok_or(JoseError::UntrustedKey)?;
-        let fits = match alg {
-            SigningAlg::RS256 => jwk.kty == "RSA",
-            SigningAlg::ES256 => jwk.kty == "EC" && jwk.crv.as_deref() == Some("P-256"),
-        };
-        if !fits || jwk.key_use.as_deref().is_some_and(|used| used != "sig") {
+        let alg = jwk_alg(&jwk).ok_or(JoseError::UntrustedKey)?;
+        let (Some(kid), Some(_)) = (jwk.kid.clone(), &jwk.alg) else {
             return Err(JoseError::UntrustedKey);
-        }
-        let key = match alg {
-            SigningAlg::RS256 => {
-                let rsa = Rsa::from_public_components(big_number(&jwk.n)?, big_number(&jwk.e)?)
-                    .map_err(key_error)?;
-                PKey::from_rsa(rsa).map_err(key_error)?
-            }
-            SigningAlg::ES256 => {
-                let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).map_err(key_error)?;
-                // A point off the curve is refused here.
-                let (x, y) = (big_number(&jwk.x)?, big_number(&jwk.y)?);
-                let ec =
-                    EcKey::from_public_key_affine_coordinates(&group, &x, &y).map_err(key_error)?;
-                PKey::from_ec_key(ec).map_err(key_error)?
-            }
         };
-        let verifier = JwsVerifier::new(alg, key)?;
+        let verifier = JwsVerifier::new(alg, public_key(&jwk, alg)?)?;
         Ok(VerifyingKey { kid, verifier })
     }
 
     pub fn kid(&self) -> &str {
         &self.kid
     }
+}
+
+/// A relying party's public key (from its JWKS), able to verify its client assertions.
+#[derive(Debug)]
+pub struct ClientKey {
+    kid: Option<String>,
+    verifier: JwsVerifier,
+}
+
+/// The most keys a client's JWKS may hold.
+const MAX_CLIENT_KEYS: usize = 20;
+
+/// The keys of a client's JWKS document (`{"keys": [...]}`) that verify RS256 or ES256; keys of
+/// other types are skipped. Refused: a document that is not a JWKS, one with a private member (a
+/// leaked private key), one with too many keys, or one without any usable key.
+pub fn client_keys(jwks: &str) -> Result<Vec<ClientKey>, JoseError> {
+    #[derive(Deserialize)]
+    struct Document {
+        keys: Vec<PublicJwk>,
+    }
+    let document: Document = serde_json::from_str(jwks).map_err(|_| JoseError::Malformed)?;
+    if document.keys.len() > MAX_CLIENT_KEYS {
+        return Err(JoseError::Key(format!("at most {MAX_CLIENT_KEYS} keys")));
+    }
+    if document.keys.iter().any(|jwk| jwk.d.is_some()) {
+        return Err(JoseError::Key("a JWKS publishes public keys only".into()));
+    }
+    let mut keys = Vec::new();
+    for jwk in &document.keys {
+        let Some(alg) = jwk_alg(jwk) else { continue };
+        let verifier = JwsVerifier::new(alg, public_key(jwk, alg)?)?;
+        keys.push(ClientKey {
+            kid: jwk.kid.clone(),
+            verifier,
+        });
+    }
+    if keys.is_empty() {
+        return Err(JoseError::Key(
+            "no RSA (2048 bits or more) or P-256 signing key".into(),
+        ));
+    }
+    Ok(keys)
 }
 
 /// A compact JWS parsed, before any trust decision: what its header claims.
@@ -225,6 +280,43 @@ impl UnverifiedJws<'_> {
             return Err(JoseError::BadSignature);
         }
         serde_json::from_slice(&self.jws.payload).map_err(|_| JoseError::Malformed)
+    }
+}
+
+impl UnverifiedJws<'_> {
+    /// Verifies a relying party's own JWT (RS256 or ES256) with one of its keys: the one named by
+    /// `kid`, or without a `kid` any key of the header's algorithm.
+    pub fn verify_client<T: DeserializeOwned>(&self, keys: &[ClientKey]) -> Result<T, JoseError> {
+        let alg = SigningAlg::parse(&self.alg).ok_or(JoseError::UntrustedKey)?;
+        let mut candidates = keys.iter().filter(|key| {
+            key.verifier.alg() == alg
+                && (self.kid.is_none() || key.kid.as_deref() == self.kid.as_deref())
+        });
+        let first = candidates.next().ok_or(JoseError::UntrustedKey)?;
+        let verified = std::iter::once(first)
+            .chain(candidates)
+            .any(|key| self.jws.verifies_with(&key.verifier));
+        if !verified {
+            return Err(JoseError::BadSignature);
+        }
+        serde_json::from_slice(&self.jws.payload).map_err(|_| JoseError::Malformed)
+    }
+
+    /// Verifies an HS256 JWT made with a shared `secret` (`client_secret_jwt`); any other `alg`
+    /// is refused.
+    pub fn verify_hs256<T: DeserializeOwned>(&self, secret: &[u8]) -> Result<T, JoseError> {
+        if self.alg != "HS256" {
+            return Err(JoseError::UntrustedKey);
+        }
+        if !self.jws.verifies_hs256(secret) {
+            return Err(JoseError::BadSignature);
+        }
+        serde_json::from_slice(&self.jws.payload).map_err(|_| JoseError::Malformed)
+    }
+
+    /// The payload's members, unverified: only to find out who claims to have signed it.
+    pub fn unverified_claims(&self) -> Option<serde_json::Map<String, Value>> {
+        serde_json::from_slice(&self.jws.payload).ok()
     }
 }
 
@@ -345,5 +437,49 @@ mod tests {
         assert!(with(&ec.public_jwk, "x", json!("AAAA")).is_err());
         assert!(with(&rsa.public_jwk, "e", json!("AQ")).is_err());
         assert!(with(&rsa.public_jwk, "alg", json!("HS256")).is_err());
+    }
+
+    /// A client's own keys, made and used by another JOSE library: its ES256 and RS256 JWTs
+    /// verify, with or without `kid`; HS256 and `none` never do against keys.
+    #[test]
+    fn client_keys_verify_another_librarys_jwts() {
+        let ec = ES256.generate_key_pair().unwrap();
+        let rsa = RS256.generate_key_pair(2048).unwrap();
+        let mut ec_public = ec.to_jwk_public_key();
+        ec_public.set_key_id("e1");
+        let document = json!({ "keys": [ec_public.as_ref(), rsa.to_jwk_public_key().as_ref()] });
+        let keys = client_keys(&document.to_string()).unwrap();
+        let mut payload = josekit::jwt::JwtPayload::new();
+        payload.set_subject("c1");
+        let mut header = JwsHeader::new();
+        header.set_key_id("e1");
+        let signer = ES256.signer_from_der(ec.to_der_private_key()).unwrap();
+        let token = josekit::jwt::encode_with_signer(&payload, &header, &signer).unwrap();
+        let claims: Value = parse_compact(&token).unwrap().verify_client(&keys).unwrap();
+        assert_eq!(claims["sub"], "c1");
+        let signer = RS256.signer_from_der(rsa.to_der_private_key()).unwrap();
+        let token = josekit::jwt::encode_with_signer(&payload, &JwsHeader::new(), &signer).unwrap();
+        assert!(
+            parse_compact(&token)
+                .unwrap()
+                .verify_client::<Value>(&keys)
+                .is_ok()
+        );
+        let hmac = josekit::jws::HS256
+            .signer_from_bytes(b"0123456789abcdef0123456789abcdef")
+            .unwrap();
+        let token = josekit::jwt::encode_with_signer(&payload, &JwsHeader::new(), &hmac).unwrap();
+        let parsed = parse_compact(&token).unwrap();
+        assert!(parsed.verify_client::<Value>(&keys).is_err());
+        let claims: Value = parsed
+            .verify_hs256(b"0123456789abcdef0123456789abcdef")
+            .unwrap();
+        assert_eq!(claims["sub"], "c1");
+        assert!(parsed.verify_hs256::<Value>(b"another key").is_err());
+        let private = json!({ "keys": [ec.to_jwk_key_pair().as_ref()] });
+        assert!(
+            client_keys(&private.to_string()).is_err(),
+            "private members refused"
+        );
     }
 }

@@ -228,6 +228,17 @@ impl<'a> CompactJws<'a> {
     pub fn verifies_with(&self, verifier: &JwsVerifier) -> bool {
         verifier.verifies(self.signing_input.as_bytes(), &self.signature)
     }
+
+    /// Whether the signature is HMAC-SHA256 of the signing input under `key` (HS256, RFC 7518
+    /// §3.2), compared in constant time.
+    pub fn verifies_hs256(&self, key: &[u8]) -> bool {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else {
+            return false;
+        };
+        mac.update(self.signing_input.as_bytes());
+        mac.verify_slice(&self.signature).is_ok()
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,59 @@ impl SigningAlg {
     }
 }
 
+/// How a client authenticates at the token, introspection and revocation endpoints (OIDC Core
+/// §9, RFC 7591 `token_endpoint_auth_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuthMethod {
+    /// A shared secret, in the `Authorization` header or (`client_secret_post`) the body: either
+    /// is accepted.
+    ClientSecretBasic,
+    ClientSecretPost,
+    /// An HS256 JWT made with the client secret.
+    ClientSecretJwt,
+    /// A JWT signed with a key of the client's JWKS.
+    PrivateKeyJwt,
+    /// A public client.
+    None,
+}
+
+impl TokenAuthMethod {
+    pub const ALL: [TokenAuthMethod; 5] = [
+        TokenAuthMethod::ClientSecretBasic,
+        TokenAuthMethod::ClientSecretPost,
+        TokenAuthMethod::ClientSecretJwt,
+        TokenAuthMethod::PrivateKeyJwt,
+        TokenAuthMethod::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
+            TokenAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenAuthMethod::ClientSecretJwt => "client_secret_jwt",
+            TokenAuthMethod::PrivateKeyJwt => "private_key_jwt",
+            TokenAuthMethod::None => "none",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|method| method.as_str() == value)
+    }
+
+    /// Whether the client holds a secret of ours.
+    pub fn has_secret(self) -> bool {
+        matches!(
+            self,
+            TokenAuthMethod::ClientSecretBasic
+                | TokenAuthMethod::ClientSecretPost
+                | TokenAuthMethod::ClientSecretJwt
+        )
+    }
+}
+
 /// A registered relying party of one environment.
 #[derive(Debug, Clone, Serialize)]
 pub struct Client {
@@ -42,5 +95,13 @@ pub struct Client {
     /// Where RP-initiated logout may send the browser back (exact match).
     pub post_logout_redirect_uris: Vec<String>,
     pub id_token_signed_response_alg: SigningAlg,
+    pub token_endpoint_auth_method: TokenAuthMethod,
+    /// `private_key_jwt`: the client's public keys, inline (a JWKS document) or by URL.
+    pub jwks: Option<serde_json::Value>,
+    pub jwks_uri: Option<String>,
+    /// `client_secret_jwt`: the secret itself, sealed under the KEK (an HMAC key must be known,
+    /// not only its digest).
+    #[serde(skip)]
+    pub secret_sealed: Option<String>,
     pub created_at: i64,
 }

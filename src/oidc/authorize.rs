@@ -248,6 +248,10 @@ pub(super) mod tests {
             redirect_uris: vec!["https://app.example/cb".into()],
             post_logout_redirect_uris: vec![],
             id_token_signed_response_alg: SigningAlg::RS256,
+            token_endpoint_auth_method: crate::model::TokenAuthMethod::ClientSecretBasic,
+            jwks: None,
+            jwks_uri: None,
+            secret_sealed: None,
             created_at: 0,
         }
     }

@@ -1,17 +1,22 @@
-//! How a client presented itself at the token endpoint (RFC 6749 §2.3): parsing only, no lookups.
+//! How a client presented itself at the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2): parsing
+//! only, no lookups.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 
 use super::OAuthError;
+use super::client_assertion::JWT_BEARER;
 use super::params::ParamBag;
+use crate::crypto::jose;
 use crate::model::is_clean_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// A signed JWT (`client_secret_jwt` or `private_key_jwt`; which one is the client's).
+    ClientAssertion,
     None,
 }
 
@@ -20,6 +25,8 @@ pub enum AuthMethod {
 pub struct PresentedClient {
     pub client_id: String,
     pub secret: Option<String>,
+    /// The JWT of a `ClientAssertion`.
+    pub assertion: Option<String>,
     pub method: AuthMethod,
 }
 
@@ -28,6 +35,7 @@ impl std::fmt::Debug for PresentedClient {
         f.debug_struct("PresentedClient")
             .field("client_id", &self.client_id)
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("assertion", &self.assertion.as_ref().map(|_| "<redacted>"))
             .field("method", &self.method)
             .finish()
     }
@@ -44,6 +52,14 @@ pub fn presented_client(
         .and_then(|value| value.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
         .map(|(_, credentials)| credentials.trim());
+    if let Some(assertion) = client_assertion(params)? {
+        if basic.is_some() || body_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method",
+            ));
+        }
+        return assertion_client(body_id, assertion);
+    }
     match (basic, body_secret) {
         (Some(_), Some(_)) => Err(OAuthError::invalid_request(
             "use one client authentication method",
@@ -56,6 +72,7 @@ pub fn presented_client(
             Ok(PresentedClient {
                 client_id,
                 secret: Some(secret),
+                assertion: None,
                 method: AuthMethod::ClientSecretBasic,
             })
         }
@@ -64,6 +81,7 @@ pub fn presented_client(
             Ok(PresentedClient {
                 client_id: client_id.to_string(),
                 secret: secret.map(str::to_string),
+                assertion: None,
                 method: if secret.is_some() {
                     AuthMethod::ClientSecretPost
                 } else {
@@ -72,6 +90,47 @@ pub fn presented_client(
             })
         }
     }
+}
+
+/// The `client_assertion` of a request, if it carries one (RFC 7521 §4.2: with its type).
+fn client_assertion(params: &ParamBag) -> Result<Option<&str>, OAuthError> {
+    match (
+        params.get("client_assertion_type")?,
+        params.get("client_assertion")?,
+    ) {
+        (None, None) => Ok(None),
+        (Some(JWT_BEARER), Some(assertion)) => Ok(Some(assertion)),
+        (Some(JWT_BEARER), None) | (None, Some(_)) => Err(OAuthError::invalid_request(
+            "client_assertion and client_assertion_type go together",
+        )),
+        (Some(_), _) => {
+            Err(OAuthError::invalid_client().with_detail("unsupported client_assertion_type"))
+        }
+    }
+}
+
+/// The client a JWT assertion names: `client_id` if given, else the JWT's `sub` (RFC 7523 §3),
+/// read unverified; which key must have signed it is decided once the client is found.
+fn assertion_client(body_id: Option<&str>, assertion: &str) -> Result<PresentedClient, OAuthError> {
+    let malformed = || OAuthError::invalid_client().with_detail("malformed client assertion");
+    let parsed = jose::parse_compact(assertion).map_err(|_| malformed())?;
+    let claims = parsed.unverified_claims().ok_or_else(malformed)?;
+    let subject = claims.get("sub").and_then(|sub| sub.as_str());
+    let client_id = match (body_id, subject) {
+        (Some(id), Some(sub)) if id != sub => return Err(OAuthError::invalid_client()),
+        (Some(id), _) => id,
+        (None, Some(sub)) => sub,
+        (None, None) => return Err(malformed()),
+    };
+    if client_id.is_empty() || !is_clean_text(client_id) {
+        return Err(malformed());
+    }
+    Ok(PresentedClient {
+        client_id: client_id.to_string(),
+        secret: None,
+        assertion: Some(assertion.to_string()),
+        method: AuthMethod::ClientAssertion,
+    })
 }
 
 /// RFC 6749 §2.3.1: id and secret are form-urlencoded before base64, so `+ / = %` survive.

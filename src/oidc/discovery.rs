@@ -7,6 +7,10 @@ use super::endpoints::Endpoint;
 use super::scope;
 use crate::model::{Issuer, SigningAlg};
 
+/// Algorithms of client assertions: the client's keys (`private_key_jwt`) or its secret
+/// (`client_secret_jwt`, HS256).
+const ASSERTION_ALGS: [&str; 3] = ["RS256", "ES256", "HS256"];
+
 pub fn metadata(issuer: &Issuer) -> Value {
     let algs: Vec<&str> = SigningAlg::ALL.iter().map(|alg| alg.as_str()).collect();
     json!({
@@ -24,9 +28,18 @@ pub fn metadata(issuer: &Issuer) -> Value {
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"
+        ],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"
+        ],
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"
+        ],
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": SUPPORTED_CLAIMS,
         "prompt_values_supported": ["none", "login", "consent", "create"],

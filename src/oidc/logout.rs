@@ -169,6 +169,10 @@ mod tests {
             redirect_uris: vec![],
             post_logout_redirect_uris: vec!["https://rp.example/bye".into()],
             id_token_signed_response_alg: SigningAlg::RS256,
+            token_endpoint_auth_method: crate::model::TokenAuthMethod::ClientSecretBasic,
+            jwks: None,
+            jwks_uri: None,
+            secret_sealed: None,
             created_at: 0,
         }
     }

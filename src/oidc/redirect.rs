@@ -187,6 +187,10 @@ mod tests {
             redirect_uris: uris.iter().map(|u| u.to_string()).collect(),
             post_logout_redirect_uris: vec![],
             id_token_signed_response_alg: SigningAlg::RS256,
+            token_endpoint_auth_method: crate::model::TokenAuthMethod::ClientSecretBasic,
+            jwks: None,
+            jwks_uri: None,
+            secret_sealed: None,
             created_at: 0,
         }
     }

@@ -175,6 +175,9 @@ impl Airlock {
                     public,
                     first_party: true,
                     id_token_signed_response_alg: SigningAlg::RS256,
+                    token_endpoint_auth_method: None,
+                    jwks: None,
+                    jwks_uri: None,
                 };
                 let issued = clients.create(environment, new, caller, now).await?;
                 (issued.client.client_id, issued.client_secret)

@@ -25,7 +25,7 @@ impl Protocol<'_> {
         token: &str,
     ) -> Result<Value, Error> {
         let (zone, now) = (call.zone, call.now);
-        let caller = self.clients.authenticate(zone, presented).await?;
+        let caller = self.clients.authenticate(call, presented).await?;
         if caller.public {
             return Err(OAuthError::invalid_client().into());
         }

@@ -9,6 +9,7 @@ mod accounts;
 mod audit_log;
 mod cache;
 mod caller;
+mod client_keys;
 mod clients;
 mod error;
 mod events;
@@ -139,9 +140,11 @@ impl Airlock {
         if db.applied_here(audit_log::KEYED_CHAINS_MIGRATION) {
             audit_log::key_unkeyed_chains(&db, &chain_key).await?;
         }
+        let sender = Sender::new(&config, kek.clone())?;
         Ok(Arc::new(Airlock {
             account_names: kek.derive("account-names"),
-            sender: Sender::new(&config, kek.clone())?,
+            clients: ClientDirectory::new(db.clone(), cache_seconds, kek.clone(), sender.clone()),
+            sender,
             mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from, kek.clone())?,
             usage: Arc::default(),
             zones: ZoneDirectory::new(
@@ -149,7 +152,6 @@ impl Airlock {
                 PublicUrl::parse(&config.public_url),
                 cache_seconds,
             ),
-            clients: ClientDirectory::new(db.clone(), cache_seconds),
             keys: KeyRing::new(db.clone(), kek, cache_seconds),
             audit: AuditLog::start(db.clone(), chain_key.clone(), cache_seconds),
             chain_key,

@@ -87,6 +87,9 @@ async fn seed_environment(
                 public: false,
                 first_party: false,
                 id_token_signed_response_alg: SigningAlg::RS256,
+                token_endpoint_auth_method: None,
+                jwks: None,
+                jwks_uri: None,
             };
             let issued = clients.create(environment, request, &operator, now).await?;
             (issued.client.client_id, issued.client_secret)

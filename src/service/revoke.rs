@@ -16,7 +16,7 @@ impl Protocol<'_> {
         presented: &PresentedClient,
         token: &str,
     ) -> Result<(), Error> {
-        let client = self.clients.authenticate(call.zone, presented).await?;
+        let client = self.clients.authenticate(call, presented).await?;
         let revoked = if looks_like_jwt(token) {
             self.revoke_access_token(call, &client, token).await?
         } else {

@@ -121,7 +121,7 @@ impl TokenEndpoint<'_> {
         self.limiter
             .take(address)
             .map_err(|retry| rate_limited(call, retry))?;
-        let client = self.clients.authenticate(zone, presented).await?;
+        let client = self.clients.authenticate(call, presented).await?;
         self.limiter.refund(address);
         let own = Budget {
             env_id: zone.id.as_str(),

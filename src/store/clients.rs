@@ -4,12 +4,14 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{EnvStore, StoreError, flag};
-use crate::model::{Client, ClientId, SigningAlg};
+use crate::model::{Client, ClientId, SigningAlg, TokenAuthMethod};
 
 fn client_from_row(row: &AnyRow) -> Result<Client, StoreError> {
     let uris: String = row.try_get("redirect_uris")?;
     let logout_uris: String = row.try_get("post_logout_redirect_uris")?;
     let alg: String = row.try_get("id_token_alg")?;
+    let method: String = row.try_get("token_endpoint_auth_method")?;
+    let jwks: Option<String> = row.try_get("jwks")?;
     Ok(Client {
         env_id: super::text(row, "env_id")?,
         client_id: super::text(row, "client_id")?,
@@ -23,12 +25,30 @@ fn client_from_row(row: &AnyRow) -> Result<Client, StoreError> {
             .map_err(|_| StoreError::Corrupt("post_logout_redirect_uris".into()))?,
         id_token_signed_response_alg: SigningAlg::parse(&alg)
             .ok_or_else(|| StoreError::Corrupt(format!("alg {alg}")))?,
+        token_endpoint_auth_method: TokenAuthMethod::parse(&method)
+            .ok_or_else(|| StoreError::Corrupt(format!("auth method {method}")))?,
+        jwks: jwks
+            .map(|jwks| serde_json::from_str(&jwks))
+            .transpose()
+            .map_err(|_| StoreError::Corrupt("jwks".into()))?,
+        jwks_uri: row.try_get("jwks_uri")?,
+        secret_sealed: row.try_get("secret_sealed")?,
         created_at: row.try_get("created_at")?,
     })
 }
 
 const CLIENT_COLUMNS: &str = "env_id, client_id, name, secret_digest, is_public, first_party, redirect_uris, \
-     post_logout_redirect_uris, id_token_alg, created_at";
+     post_logout_redirect_uris, id_token_alg, created_at, token_endpoint_auth_method, jwks, jwks_uri, \
+     secret_sealed";
+
+fn jwks_text(client: &Client) -> Result<Option<String>, StoreError> {
+    client
+        .jwks
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Other(e.to_string()))
+}
 
 fn uri_list(uris: &[String]) -> Result<String, StoreError> {
     serde_json::to_string(uris).map_err(|e| StoreError::Other(e.to_string()))
@@ -37,7 +57,8 @@ fn uri_list(uris: &[String]) -> Result<String, StoreError> {
 impl EnvStore<'_> {
     pub async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO clients ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO clients ({CLIENT_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         );
         let values = (
             client.client_id.as_str(),
@@ -49,6 +70,10 @@ impl EnvStore<'_> {
             uri_list(&client.post_logout_redirect_uris)?,
             client.id_token_signed_response_alg.as_str(),
             client.created_at,
+            client.token_endpoint_auth_method.as_str(),
+            jwks_text(client)?,
+            &client.jwks_uri,
+            &client.secret_sealed,
         );
         self.execute(&sql, values).await?;
         Ok(())
@@ -61,15 +86,32 @@ impl EnvStore<'_> {
         row.as_ref().map(client_from_row).transpose()
     }
 
-    /// Replaces a confidential client's secret digest; false if there is no such confidential client.
+    /// Replaces the secret of a client that has one (its digest, and for `client_secret_jwt` the
+    /// sealed secret); false if there is no such client.
     pub async fn update_client_secret(
         &self,
         client_id: &ClientId,
-        digest: &str,
+        (digest, sealed): (&str, Option<&str>),
     ) -> Result<bool, StoreError> {
-        let sql = "UPDATE clients SET secret_digest = $3 \
-             WHERE env_id = $1 AND client_id = $2 AND is_public = 0";
-        Ok(self.execute(sql, (client_id.as_str(), digest)).await? == 1)
+        let sql = "UPDATE clients SET secret_digest = $3, secret_sealed = $4 \
+             WHERE env_id = $1 AND client_id = $2 AND secret_digest IS NOT NULL";
+        Ok(self
+            .execute(sql, (client_id.as_str(), digest, sealed))
+            .await?
+            == 1)
+    }
+
+    /// Remembers a client assertion's `jti` until `expires_at`; false if it was used already.
+    pub async fn use_client_assertion(
+        &self,
+        client_id: &ClientId,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO client_assertions (env_id, client_id, jti, expires_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (env_id, client_id, jti) DO NOTHING";
+        let values = (client_id.as_str(), jti, expires_at);
+        Ok(self.execute(sql, values).await? == 1)
     }
 
     pub async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
@@ -83,7 +125,8 @@ impl EnvStore<'_> {
     /// Rewrites a client's settings (not its secret); false if there is no such client.
     pub async fn update_client(&self, client: &Client) -> Result<bool, StoreError> {
         let sql = "UPDATE clients SET name = $3, first_party = $4, redirect_uris = $5, \
-             post_logout_redirect_uris = $6, id_token_alg = $7 WHERE env_id = $1 AND client_id = $2";
+             post_logout_redirect_uris = $6, id_token_alg = $7, jwks = $8, jwks_uri = $9 \
+             WHERE env_id = $1 AND client_id = $2";
         let values = (
             client.client_id.as_str(),
             &client.name,
@@ -91,6 +134,8 @@ impl EnvStore<'_> {
             uri_list(&client.redirect_uris)?,
             uri_list(&client.post_logout_redirect_uris)?,
             client.id_token_signed_response_alg.as_str(),
+            jwks_text(client)?,
+            &client.jwks_uri,
         );
         Ok(self.execute(sql, values).await? == 1)
     }

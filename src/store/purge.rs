@@ -6,7 +6,7 @@
 use super::{Db, EnvStore, StoreError};
 
 /// `(table, key column, condition on $2 = now)`.
-const EXPIRED: [(&str, &str, &str); 7] = [
+const EXPIRED: [(&str, &str, &str); 8] = [
     ("authorization_codes", "code_digest", "expires_at < $2"),
     ("sessions", "session_digest", "expires_at < $2"),
     ("refresh_tokens", "token_digest", "expires_at < $2"),
@@ -20,6 +20,13 @@ const EXPIRED: [(&str, &str, &str); 7] = [
          (SELECT 1 FROM refresh_tokens r WHERE r.env_id = grants.env_id AND r.grant_id = grants.grant_id)",
     ),
     ("account_links", "link_digest", "expires_at < $2"),
+    // Keyed by client and jti together (client ids hold no space): another client's jti of the
+    // same value is another row.
+    (
+        "client_assertions",
+        "client_id || ' ' || jti",
+        "expires_at < $2",
+    ),
     (
         "signin_failures",
         "account_digest",

@@ -7,6 +7,7 @@ mod admin_api;
 mod audit;
 mod bad_input;
 mod client_credentials;
+mod client_keys;
 mod code_flow;
 mod domains;
 mod forged_tokens;

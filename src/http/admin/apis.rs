@@ -3,9 +3,9 @@
 use axum::Router;
 use axum::extract::Path;
 use axum::routing::{get, post};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-use super::extract::{AdminJson, AdminResult, AdminZone, created, listed, no_content, ok};
+use super::extract::{AdminJson, AdminResult, AdminZone, created, listed, no_content, ok, present};
 use super::parse_alg;
 use crate::http::AppState;
 use crate::model::{Api, ClientId, SigningAlg};
@@ -54,13 +54,6 @@ pub struct ApiPatch {
     #[serde(default, deserialize_with = "present")]
     access_token_ttl: Option<Option<i64>>,
     signing_alg: Option<String>,
-}
-
-/// A field that is present, even as `null`.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Scopes of an API to grant or take back; none named: all of them.

@@ -4,14 +4,15 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::extract::{
-    AdminJson, AdminResult, AdminZone, created, listed, no_content, ok, uncached,
+    AdminJson, AdminResult, AdminZone, created, listed, no_content, ok, present, uncached,
 };
 use super::parse_alg;
 use crate::http::AppState;
-use crate::model::{Client, ClientId, Secret, SigningAlg};
+use crate::model::{Client, ClientId, Secret, SigningAlg, TokenAuthMethod};
+use crate::service::Error;
 use crate::service::admin::clients::{ClientChanges, NewClient};
 
 pub fn routes() -> Router<AppState> {
@@ -43,6 +44,9 @@ pub struct ClientBody {
     #[serde(default)]
     first_party: bool,
     id_token_signed_response_alg: Option<String>,
+    token_endpoint_auth_method: Option<String>,
+    jwks: Option<Value>,
+    jwks_uri: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +57,10 @@ pub struct ClientPatch {
     post_logout_redirect_uris: Option<Vec<String>>,
     first_party: Option<bool>,
     id_token_signed_response_alg: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    jwks: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    jwks_uri: Option<Option<String>>,
 }
 
 #[derive(Serialize)]
@@ -65,6 +73,11 @@ struct ClientResponse {
     redirect_uris: Vec<String>,
     post_logout_redirect_uris: Vec<String>,
     id_token_signed_response_alg: SigningAlg,
+    token_endpoint_auth_method: TokenAuthMethod,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwks: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwks_uri: Option<String>,
     created_at: i64,
     /// Only in the answer that issued it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,6 +101,9 @@ impl ClientResponse {
             redirect_uris: client.redirect_uris,
             post_logout_redirect_uris: client.post_logout_redirect_uris,
             id_token_signed_response_alg: client.id_token_signed_response_alg,
+            token_endpoint_auth_method: client.token_endpoint_auth_method,
+            jwks: client.jwks,
+            jwks_uri: client.jwks_uri,
             created_at: client.created_at,
             client_secret,
         }
@@ -97,6 +113,19 @@ impl ClientResponse {
 /// `POST …/clients`
 pub async fn create_client(zone: AdminZone, AdminJson(body): AdminJson<ClientBody>) -> AdminResult {
     let alg = parse_alg(body.id_token_signed_response_alg.as_deref())?;
+    let method = body
+        .token_endpoint_auth_method
+        .as_deref()
+        .map(|method| {
+            TokenAuthMethod::parse(method).ok_or_else(|| {
+                Error::Invalid(
+                    "token_endpoint_auth_method is client_secret_basic, client_secret_post, \
+                     client_secret_jwt, private_key_jwt or none"
+                        .into(),
+                )
+            })
+        })
+        .transpose()?;
     let request = NewClient {
         name: body.name,
         redirect_uris: body.redirect_uris,
@@ -104,6 +133,9 @@ pub async fn create_client(zone: AdminZone, AdminJson(body): AdminJson<ClientBod
         public: body.public,
         first_party: body.first_party,
         id_token_signed_response_alg: alg.unwrap_or(SigningAlg::RS256),
+        token_endpoint_auth_method: method,
+        jwks: body.jwks,
+        jwks_uri: body.jwks_uri,
     };
     let issued = zone
         .airlock
@@ -145,6 +177,8 @@ pub async fn update_client(
         post_logout_redirect_uris: patch.post_logout_redirect_uris,
         first_party: patch.first_party,
         id_token_signed_response_alg: parse_alg(patch.id_token_signed_response_alg.as_deref())?,
+        jwks: patch.jwks,
+        jwks_uri: patch.jwks_uri,
     };
     let client = zone
         .airlock

@@ -207,3 +207,11 @@ pub fn listed<T, R: serde::Serialize + From<T>>(name: &str, items: Vec<T>) -> Ad
 pub fn no_content() -> AdminResult {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// A JSON field that is present, even as `null` (`Some(None)`); absent is `None` with
+/// `#[serde(default)]`.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}

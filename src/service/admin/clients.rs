@@ -1,10 +1,15 @@
 //! Client registrations: the same redirect-URI rules at creation and after every update.
 
 use crate::audit::AuditEvent;
-use crate::crypto::secrets;
-use crate::model::{Client, ClientId, Environment, Secret, SigningAlg, is_clean_text};
+use serde_json::Value;
+
+use crate::crypto::{jose, secrets};
+use crate::model::{
+    Client, ClientId, Environment, Secret, SigningAlg, TokenAuthMethod, is_clean_text,
+};
 use crate::oidc::redirect;
 use crate::service::audit_log::AuditLog;
+use crate::service::client_keys::MAX_JWKS_BYTES;
 use crate::service::clients::ClientDirectory;
 use crate::service::{Caller, Error};
 use crate::store::{Db, EnvStore};
@@ -18,6 +23,11 @@ pub struct NewClient {
     pub public: bool,
     pub first_party: bool,
     pub id_token_signed_response_alg: SigningAlg,
+    /// `None`: `client_secret_basic` (or `none` for a public client).
+    pub token_endpoint_auth_method: Option<TokenAuthMethod>,
+    /// `private_key_jwt`: the client's JWKS, inline or by URL (exactly one of them).
+    pub jwks: Option<Value>,
+    pub jwks_uri: Option<String>,
 }
 
 /// A registered client, with its secret when it was just issued (shown once).
@@ -35,6 +45,9 @@ pub struct ClientChanges {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub first_party: Option<bool>,
     pub id_token_signed_response_alg: Option<SigningAlg>,
+    /// `Some(None)` removes the inline keys or the URL.
+    pub jwks: Option<Option<Value>>,
+    pub jwks_uri: Option<Option<String>>,
 }
 
 pub struct ClientAdmin<'a> {
@@ -60,8 +73,23 @@ impl ClientAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<IssuedClient, Error> {
-        let secret = (!request.public).then(|| new_secret(environment));
-        let client = Client {
+        let method = match (request.public, request.token_endpoint_auth_method) {
+            (true, None | Some(TokenAuthMethod::None)) => TokenAuthMethod::None,
+            (true, Some(_)) => {
+                return Err(Error::Invalid(
+                    "a public client authenticates with none".into(),
+                ));
+            }
+            (false, None) => TokenAuthMethod::ClientSecretBasic,
+            (false, Some(TokenAuthMethod::None)) => {
+                return Err(Error::Invalid(
+                    "a client without authentication is a public one".into(),
+                ));
+            }
+            (false, Some(method)) => method,
+        };
+        let secret = method.has_secret().then(|| new_secret(environment));
+        let mut client = Client {
             env_id: environment.id.clone(),
             client_id: ClientId::new(format!("cl_{}", secrets::random_id())),
             name: request.name,
@@ -71,9 +99,19 @@ impl ClientAdmin<'_> {
             redirect_uris: request.redirect_uris,
             post_logout_redirect_uris: request.post_logout_redirect_uris,
             id_token_signed_response_alg: request.id_token_signed_response_alg,
+            token_endpoint_auth_method: method,
+            jwks: request.jwks,
+            jwks_uri: request.jwks_uri,
+            secret_sealed: None,
             created_at: now,
         };
+        if let Some(secret) = &secret
+            && method == TokenAuthMethod::ClientSecretJwt
+        {
+            client.secret_sealed = Some(self.clients.seal_secret(&client, secret));
+        }
         check_client(environment, &client)?;
+        self.check_keys(environment, &client)?;
         let event = AuditEvent::ClientCreated {
             name: client.name.clone(),
             public: client.public,
@@ -123,6 +161,7 @@ impl ClientAdmin<'_> {
         let mut client = self.find(environment, client_id).await?;
         let changed = apply(&mut client, changes);
         check_client(environment, &client)?;
+        self.check_keys(environment, &client)?;
         let event = AuditEvent::ClientUpdated { changed }.client(client_id.as_str());
         let (event, events) = self
             .audit
@@ -168,7 +207,16 @@ impl ClientAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<Secret, Error> {
+        let client = self.find(environment, client_id).await?;
+        if !client.token_endpoint_auth_method.has_secret() {
+            return Err(Error::Invalid(format!(
+                "a {} client has no secret",
+                client.token_endpoint_auth_method.as_str()
+            )));
+        }
         let secret = new_secret(environment);
+        let sealed = (client.token_endpoint_auth_method == TokenAuthMethod::ClientSecretJwt)
+            .then(|| self.clients.seal_secret(&client, &secret));
         let event = AuditEvent::ClientSecretRotated {}.client(client_id.as_str());
         let (event, events) = self
             .audit
@@ -177,7 +225,10 @@ impl ClientAdmin<'_> {
         let updated = self
             .store(environment)
             .emitting(&events)
-            .update_client_secret(client_id, &secrets::digest(secret.expose()))
+            .update_client_secret(
+                client_id,
+                (&secrets::digest(secret.expose()), sealed.as_deref()),
+            )
             .await?;
         if !updated {
             return Err(Error::NotFound);
@@ -187,6 +238,39 @@ impl ClientAdmin<'_> {
             .record_by(environment, caller, event, now)
             .await?;
         Ok(secret)
+    }
+}
+
+impl ClientAdmin<'_> {
+    /// A `private_key_jwt` client has exactly one source of keys: an inline JWKS of usable public
+    /// keys, or a URL its zone may fetch from. Other clients have none.
+    fn check_keys(&self, environment: &Environment, client: &Client) -> Result<(), Error> {
+        let private_key_jwt = client.token_endpoint_auth_method == TokenAuthMethod::PrivateKeyJwt;
+        match (&client.jwks, &client.jwks_uri) {
+            (Some(_), Some(_)) => Err(Error::Invalid(
+                "give the client's keys inline (jwks) or by URL (jwks_uri), not both".into(),
+            )),
+            (None, None) if private_key_jwt => Err(Error::Invalid(
+                "a private_key_jwt client needs its keys: jwks or jwks_uri".into(),
+            )),
+            (None, None) => Ok(()),
+            _ if !private_key_jwt => Err(Error::Invalid(
+                "only a private_key_jwt client registers keys".into(),
+            )),
+            (Some(jwks), None) => {
+                let document = jwks.to_string();
+                if document.len() > MAX_JWKS_BYTES {
+                    return Err(Error::Invalid("the JWKS is larger than 64 KiB".into()));
+                }
+                jose::client_keys(&document)
+                    .map(|_| ())
+                    .map_err(|why| Error::Invalid(format!("jwks: {why}")))
+            }
+            (None, Some(uri)) => self
+                .clients
+                .check_jwks_uri(environment.kind, uri)
+                .map_err(|why| Error::Invalid(format!("jwks_uri: {why}"))),
+        }
     }
 }
 
@@ -203,6 +287,8 @@ fn apply(c: &mut Client, changes: ClientChanges) -> Vec<&'static str> {
         "post_logout_redirect_uris",
     );
     changed.set(&mut c.first_party, changes.first_party, "first_party");
+    changed.set(&mut c.jwks, changes.jwks, "jwks");
+    changed.set(&mut c.jwks_uri, changes.jwks_uri, "jwks_uri");
     changed.set(
         &mut c.id_token_signed_response_alg,
         alg,

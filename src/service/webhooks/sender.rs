@@ -106,6 +106,38 @@ impl Sender {
         })
     }
 
+    /// GETs a relying party's JWKS document from `url` under the same rules as a delivery (the
+    /// target rules at the URL and at connect time, no redirects, no proxy), within `timeout` and
+    /// at most `limit` bytes.
+    pub async fn fetch_jwks(
+        &self,
+        (kind, url): (EnvKind, &str),
+        timeout: Duration,
+        limit: usize,
+    ) -> Result<String, String> {
+        let url = self.rules(kind).check_url(url)?;
+        let client = match kind {
+            EnvKind::Live => &self.live,
+            EnvKind::Test => &self.test,
+        };
+        let request = client
+            .get(url)
+            .header("accept", "application/json, application/jwk-set+json")
+            .timeout(timeout);
+        let mut response = request.send().await.map_err(|e| describe(&e))?;
+        if !response.status().is_success() {
+            return Err(format!("answered {}", response.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+            body.extend_from_slice(&chunk);
+            if body.len() > limit {
+                return Err(format!("larger than {limit} bytes"));
+            }
+        }
+        String::from_utf8(body).map_err(|_| "not UTF-8".to_string())
+    }
+
     /// The rules for `kind`'s targets on this installation.
     pub fn rules(&self, kind: EnvKind) -> TargetRules<'_> {
         TargetRules {

@@ -99,6 +99,11 @@ async fn a_rewritten_audit_log_does_not_verify(server: &TestServer) {
     // retention (and later) migrations not applied yet. The node that applies them relinks it.
     let mut legacy = rewritten_chain(server, &production.environment, 5, legacy_entry_hash).await;
     legacy.extend([
+        "DROP TABLE client_assertions".to_string(),
+        "ALTER TABLE clients DROP COLUMN token_endpoint_auth_method".to_string(),
+        "ALTER TABLE clients DROP COLUMN jwks".to_string(),
+        "ALTER TABLE clients DROP COLUMN jwks_uri".to_string(),
+        "ALTER TABLE clients DROP COLUMN secret_sealed".to_string(),
         "DROP TABLE client_api_grants".to_string(),
         "DROP TABLE apis".to_string(),
         "ALTER TABLE authorization_codes DROP COLUMN resource".to_string(),

@@ -346,6 +346,9 @@ impl TestServer {
             public,
             first_party,
             id_token_signed_response_alg: alg,
+            token_endpoint_auth_method: None,
+            jwks: None,
+            jwks_uri: None,
         };
         let clients = a.clients();
         let confidential = clients

@@ -1,0 +1,91 @@
+//! Relying parties' public keys for `private_key_jwt`: a client's inline JWKS, or the one at its
+//! `jwks_uri` (fetched under the outbound rules, with a timeout and a size cap), parsed once and
+//! kept per node for the cache period.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moka::sync::Cache;
+
+use super::cache;
+use super::webhooks::Sender;
+use crate::crypto::jose::{self, ClientKey};
+use crate::model::{Client, ClientId, EnvKind, EnvironmentId};
+
+/// How long a fetch of a client's JWKS may take, and how large the document may be.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+pub const MAX_JWKS_BYTES: usize = 64 * 1024;
+/// A key the cached set lacks makes a refetch, at most this often per client (a client that
+/// rotated its key is heard at once; one sending made-up key ids does not drive fetches).
+const REFETCH_AFTER: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
+struct KnownKeys {
+    /// What the keys came from: the inline document or the URL, so a changed registration is
+    /// never answered with the old keys.
+    source: String,
+    keys: Arc<Vec<ClientKey>>,
+    fetched: Instant,
+}
+
+#[derive(Debug)]
+pub struct ClientKeys {
+    sender: Sender,
+    known: Cache<(EnvironmentId, ClientId), Arc<KnownKeys>>,
+}
+
+impl ClientKeys {
+    pub fn new(sender: Sender, cache_seconds: i64) -> Self {
+        ClientKeys {
+            sender,
+            known: cache::expiring(cache_seconds),
+        }
+    }
+
+    /// The client's keys; `stale` asks for a fresh fetch of a `jwks_uri` (a key was missing).
+    pub async fn of(
+        &self,
+        kind: EnvKind,
+        client: &Client,
+        stale: bool,
+    ) -> Result<Arc<Vec<ClientKey>>, String> {
+        let key = (client.env_id.clone(), client.client_id.clone());
+        let source = match (&client.jwks, &client.jwks_uri) {
+            (Some(jwks), _) => jwks.to_string(),
+            (None, Some(uri)) => uri.clone(),
+            (None, None) => return Err("the client registered no keys".into()),
+        };
+        if let Some(known) = self.known.get(&key).filter(|known| known.source == source) {
+            let refetch =
+                stale && client.jwks.is_none() && known.fetched.elapsed() >= REFETCH_AFTER;
+            if !refetch {
+                return Ok(known.keys.clone());
+            }
+        }
+        let document = match (&client.jwks, &client.jwks_uri) {
+            (Some(_), _) => source.clone(),
+            (None, _) => {
+                self.sender
+                    .fetch_jwks((kind, &source), FETCH_TIMEOUT, MAX_JWKS_BYTES)
+                    .await?
+            }
+        };
+        let keys = Arc::new(jose::client_keys(&document).map_err(|e| e.to_string())?);
+        let known = KnownKeys {
+            source,
+            keys: keys.clone(),
+            fetched: Instant::now(),
+        };
+        self.known.insert(key, Arc::new(known));
+        Ok(keys)
+    }
+
+    /// Why `uri` cannot serve keys to a zone of `kind` (the outbound target rules), if it cannot.
+    pub fn check_uri(&self, kind: EnvKind, uri: &str) -> Result<(), String> {
+        self.sender.rules(kind).check_url(uri).map(|_| ())
+    }
+
+    pub fn forget(&self, env_id: &EnvironmentId, client_id: &ClientId) {
+        self.known.invalidate(&(env_id.clone(), client_id.clone()));
+    }
+}
