@@ -137,6 +137,9 @@ pub enum AuditEvent {
         public: bool,
         redirect_uris: Vec<String>,
         post_logout_redirect_uris: Vec<String>,
+        token_endpoint_auth_method: &'static str,
+        /// Registered by the client itself (RFC 7591) rather than by an admin.
+        dynamically_registered: bool,
     },
     ClientUpdated {
         changed: Vec<&'static str>,
@@ -166,6 +169,15 @@ pub enum AuditEvent {
     ApiDeleted {
         api_id: String,
         identifier: String,
+    },
+    /// An initial access token for dynamic client registration was minted.
+    RegistrationTokenCreated {
+        token_id: String,
+        expires_at: Option<i64>,
+        max_uses: Option<i64>,
+    },
+    RegistrationTokenRevoked {
+        token_id: String,
     },
     UserCreated {
         sub: String,
@@ -332,6 +344,8 @@ impl AuditEvent {
             E::ApiCreated { .. } => EventType::ApiCreated,
             E::ApiUpdated { .. } => EventType::ApiUpdated,
             E::ApiDeleted { .. } => EventType::ApiDeleted,
+            E::RegistrationTokenCreated { .. } => EventType::RegistrationTokenCreated,
+            E::RegistrationTokenRevoked { .. } => EventType::RegistrationTokenRevoked,
             E::UserCreated { .. } => EventType::UserCreated,
             E::UserUpdated { .. } => EventType::UserUpdated,
             E::UserPasswordChanged { .. } => EventType::UserPasswordChanged,

@@ -70,6 +70,8 @@ event_types! {
     ApiCreated => "api.created", Success;
     ApiUpdated => "api.updated", Success;
     ApiDeleted => "api.deleted", Success;
+    RegistrationTokenCreated => "registration_token.created", Success;
+    RegistrationTokenRevoked => "registration_token.revoked", Success;
     UserCreated => "user.created", Success;
     UserUpdated => "user.updated", Success;
     UserPasswordChanged => "user.password_changed", Success;

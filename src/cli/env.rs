@@ -81,6 +81,9 @@ pub enum EnvCommand {
         #[arg(long)]
         lockout_threshold: Option<i64>,
     },
+    /// Initial access tokens for dynamic client registration (RFC 7591).
+    #[command(subcommand, name = "registration-token")]
+    RegistrationToken(super::registration::RegistrationTokenCommand),
 }
 
 fn describe(view: &EnvironmentView) -> String {
@@ -98,6 +101,9 @@ pub async fn run(command: EnvCommand, context: &Context) -> anyhow::Result<()> {
     let environments = context.airlock.environments();
     let (operator, now, json) = (&context.operator, context.now, context.json);
     match command {
+        EnvCommand::RegistrationToken(command) => {
+            super::registration::run(command, context).await?;
+        }
         EnvCommand::Create { slug, kind, seed } => {
             let (project, name) = split_slug(&slug)?;
             let kind =

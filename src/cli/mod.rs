@@ -12,6 +12,7 @@ mod keys;
 mod output;
 mod project;
 mod quickstart;
+mod registration;
 mod usage;
 mod user;
 mod webhook;

@@ -72,6 +72,8 @@ pub fn publication(kind: EventType) -> Publication {
         | T::WebhookReplayed
         | T::WebhookDisabled
         | T::EventsPruned
+        | T::RegistrationTokenCreated
+        | T::RegistrationTokenRevoked
         | T::EmailVerificationSent
         | T::PasswordResetRequested
         | T::PasswordResetCompleted => Publication::Never,

@@ -81,6 +81,18 @@ impl TokenAuthMethod {
     }
 }
 
+/// An initial access token of dynamic registration (RFC 7591 §3): lets whoever holds it register
+/// clients in one environment, until it expires, runs out of uses or is revoked.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistrationToken {
+    pub token_id: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub max_uses: Option<i64>,
+    pub uses: i64,
+    pub revoked_at: Option<i64>,
+}
+
 /// A registered relying party of one environment.
 #[derive(Debug, Clone, Serialize)]
 pub struct Client {
@@ -103,5 +115,8 @@ pub struct Client {
     /// not only its digest).
     #[serde(skip)]
     pub secret_sealed: Option<String>,
+    /// Registered by the client itself (RFC 7591), which manages it with its registration
+    /// access token.
+    pub dynamically_registered: bool,
     pub created_at: i64,
 }

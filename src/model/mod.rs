@@ -14,7 +14,7 @@ mod webhook;
 
 pub use account::{AccountPolicy, LinkPurpose, MailMessage, MailState};
 pub use api::{Api, ApiGrant, GrantedApi};
-pub use client::{Client, SigningAlg, TokenAuthMethod};
+pub use client::{Client, RegistrationToken, SigningAlg, TokenAuthMethod};
 pub use domain::{Domain, DomainState, host_of_authority, normalize_host};
 pub use environment::{
     EnvKind, EnvPolicy, Environment, Issuer, Project, PublicUrl, RateLimits, Zone,

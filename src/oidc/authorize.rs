@@ -252,6 +252,7 @@ pub(super) mod tests {
             jwks: None,
             jwks_uri: None,
             secret_sealed: None,
+            dynamically_registered: false,
             created_at: 0,
         }
     }

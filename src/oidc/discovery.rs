@@ -22,6 +22,7 @@ pub fn metadata(issuer: &Issuer) -> Value {
         "introspection_endpoint": issuer.endpoint(Endpoint::Introspection.path()),
         "revocation_endpoint": issuer.endpoint(Endpoint::Revocation.path()),
         "end_session_endpoint": issuer.endpoint(Endpoint::EndSession.path()),
+        "registration_endpoint": issuer.endpoint(Endpoint::Registration.path()),
         "scopes_supported": scope::SUPPORTED,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],

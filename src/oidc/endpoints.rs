@@ -18,6 +18,10 @@ pub enum Endpoint {
     VerifyEmail,
     ResendVerification,
     Signup,
+    /// Dynamic client registration (RFC 7591), and each registered client's own configuration
+    /// endpoint below it (RFC 7592).
+    Registration,
+    ClientConfiguration,
 }
 
 impl Endpoint {
@@ -38,6 +42,8 @@ impl Endpoint {
             Endpoint::VerifyEmail => "/email/verify",
             Endpoint::ResendVerification => "/email/resend",
             Endpoint::Signup => "/signup",
+            Endpoint::Registration => "/register",
+            Endpoint::ClientConfiguration => "/register/{client_id}",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod redirect;
+pub mod registration;
 pub mod resource;
 pub mod scope;
 pub mod session_policy;

@@ -191,6 +191,7 @@ mod tests {
             jwks: None,
             jwks_uri: None,
             secret_sealed: None,
+            dynamically_registered: false,
             created_at: 0,
         }
     }

@@ -34,6 +34,7 @@ pub mod introspect;
 pub mod login;
 pub mod logout;
 pub mod quickstart;
+pub mod registration;
 pub use purge::Purged;
 pub mod revoke;
 pub mod token;
@@ -299,6 +300,15 @@ impl Airlock {
 
     pub fn clients(&self) -> ClientAdmin<'_> {
         ClientAdmin {
+            db: &self.db,
+            clients: &self.clients,
+            audit: &self.audit,
+        }
+    }
+
+    /// Dynamic client registration: initial access tokens, and the client's own endpoints.
+    pub fn registrar(&self) -> registration::Registrar<'_> {
+        registration::Registrar {
             db: &self.db,
             clients: &self.clients,
             audit: &self.audit,

@@ -33,13 +33,16 @@ fn client_from_row(row: &AnyRow) -> Result<Client, StoreError> {
             .map_err(|_| StoreError::Corrupt("jwks".into()))?,
         jwks_uri: row.try_get("jwks_uri")?,
         secret_sealed: row.try_get("secret_sealed")?,
+        dynamically_registered: row
+            .try_get::<Option<String>, _>("registration_digest")?
+            .is_some(),
         created_at: row.try_get("created_at")?,
     })
 }
 
 const CLIENT_COLUMNS: &str = "env_id, client_id, name, secret_digest, is_public, first_party, redirect_uris, \
      post_logout_redirect_uris, id_token_alg, created_at, token_endpoint_auth_method, jwks, jwks_uri, \
-     secret_sealed";
+     secret_sealed, registration_digest";
 
 fn jwks_text(client: &Client) -> Result<Option<String>, StoreError> {
     client
@@ -55,10 +58,16 @@ fn uri_list(uris: &[String]) -> Result<String, StoreError> {
 }
 
 impl EnvStore<'_> {
-    pub async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+    /// Stores a client; a dynamically registered one with the digest of its registration access
+    /// token (`registration`).
+    pub async fn insert_client(
+        &self,
+        client: &Client,
+        registration: Option<&str>,
+    ) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO clients ({CLIENT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         );
         let values = (
             client.client_id.as_str(),
@@ -74,6 +83,7 @@ impl EnvStore<'_> {
             jwks_text(client)?,
             &client.jwks_uri,
             &client.secret_sealed,
+            registration,
         );
         self.execute(&sql, values).await?;
         Ok(())
@@ -99,6 +109,19 @@ impl EnvStore<'_> {
             .execute(sql, (client_id.as_str(), digest, sealed))
             .await?
             == 1)
+    }
+
+    /// The digest of a dynamically registered client's registration access token.
+    pub async fn registration_digest(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<String>, StoreError> {
+        let sql = "SELECT registration_digest FROM clients WHERE env_id = $1 AND client_id = $2";
+        let row = self.fetch_optional(sql, (client_id.as_str(),)).await?;
+        Ok(row
+            .map(|row| row.try_get::<Option<String>, _>("registration_digest"))
+            .transpose()?
+            .flatten())
     }
 
     /// Remembers a client assertion's `jti` until `expires_at`; false if it was used already.

@@ -15,6 +15,7 @@ mod installation;
 mod keys;
 mod mail;
 mod purge;
+mod registration;
 mod sessions;
 mod signin;
 mod sql;

@@ -21,6 +21,7 @@ mod logs;
 mod metrics;
 mod proxies;
 mod refresh;
+mod registration;
 mod resources;
 mod scale_out;
 mod sessions;

@@ -10,6 +10,7 @@ mod environments;
 mod extract;
 mod inbox;
 mod keys;
+mod registration;
 mod users;
 mod webhooks;
 
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(domains::routes())
         .merge(clients::routes())
         .merge(apis::routes())
+        .merge(registration::routes())
         .merge(users::routes())
         .merge(keys::routes())
         .merge(audit::routes())

@@ -6,6 +6,7 @@ mod authorize;
 mod discovery;
 mod introspect;
 mod logout;
+mod registration;
 mod revoke;
 mod token;
 mod userinfo;
@@ -22,7 +23,7 @@ use super::cors;
 use super::current_env::CurrentEnvironment;
 use crate::oidc::endpoints::Endpoint;
 
-fn handlers() -> [(Endpoint, MethodRouter<AppState>); 15] {
+fn handlers() -> [(Endpoint, MethodRouter<AppState>); 17] {
     [
         (
             Endpoint::Discovery,
@@ -73,6 +74,13 @@ fn handlers() -> [(Endpoint, MethodRouter<AppState>); 15] {
         (
             Endpoint::Signup,
             get(accounts::signup_form).post(accounts::signup),
+        ),
+        (Endpoint::Registration, post(registration::register)),
+        (
+            Endpoint::ClientConfiguration,
+            get(registration::read)
+                .put(registration::update)
+                .delete(registration::delete),
         ),
     ]
 }

@@ -73,6 +73,19 @@ impl ClientAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<IssuedClient, Error> {
+        self.register(environment, request, None, caller, now).await
+    }
+
+    /// Creates a client; one that registered itself (RFC 7591) with the digest of its
+    /// registration access token.
+    pub(in crate::service) async fn register(
+        &self,
+        environment: &Environment,
+        request: NewClient,
+        registration: Option<&str>,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<IssuedClient, Error> {
         let method = match (request.public, request.token_endpoint_auth_method) {
             (true, None | Some(TokenAuthMethod::None)) => TokenAuthMethod::None,
             (true, Some(_)) => {
@@ -103,6 +116,7 @@ impl ClientAdmin<'_> {
             jwks: request.jwks,
             jwks_uri: request.jwks_uri,
             secret_sealed: None,
+            dynamically_registered: registration.is_some(),
             created_at: now,
         };
         if let Some(secret) = &secret
@@ -117,6 +131,8 @@ impl ClientAdmin<'_> {
             public: client.public,
             redirect_uris: client.redirect_uris.clone(),
             post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
+            token_endpoint_auth_method: client.token_endpoint_auth_method.as_str(),
+            dynamically_registered: client.dynamically_registered,
         }
         .client(client.client_id.as_str());
         let (event, events) = self
@@ -124,7 +140,10 @@ impl ClientAdmin<'_> {
             .outbox_by(environment, caller, event, now)
             .await?;
         let store = self.store(environment);
-        store.emitting(&events).insert_client(&client).await?;
+        store
+            .emitting(&events)
+            .insert_client(&client, registration)
+            .await?;
         self.clients.forget(environment, &client.client_id);
         self.audit
             .record_by(environment, caller, event, now)
