@@ -13,6 +13,7 @@ mod output;
 mod project;
 mod quickstart;
 mod registration;
+mod token;
 mod usage;
 mod user;
 mod webhook;
@@ -63,6 +64,9 @@ pub enum Command {
     /// Resource servers (APIs): their identifiers, scopes and token settings.
     #[command(subcommand)]
     Api(api::ApiCommand),
+    /// A relying party's tools: decode a token, or verify it against its issuer.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     #[command(subcommand)]
     User(user::UserCommand),
     #[command(subcommand, name = "admin-token")]
@@ -151,6 +155,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Env(command) => env::run(command, &context).await,
         Command::Client(command) => client::run(command, &context).await,
         Command::Api(command) => api::run(command, &context).await,
+        Command::Token(command) => token::run(command, &context).await,
         Command::User(command) => user::run(command, &context).await,
         Command::AdminToken(command) => admin_token::run(command, &context).await,
         Command::Domain(command) => domain::run(command, &context).await,

@@ -205,27 +205,27 @@ impl VerifyingKey {
     }
 }
 
-/// A relying party's public key (from its JWKS), able to verify its client assertions.
+/// A public key of a JWKS document (a client's, or an issuer's seen by a relying party).
 #[derive(Debug)]
-pub struct ClientKey {
+pub struct JwksKey {
     kid: Option<String>,
     verifier: JwsVerifier,
 }
 
-/// The most keys a client's JWKS may hold.
-const MAX_CLIENT_KEYS: usize = 20;
+/// The most keys a JWKS document may hold.
+const MAX_JWKS_KEYS: usize = 20;
 
-/// The keys of a client's JWKS document (`{"keys": [...]}`) that verify RS256 or ES256; keys of
+/// The keys of a JWKS document (`{"keys": [...]}`) that verify RS256 or ES256; keys of
 /// other types are skipped. Refused: a document that is not a JWKS, one with a private member (a
 /// leaked private key), one with too many keys, or one without any usable key.
-pub fn client_keys(jwks: &str) -> Result<Vec<ClientKey>, JoseError> {
+pub fn jwks_keys(jwks: &str) -> Result<Vec<JwksKey>, JoseError> {
     #[derive(Deserialize)]
     struct Document {
         keys: Vec<PublicJwk>,
     }
     let document: Document = serde_json::from_str(jwks).map_err(|_| JoseError::Malformed)?;
-    if document.keys.len() > MAX_CLIENT_KEYS {
-        return Err(JoseError::Key(format!("at most {MAX_CLIENT_KEYS} keys")));
+    if document.keys.len() > MAX_JWKS_KEYS {
+        return Err(JoseError::Key(format!("at most {MAX_JWKS_KEYS} keys")));
     }
     if document.keys.iter().any(|jwk| jwk.d.is_some()) {
         return Err(JoseError::Key("a JWKS publishes public keys only".into()));
@@ -234,7 +234,7 @@ pub fn client_keys(jwks: &str) -> Result<Vec<ClientKey>, JoseError> {
     for jwk in &document.keys {
         let Some(alg) = jwk_alg(jwk) else { continue };
         let verifier = JwsVerifier::new(alg, public_key(jwk, alg)?)?;
-        keys.push(ClientKey {
+        keys.push(JwksKey {
             kid: jwk.kid.clone(),
             verifier,
         });
@@ -284,9 +284,9 @@ impl UnverifiedJws<'_> {
 }
 
 impl UnverifiedJws<'_> {
-    /// Verifies a relying party's own JWT (RS256 or ES256) with one of its keys: the one named by
+    /// Verifies a JWT (RS256 or ES256) with one of a JWKS's keys: the one named by
     /// `kid`, or without a `kid` any key of the header's algorithm.
-    pub fn verify_client<T: DeserializeOwned>(&self, keys: &[ClientKey]) -> Result<T, JoseError> {
+    pub fn verify_with_jwks<T: DeserializeOwned>(&self, keys: &[JwksKey]) -> Result<T, JoseError> {
         let alg = SigningAlg::parse(&self.alg).ok_or(JoseError::UntrustedKey)?;
         let mut candidates = keys.iter().filter(|key| {
             key.verifier.alg() == alg
@@ -448,21 +448,24 @@ mod tests {
         let mut ec_public = ec.to_jwk_public_key();
         ec_public.set_key_id("e1");
         let document = json!({ "keys": [ec_public.as_ref(), rsa.to_jwk_public_key().as_ref()] });
-        let keys = client_keys(&document.to_string()).unwrap();
+        let keys = jwks_keys(&document.to_string()).unwrap();
         let mut payload = josekit::jwt::JwtPayload::new();
         payload.set_subject("c1");
         let mut header = JwsHeader::new();
         header.set_key_id("e1");
         let signer = ES256.signer_from_der(ec.to_der_private_key()).unwrap();
         let token = josekit::jwt::encode_with_signer(&payload, &header, &signer).unwrap();
-        let claims: Value = parse_compact(&token).unwrap().verify_client(&keys).unwrap();
+        let claims: Value = parse_compact(&token)
+            .unwrap()
+            .verify_with_jwks(&keys)
+            .unwrap();
         assert_eq!(claims["sub"], "c1");
         let signer = RS256.signer_from_der(rsa.to_der_private_key()).unwrap();
         let token = josekit::jwt::encode_with_signer(&payload, &JwsHeader::new(), &signer).unwrap();
         assert!(
             parse_compact(&token)
                 .unwrap()
-                .verify_client::<Value>(&keys)
+                .verify_with_jwks::<Value>(&keys)
                 .is_ok()
         );
         let hmac = josekit::jws::HS256
@@ -470,7 +473,7 @@ mod tests {
             .unwrap();
         let token = josekit::jwt::encode_with_signer(&payload, &JwsHeader::new(), &hmac).unwrap();
         let parsed = parse_compact(&token).unwrap();
-        assert!(parsed.verify_client::<Value>(&keys).is_err());
+        assert!(parsed.verify_with_jwks::<Value>(&keys).is_err());
         let claims: Value = parsed
             .verify_hs256(b"0123456789abcdef0123456789abcdef")
             .unwrap();
@@ -478,7 +481,7 @@ mod tests {
         assert!(parsed.verify_hs256::<Value>(b"another key").is_err());
         let private = json!({ "keys": [ec.to_jwk_key_pair().as_ref()] });
         assert!(
-            client_keys(&private.to_string()).is_err(),
+            jwks_keys(&private.to_string()).is_err(),
             "private members refused"
         );
     }

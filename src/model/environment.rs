@@ -137,6 +137,11 @@ impl PublicUrl {
     pub fn host(&self) -> &str {
         &self.host
     }
+
+    /// The URL itself, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.base
+    }
 }
 
 /// The issuer identifier an environment answers under, and where its endpoints live.

@@ -13,6 +13,7 @@ pub mod params;
 pub mod pkce;
 pub mod redirect;
 pub mod registration;
+pub mod relying_party;
 pub mod resource;
 pub mod scope;
 pub mod session_policy;

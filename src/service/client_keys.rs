@@ -9,7 +9,7 @@ use moka::sync::Cache;
 
 use super::cache;
 use super::webhooks::Sender;
-use crate::crypto::jose::{self, ClientKey};
+use crate::crypto::jose::{self, JwksKey};
 use crate::model::{Client, ClientId, EnvKind, EnvironmentId};
 
 /// How long a fetch of a client's JWKS may take, and how large the document may be.
@@ -24,7 +24,7 @@ struct KnownKeys {
     /// What the keys came from: the inline document or the URL, so a changed registration is
     /// never answered with the old keys.
     source: String,
-    keys: Arc<Vec<ClientKey>>,
+    keys: Arc<Vec<JwksKey>>,
     fetched: Instant,
 }
 
@@ -48,7 +48,7 @@ impl ClientKeys {
         kind: EnvKind,
         client: &Client,
         stale: bool,
-    ) -> Result<Arc<Vec<ClientKey>>, String> {
+    ) -> Result<Arc<Vec<JwksKey>>, String> {
         let key = (client.env_id.clone(), client.client_id.clone());
         let source = match (&client.jwks, &client.jwks_uri) {
             (Some(jwks), _) => jwks.to_string(),
@@ -70,7 +70,7 @@ impl ClientKeys {
                     .await?
             }
         };
-        let keys = Arc::new(jose::client_keys(&document).map_err(|e| e.to_string())?);
+        let keys = Arc::new(jose::jwks_keys(&document).map_err(|e| e.to_string())?);
         let known = KnownKeys {
             source,
             keys: keys.clone(),

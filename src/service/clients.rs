@@ -180,11 +180,11 @@ impl ClientDirectory {
                             return Ok(Err("client keys unavailable"));
                         }
                     };
-                    match parsed.verify_client(&keys) {
+                    match parsed.verify_with_jwks(&keys) {
                         // A key the set lacks: the client may have rotated; look once more.
                         Err(jose::JoseError::UntrustedKey) if client.jwks_uri.is_some() => {
                             match self.client_keys.of(kind, client, true).await {
-                                Ok(keys) => parsed.verify_client(&keys),
+                                Ok(keys) => parsed.verify_with_jwks(&keys),
                                 Err(_) => Err(jose::JoseError::UntrustedKey),
                             }
                         }

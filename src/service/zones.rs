@@ -78,6 +78,31 @@ impl ZoneDirectory {
         Ok(zone)
     }
 
+    /// The zone whose issuer is exactly `issuer` (a path issuer under the public URL, or an
+    /// active custom domain), if it is one of this installation's.
+    pub async fn zone_of_issuer(&self, issuer: &str) -> Result<Option<Zone>, Error> {
+        let Ok(url) = url::Url::parse(issuer) else {
+            return Ok(None);
+        };
+        let path_zone = match issuer
+            .strip_prefix(self.public_url.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+            .and_then(|rest| rest.split_once('/'))
+        {
+            Some((project, name)) if !name.contains('/') => self.path_zone(project, name).await?,
+            _ => None,
+        };
+        let zone = match (path_zone, url.host_str()) {
+            (Some(zone), _) => Some(zone),
+            (None, Some(host)) => match crate::model::normalize_host(host) {
+                Some(host) => self.domain_zone(&host).await?,
+                None => None,
+            },
+            (None, None) => None,
+        };
+        Ok(zone.filter(|zone| zone.issuer.as_str() == issuer))
+    }
+
     /// Whether `host` is the host of the public URL (where path issuers and the admin API live).
     pub fn is_public_host(&self, host: &str) -> bool {
         self.public_url.host() == host

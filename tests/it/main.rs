@@ -25,5 +25,6 @@ mod registration;
 mod resources;
 mod scale_out;
 mod sessions;
+mod token_tools;
 mod usage;
 mod webhooks;

@@ -281,7 +281,7 @@ impl ClientAdmin<'_> {
                 if document.len() > MAX_JWKS_BYTES {
                     return Err(Error::Invalid("the JWKS is larger than 64 KiB".into()));
                 }
-                jose::client_keys(&document)
+                jose::jwks_keys(&document)
                     .map(|_| ())
                     .map_err(|why| Error::Invalid(format!("jwks: {why}")))
             }
