@@ -86,6 +86,7 @@ pub fn app(state: AppState) -> Router {
 /// Serves `app` on `listener` (and on the TLS listener, when configured) until the process is stopped.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     state.airlock.spawn_sweeper();
+    state.airlock.spawn_change_listener();
     state.airlock.spawn_purger();
     state.airlock.spawn_delivery_worker();
     state.airlock.spawn_mail_worker();

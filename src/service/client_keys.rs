@@ -88,4 +88,8 @@ impl ClientKeys {
     pub fn forget(&self, env_id: &EnvironmentId, client_id: &ClientId) {
         self.known.invalidate(&(env_id.clone(), client_id.clone()));
     }
+
+    pub fn forget_all(&self) {
+        self.known.invalidate_all();
+    }
 }

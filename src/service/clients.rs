@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use moka::sync::Cache;
 
+use super::changes::{self, Change};
 use super::client_keys::ClientKeys;
 use super::webhooks::Sender;
 use super::{Call, Error, cache};
@@ -96,13 +97,29 @@ impl ClientDirectory {
         Ok(found)
     }
 
-    /// Drops a client this node just changed, so it reads the new row at once.
-    pub(super) fn forget(&self, environment: &Environment, client_id: &ClientId) {
-        self.client_keys.forget(&environment.id, client_id);
-        let key = (environment.id.clone(), client_id.clone());
+    /// Drops a client this node just changed, so it reads the new row at once, and tells the
+    /// other nodes to do the same.
+    pub(super) async fn forget(&self, environment: &Environment, client_id: &ClientId) {
+        self.forget_here(&environment.id, client_id);
+        let change = Change::Client(environment.id.clone(), client_id.clone());
+        changes::announce(&self.db, change).await;
+    }
+
+    /// Drops a client another node changed.
+    pub(super) fn forget_here(&self, env_id: &EnvironmentId, client_id: &ClientId) {
+        self.client_keys.forget(env_id, client_id);
+        let key = (env_id.clone(), client_id.clone());
         self.known.invalidate(&key);
         self.unknown.invalidate(&key);
-        self.web_origins.invalidate(&environment.id);
+        self.web_origins.invalidate(env_id);
+    }
+
+    /// Drops every client (announcements may have been missed).
+    pub(super) fn forget_all_here(&self) {
+        self.client_keys.forget_all();
+        self.known.invalidate_all();
+        self.unknown.invalidate_all();
+        self.web_origins.invalidate_all();
     }
 
     /// The client behind presented credentials. A missing client, a wrong secret or signature,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use moka::sync::Cache;
 use tokio::sync::Notify;
 
+use super::changes::{self, Change};
 use super::{Error, cache};
 use crate::audit::{EventType, Recorded};
 use crate::crypto::secrets;
@@ -81,9 +82,19 @@ impl EventPublisher {
         Ok(filters.iter().any(|filter| filter.matches(kind.as_str())))
     }
 
-    /// Forgets what this node knew of `env_id`'s subscriptions (its endpoints changed).
-    pub(super) fn forget(&self, env_id: &EnvironmentId) {
+    /// Forgets what this node knew of `env_id`'s subscriptions (its endpoints changed), and
+    /// tells the other nodes.
+    pub(super) async fn forget(&self, env_id: &EnvironmentId) {
+        self.forget_here(env_id);
+        changes::announce(&self.db, Change::Subscriptions(env_id.clone())).await;
+    }
+
+    pub(super) fn forget_here(&self, env_id: &EnvironmentId) {
         self.subscriptions.invalidate(env_id);
+    }
+
+    pub(super) fn forget_all_here(&self) {
+        self.subscriptions.invalidate_all();
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use moka::sync::Cache;
 
+use super::changes::{self, Change};
 use super::{Error, cache};
 use crate::crypto::jose::{self, SigningKey, VerifyingKey};
 use crate::crypto::kek::Kek;
@@ -73,8 +74,18 @@ impl KeyRing {
         Ok(loaded)
     }
 
-    pub(super) fn forget(&self, environment: &EnvironmentId) {
+    /// Drops `environment`'s keys after a change here, and tells the other nodes.
+    pub(super) async fn forget(&self, environment: &EnvironmentId) {
+        self.forget_here(environment);
+        changes::announce(&self.db, Change::Keys(environment.clone())).await;
+    }
+
+    pub(super) fn forget_here(&self, environment: &EnvironmentId) {
         self.cache.invalidate(environment);
+    }
+
+    pub(super) fn forget_all_here(&self) {
+        self.cache.invalidate_all();
     }
 
     /// New key pairs, sealed under the KEK, one per `(alg, schedule)`. Key generation (RSA

@@ -9,6 +9,7 @@ mod accounts;
 mod audit_log;
 mod cache;
 mod caller;
+mod changes;
 mod client_keys;
 mod clients;
 mod error;
@@ -462,6 +463,73 @@ impl Airlock {
     /// Closes the database pool (the node is going away).
     pub async fn close(&self) {
         self.db.close().await;
+    }
+
+    /// Listens for the other nodes' changes (PostgreSQL) and drops what they changed from this
+    /// node's caches as each is announced. When the channel is down it retries, and drops
+    /// everything once back (what was announced meanwhile is lost); the cache bound holds meanwhile.
+    pub fn spawn_change_listener(self: &Arc<Self>) {
+        let airlock = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut pause = Duration::from_millis(200);
+            loop {
+                let Some(db) = airlock.upgrade().map(|airlock| airlock.db.clone()) else {
+                    break;
+                };
+                let mut listener = match db.listen_for_changes().await {
+                    Ok(Some(listener)) => listener,
+                    Ok(None) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot listen for other nodes' changes; retrying");
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(10));
+                        continue;
+                    }
+                };
+                drop(db);
+                pause = Duration::from_millis(200);
+                // Whatever was announced before this connection listened may have been missed.
+                if let Some(airlock) = airlock.upgrade() {
+                    airlock.forget_everything_here();
+                }
+                loop {
+                    let announced = listener.next().await;
+                    let Some(airlock) = airlock.upgrade() else {
+                        return;
+                    };
+                    match announced {
+                        Ok(Some(payload)) => match changes::Change::parse(&payload) {
+                            Some(change) => airlock.forget_here(change),
+                            None => tracing::warn!(%payload, "unknown change announced"),
+                        },
+                        Ok(None) => airlock.forget_everything_here(),
+                        Err(error) => {
+                            tracing::warn!(%error, "the change channel failed; reconnecting");
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Drops from this node's caches what another node announced it changed.
+    fn forget_here(&self, change: changes::Change) {
+        use changes::Change;
+        match change {
+            Change::Client(env_id, client_id) => self.clients.forget_here(&env_id, &client_id),
+            Change::Keys(env_id) => self.keys.forget_here(&env_id),
+            Change::PathZone(project, name) => self.zones.forget_path_zone_here(&project, &name),
+            Change::Host(host) => self.zones.forget_host_here(&host),
+            Change::Subscriptions(env_id) => self.audit.events().forget_here(&env_id),
+        }
+    }
+
+    fn forget_everything_here(&self) {
+        self.clients.forget_all_here();
+        self.keys.forget_all_here();
+        self.zones.forget_all_here();
+        self.audit.events().forget_all_here();
     }
 
     /// Starts this node's frequent upkeep: key transitions, and the refusals folded in windows that

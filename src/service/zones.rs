@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use moka::sync::Cache;
 
+use super::changes::{self, Change};
 use super::{Error, cache};
 use crate::model::{Environment, Issuer, PublicUrl, Zone};
 use crate::store::Db;
@@ -123,13 +124,30 @@ impl ZoneDirectory {
         document
     }
 
-    /// Drops what this node cached about `environment`'s path issuer after changing it.
-    pub(super) fn forget_environment(&self, environment: &Environment) {
-        self.path_zones
-            .invalidate(&(environment.project.clone(), environment.name.clone()));
+    /// Drops what this node cached about `environment`'s path issuer after changing it, and
+    /// tells the other nodes.
+    pub(super) async fn forget_environment(&self, environment: &Environment) {
+        let (project, name) = (environment.project.clone(), environment.name.clone());
+        self.forget_path_zone_here(&project, &name);
+        changes::announce(&self.db, Change::PathZone(project, name)).await;
     }
 
-    pub(super) fn forget_host(&self, host: &str) {
+    pub(super) async fn forget_host(&self, host: &str) {
+        self.forget_host_here(host);
+        changes::announce(&self.db, Change::Host(host.to_string())).await;
+    }
+
+    pub(super) fn forget_path_zone_here(&self, project: &str, name: &str) {
+        self.path_zones
+            .invalidate(&(project.to_string(), name.to_string()));
+    }
+
+    pub(super) fn forget_host_here(&self, host: &str) {
         self.domains.invalidate(host);
+    }
+
+    pub(super) fn forget_all_here(&self) {
+        self.path_zones.invalidate_all();
+        self.domains.invalidate_all();
     }
 }

@@ -28,6 +28,8 @@ pub struct Db {
     readers: Option<Arc<Readers>>,
     /// The migrations this process applied when it connected (none when another did).
     applied_here: Arc<[i64]>,
+    /// PostgreSQL only: where to open the connection that listens for other nodes' changes.
+    postgres_url: Option<Arc<str>>,
 }
 
 /// A few SQLite connections held outside the pool. sqlx tests every pooled connection with a round
@@ -161,6 +163,7 @@ impl Db {
             backend,
             readers: None,
             applied_here: Arc::new([]),
+            postgres_url: (backend == Backend::Postgres).then(|| Arc::from(url.as_str())),
         };
         db.applied_here = db.migrate().await?.into();
         if backend == Backend::Sqlite {
@@ -248,6 +251,10 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub(super) fn postgres_url(&self) -> Option<&str> {
+        self.postgres_url.as_deref()
     }
 
     /// `rows` parenthesised groups of `columns` parameter placeholders, numbered in order, for

@@ -4,6 +4,7 @@
 mod accounts;
 mod apis;
 mod audit;
+mod changes;
 mod clients;
 mod db;
 mod deliveries;
@@ -30,6 +31,7 @@ use crate::model::{EnvironmentId, Event};
 
 pub use accounts::NewLink;
 pub use audit::{AuditQuery, ChainLink, StoredChain};
+pub use changes::ChangeListener;
 pub use db::{Backend, Db, PoolSettings};
 pub use deliveries::DeliveryLease;
 pub use domains::ClaimRefused;

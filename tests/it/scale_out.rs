@@ -338,3 +338,106 @@ async fn two_nodes_share_one_postgres_database() {
     drop(proxy);
     server.finish().await;
 }
+
+/// Polls `check` until it holds or `within` has passed; whether it held in time.
+async fn holds_within(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// With caches that would keep a client for a minute, a secret rotated on node 1 is refused on
+/// node 2 within a second, and so are a deleted client's credentials and a rotated-away key: the
+/// nodes tell each other what changed (PostgreSQL LISTEN/NOTIFY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_reach_every_node_at_once() {
+    let Some(server) = TestServer::start(Backend::Postgres).await else {
+        return;
+    };
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let settings = [("AIRLOCK_CACHE_SECONDS", "60")];
+    let node1 = Node::start(&server, "serve", &settings).await;
+    let node2 = Node::start(&server, "serve", &settings).await;
+    let admin = server.admin_token(&zone.environment).await;
+    let zone_admin = |node: &Node, path: &str| {
+        format!(
+            "{}/admin/v1/projects/acme/environments/sandbox{path}",
+            node.base
+        )
+    };
+
+    // Node 2 has the client in its cache; node 1 rotates the secret.
+    assert_eq!(machine(&node2, &zone).await.0, 200);
+    let rotated: Value = http()
+        .post(zone_admin(
+            &node1,
+            &format!("/clients/{}/rotate-secret", zone.client_id),
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("rotate")
+        .json()
+        .await
+        .expect("json");
+    let new_secret = rotated["client_secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    let refused = holds_within(Duration::from_secs(1), async || {
+        machine(&node2, &zone).await.0 == 401
+    })
+    .await;
+    assert!(refused, "the old secret is refused on node 2 within 1 s");
+    let renewed = Seeded {
+        client_secret: new_secret,
+        ..zone.clone()
+    };
+    assert_eq!(
+        machine(&node2, &renewed).await.0,
+        200,
+        "the new one works there"
+    );
+
+    // A key rotated in on node 1 is published by node 2 at once.
+    let before = jwks_kids(&node2, &zone).await;
+    let rotation: Value = http()
+        .post(zone_admin(&node1, "/keys/rotate"))
+        .bearer_auth(&admin)
+        .json(&json!({"alg": "ES256", "publish_delay": 0}))
+        .send()
+        .await
+        .expect("rotate keys")
+        .json()
+        .await
+        .expect("json");
+    let kid = rotation["kid"].as_str().expect("kid").to_string();
+    assert!(!before.contains(&kid));
+    let published = holds_within(Duration::from_secs(1), async || {
+        jwks_kids(&node2, &zone).await.contains(&kid)
+    })
+    .await;
+    assert!(published, "node 2 publishes the new key within 1 s");
+
+    // A client deleted on node 1 is unknown on node 2.
+    let deleted = http()
+        .delete(zone_admin(&node1, &format!("/clients/{}", zone.client_id)))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status().as_u16(), 204);
+    let gone = holds_within(Duration::from_secs(1), async || {
+        machine(&node2, &renewed).await.0 == 401
+    })
+    .await;
+    assert!(gone, "the deleted client is refused on node 2 within 1 s");
+    server.finish().await;
+}

@@ -144,7 +144,7 @@ impl ClientAdmin<'_> {
             .emitting(&events)
             .insert_client(&client, registration)
             .await?;
-        self.clients.forget(environment, &client.client_id);
+        self.clients.forget(environment, &client.client_id).await;
         self.audit
             .record_by(environment, caller, event, now)
             .await?;
@@ -190,7 +190,7 @@ impl ClientAdmin<'_> {
         if !store.emitting(&events).update_client(&client).await? {
             return Err(Error::NotFound);
         }
-        self.clients.forget(environment, client_id);
+        self.clients.forget(environment, client_id).await;
         self.audit
             .record_by(environment, caller, event, now)
             .await?;
@@ -214,7 +214,7 @@ impl ClientAdmin<'_> {
         if !store.emitting(&events).delete_client(client_id).await? {
             return Err(Error::NotFound);
         }
-        self.clients.forget(environment, client_id);
+        self.clients.forget(environment, client_id).await;
         self.audit.record_by(environment, caller, event, now).await
     }
 
@@ -252,7 +252,7 @@ impl ClientAdmin<'_> {
         if !updated {
             return Err(Error::NotFound);
         }
-        self.clients.forget(environment, client_id);
+        self.clients.forget(environment, client_id).await;
         self.audit
             .record_by(environment, caller, event, now)
             .await?;

@@ -277,7 +277,7 @@ impl DomainAdmin<'_> {
         if !is_activated {
             return Err(Error::NotFound);
         }
-        self.zones.forget_host(&domain.host);
+        self.zones.forget_host(&domain.host).await;
         self.audit
             .record_by(environment, caller, verified, now)
             .await?;
@@ -306,7 +306,7 @@ impl DomainAdmin<'_> {
         if !store.emitting(&events).delete_domain(&domain.host).await? {
             return Err(Error::NotFound);
         }
-        self.zones.forget_host(&domain.host);
+        self.zones.forget_host(&domain.host).await;
         self.audit.record_by(environment, caller, event, now).await
     }
 
@@ -336,7 +336,7 @@ impl DomainAdmin<'_> {
                     .await?;
             }
         }
-        self.zones.forget_host(&host);
+        self.zones.forget_host(&host).await;
         Ok(claims.len())
     }
 

@@ -173,7 +173,7 @@ impl EnvironmentAdmin<'_> {
         self.db
             .update_environment_limits(&environment.id, &limits)
             .await?;
-        self.zones.forget_environment(environment);
+        self.zones.forget_environment(environment).await;
         let event = AuditEvent::EnvironmentLimitsChanged { limits };
         self.audit
             .record_by(environment, caller, event, now)
@@ -225,7 +225,7 @@ impl EnvironmentAdmin<'_> {
         self.db
             .update_environment_policy(&environment.id, (&policy, &accounts))
             .await?;
-        self.zones.forget_environment(environment);
+        self.zones.forget_environment(environment).await;
         let event = AuditEvent::EnvironmentPolicyChanged {
             policy,
             accounts: accounts.clone(),
@@ -300,7 +300,7 @@ impl EnvironmentAdmin<'_> {
         now: i64,
     ) -> Result<Environment, Error> {
         self.db.set_path_issuer(&environment.id, enabled).await?;
-        self.zones.forget_environment(environment);
+        self.zones.forget_environment(environment).await;
         let event = AuditEvent::EnvironmentPathIssuerChanged { enabled };
         self.audit
             .record_by(environment, caller, event, now)

@@ -102,7 +102,7 @@ impl KeyAdmin<'_> {
             .emitting(&events)
             .rotate_key(&new_key, &rotation)
             .await?;
-        self.keys.forget(&environment.id);
+        self.keys.forget(&environment.id).await;
         self.audit
             .record_by(environment, caller, event, now)
             .await?;
@@ -146,7 +146,7 @@ impl KeyAdmin<'_> {
             {
                 continue;
             }
-            self.keys.forget(&environment.id);
+            self.keys.forget(&environment.id).await;
             self.audit.record(&environment, &origin, event, now).await?;
         }
         Ok(())

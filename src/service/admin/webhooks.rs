@@ -112,7 +112,7 @@ impl WebhookAdmin<'_> {
             endpoint_id,
         };
         store.insert_endpoint(&endpoint).await?;
-        self.audit.events().forget(&environment.id);
+        self.audit.events().forget(&environment.id).await;
         let event = AuditEvent::WebhookCreated {
             endpoint_id: endpoint.endpoint_id.clone(),
             url: without_query(&endpoint.url),
@@ -227,7 +227,7 @@ impl WebhookAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<(), Error> {
-        self.audit.events().forget(&environment.id);
+        self.audit.events().forget(&environment.id).await;
         let event = AuditEvent::WebhookUpdated {
             endpoint_id: endpoint_id.to_string(),
             changed,
@@ -246,7 +246,7 @@ impl WebhookAdmin<'_> {
         if !self.store(environment).delete_endpoint(endpoint_id).await? {
             return Err(Error::NotFound);
         }
-        self.audit.events().forget(&environment.id);
+        self.audit.events().forget(&environment.id).await;
         let event = AuditEvent::WebhookRemoved {
             endpoint_id: endpoint_id.to_string(),
         };
