@@ -245,6 +245,9 @@ pub enum AuditEvent {
     AdminTokenUsed {
         token_id: String,
     },
+    AdminTokenRevoked {
+        token_id: String,
+    },
     DomainAdded {
         host: String,
         tls: bool,
@@ -367,6 +370,7 @@ impl AuditEvent {
             E::EnvironmentPathIssuerChanged { .. } => EventType::EnvironmentPathIssuerChanged,
             E::AdminTokenCreated { .. } => EventType::AdminTokenCreated,
             E::AdminTokenUsed { .. } => EventType::AdminTokenUsed,
+            E::AdminTokenRevoked { .. } => EventType::AdminTokenRevoked,
             E::DomainAdded { .. } => EventType::DomainAdded,
             E::DomainVerificationFailed { .. } => EventType::DomainVerificationFailed,
             E::DomainVerified { .. } => EventType::DomainVerified,

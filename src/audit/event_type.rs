@@ -91,6 +91,7 @@ event_types! {
     EnvironmentPathIssuerChanged => "environment.path_issuer_changed", Success;
     AdminTokenCreated => "admin_token.created", Success;
     AdminTokenUsed => "admin_token.used", Success;
+    AdminTokenRevoked => "admin_token.revoked", Success;
     DomainAdded => "domain.added", Success;
     DomainVerificationFailed => "domain.verification_failed", Failure;
     DomainVerified => "domain.verified", Success;

@@ -4,7 +4,8 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::Context;
-use super::output::{SHOWN_ONCE, print};
+use super::output::{SHOWN_ONCE, lines, print, utc_timestamp};
+use crate::service::admin::admin_tokens::TokenOptions;
 
 #[derive(Debug, Subcommand)]
 pub enum AdminTokenCommand {
@@ -15,12 +16,55 @@ pub enum AdminTokenCommand {
         slug: Option<String>,
         #[arg(long, default_value = "admin")]
         name: String,
+        /// A token that may only read (GET) through the admin API.
+        #[arg(long)]
+        read_only: bool,
+        /// Seconds until it stops working (default: until revoked).
+        #[arg(long)]
+        expires: Option<i64>,
     },
+    /// Every admin token (never the tokens themselves), with its state.
+    List,
+    /// Revoke a token: it fails at once, on every node.
+    Revoke { token_id: String },
 }
 
 pub async fn run(command: AdminTokenCommand, context: &Context) -> anyhow::Result<()> {
     match command {
-        AdminTokenCommand::Create { slug, name } => {
+        AdminTokenCommand::List => {
+            let tokens = context
+                .airlock
+                .admin_tokens()
+                .list(&context.operator)
+                .await?;
+            print(context.json, &tokens, || {
+                lines(&tokens, |token| {
+                    let state = match (token.revoked_at, token.expires_at) {
+                        (Some(at), _) => format!("revoked {}", utc_timestamp(at)),
+                        (None, Some(at)) => format!("expires {}", utc_timestamp(at)),
+                        (None, None) => "no expiry".into(),
+                    };
+                    let access = if token.read_only { "read" } else { "write" };
+                    format!("{}  {}  {access}  {state}", token.token_id, token.name)
+                })
+            });
+        }
+        AdminTokenCommand::Revoke { token_id } => {
+            context
+                .airlock
+                .admin_tokens()
+                .revoke(&token_id, &context.operator, context.now)
+                .await?;
+            print(context.json, &json!({ "revoked": token_id }), || {
+                format!("admin token {token_id} revoked")
+            });
+        }
+        AdminTokenCommand::Create {
+            slug,
+            name,
+            read_only,
+            expires,
+        } => {
             let environment = match slug {
                 Some(slug) => Some(context.environment(&slug).await?),
                 None => None,
@@ -28,7 +72,16 @@ pub async fn run(command: AdminTokenCommand, context: &Context) -> anyhow::Resul
             let issued = context
                 .airlock
                 .admin_tokens()
-                .create(environment.as_ref(), &name, &context.operator, context.now)
+                .create_with(
+                    environment.as_ref(),
+                    &name,
+                    TokenOptions {
+                        read_only,
+                        expires_in: expires,
+                    },
+                    &context.operator,
+                    context.now,
+                )
                 .await?;
             let value = json!({
                 "token_id": issued.token_id,

@@ -4,7 +4,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::Context;
-use super::output::{SHOWN_ONCE, print};
+use super::output::{SHOWN_ONCE, lines, print, utc_timestamp};
 use crate::model::EnvKind;
 use crate::service::admin::environments::{EnvironmentView, LimitChanges, PolicyChanges};
 use crate::service::admin::split_slug;
@@ -32,6 +32,18 @@ pub enum EnvCommand {
     },
     /// Show an environment's issuer and settings.
     Show { slug: String },
+    /// The environments of a project, or of every project.
+    List { project: Option<String> },
+    /// Delete an environment with everything in it (clients, users, keys, audit log…). A live
+    /// environment needs --confirm with its full name.
+    Delete {
+        slug: String,
+        /// PROJECT/ENV again.
+        #[arg(long)]
+        confirm: Option<String>,
+    },
+    /// Who deleted which project or environment, and when.
+    Deletions,
     /// Turn the path issuer `{public_url}/PROJECT/ENV` on or off (custom domains keep working).
     PathIssuer {
         slug: String,
@@ -138,6 +150,48 @@ pub async fn run(command: EnvCommand, context: &Context) -> anyhow::Result<()> {
                 .seed_fixtures(&environment, reset_secrets, operator, now)
                 .await?;
             print(json, &fixtures, || describe_fixtures(&fixtures));
+        }
+        EnvCommand::List { project } => {
+            let listed = environments.list(project.as_deref(), operator).await?;
+            let views: Vec<_> = listed.iter().map(|e| environments.view(e)).collect();
+            print(json, &views, || {
+                lines(&views, |view| {
+                    format!(
+                        "{}/{}  {}  {}",
+                        view.zone.project,
+                        view.zone.environment,
+                        view.zone.kind.as_str(),
+                        view.issuer
+                    )
+                })
+            });
+        }
+        EnvCommand::Delete { slug, confirm } => {
+            let environment = context.environment(&slug).await?;
+            let deletion = environments
+                .delete(&environment, confirm.as_deref(), operator, now)
+                .await?;
+            print(json, &deletion, || {
+                format!(
+                    "{} deleted ({} rows)",
+                    deletion.name,
+                    removed_rows(&deletion.removed)
+                )
+            });
+        }
+        EnvCommand::Deletions => {
+            let deletions = environments.deletions(operator).await?;
+            print(json, &deletions, || {
+                lines(&deletions, |d| {
+                    format!(
+                        "{}  {} {}  by {}",
+                        utc_timestamp(d.deleted_at),
+                        d.what,
+                        d.name,
+                        d.actor
+                    )
+                })
+            });
         }
         EnvCommand::Show { slug } => {
             let view = environments.view(&context.environment(&slug).await?);
@@ -249,4 +303,12 @@ fn describe_fixtures(fixtures: &FixtureSet) -> String {
         }
     }
     text
+}
+
+/// How many rows a deletion removed, all tables together.
+fn removed_rows(removed: &serde_json::Value) -> u64 {
+    removed
+        .as_object()
+        .map(|tables| tables.values().filter_map(serde_json::Value::as_u64).sum())
+        .unwrap_or(0)
 }

@@ -64,6 +64,7 @@ pub fn publication(kind: EventType) -> Publication {
         | T::EnvironmentPathIssuerChanged
         | T::AdminTokenCreated
         | T::AdminTokenUsed
+        | T::AdminTokenRevoked
         | T::AuditPruned
         | T::WebhookCreated
         | T::WebhookUpdated

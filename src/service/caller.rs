@@ -21,6 +21,8 @@ pub struct Caller {
     pub reach: Reach,
     /// The id of the admin token the caller presented, if that is how it came.
     pub admin_token: Option<String>,
+    /// A read-only admin token: it may look, never change.
+    pub read_only: bool,
 }
 
 impl Caller {
@@ -31,6 +33,7 @@ impl Caller {
             origin: Origin::default(),
             reach: Reach::Installation,
             admin_token: None,
+            read_only: false,
         }
     }
 

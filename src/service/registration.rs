@@ -163,6 +163,7 @@ impl Registrar<'_> {
             origin: call.origin.clone(),
             reach: Reach::Environment(zone.id.clone()),
             admin_token: None,
+            read_only: false,
         };
         let issued = self
             .client_admin()
@@ -277,6 +278,7 @@ fn self_caller(call: &Call<'_>, client_id: &ClientId) -> Caller {
         origin: call.origin.clone(),
         reach: Reach::Environment(call.zone.id.clone()),
         admin_token: None,
+        read_only: false,
     }
 }
 

@@ -11,12 +11,82 @@ use crate::model::{
 };
 
 /// An admin API credential, known by its digest.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AdminTokenRecord {
     pub token_id: String,
     /// `None` for an installation-wide token.
     pub env_id: Option<EnvironmentId>,
     pub name: String,
+    /// It may only read.
+    pub read_only: bool,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+fn admin_token_from_row(row: &AnyRow) -> Result<AdminTokenRecord, StoreError> {
+    Ok(AdminTokenRecord {
+        token_id: row.try_get("token_id")?,
+        env_id: row
+            .try_get::<Option<String>, _>("env_id")?
+            .map(EnvironmentId::from),
+        name: row.try_get("name")?,
+        read_only: row.try_get::<String, _>("access")? == "read",
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+const ADMIN_TOKEN_COLUMNS: &str =
+    "token_id, env_id, name, access, created_at, expires_at, revoked_at";
+
+/// Every table that holds rows of one environment, children before their parents: what deleting
+/// an environment removes, in this order, before the environment itself.
+const ZONE_TABLES: [&str; 27] = [
+    "webhook_attempts",
+    "webhook_deliveries",
+    "events",
+    "webhook_endpoints",
+    "client_api_grants",
+    "apis",
+    "client_assertions",
+    "registration_tokens",
+    "refresh_tokens",
+    "authorization_codes",
+    "grants",
+    "consents",
+    "sessions",
+    "account_links",
+    "mail_messages",
+    "revoked_access_tokens",
+    "signin_failures",
+    "usage_counts",
+    "usage_subjects",
+    "domains",
+    "signing_keys",
+    "clients",
+    "users",
+    "admin_tokens",
+    "audit_log",
+    "audit_heads",
+    "environments",
+];
+
+/// An installation-level record of a deleted project or environment.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Deletion {
+    pub deletion_id: String,
+    /// `project` or `environment`.
+    pub what: String,
+    /// `PROJECT` or `PROJECT/ENV`.
+    pub name: String,
+    pub kind: Option<String>,
+    pub env_id: Option<String>,
+    pub actor: String,
+    pub deleted_at: i64,
+    /// Rows removed, by table.
+    pub removed: serde_json::Value,
 }
 
 const ENVIRONMENT_COLUMNS: &str = "e.id, e.project_id, p.name AS project_name, e.name, e.kind, \
@@ -214,34 +284,179 @@ impl Db {
         &self,
         record: &AdminTokenRecord,
         digest: &str,
-        now: i64,
     ) -> Result<(), StoreError> {
-        let sql = "INSERT INTO admin_tokens (token_id, token_digest, env_id, name, created_at) \
-             VALUES ($1, $2, $3, $4, $5)";
+        let sql = "INSERT INTO admin_tokens (token_id, token_digest, env_id, name, created_at, \
+             access, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let env_id = record.env_id.as_ref().map(EnvironmentId::as_str);
-        let values = (&record.token_id, digest, env_id, &record.name, now);
+        let access = if record.read_only { "read" } else { "write" };
+        let values = (
+            &record.token_id,
+            digest,
+            env_id,
+            &record.name,
+            record.created_at,
+            access,
+            record.expires_at,
+        );
         self.query(sql, values).execute(self.pool()).await?;
         Ok(())
     }
 
+    /// The admin token with this digest, if it is in force at `now` (not revoked, not expired).
     pub async fn find_admin_token(
         &self,
         digest: &str,
+        now: i64,
     ) -> Result<Option<AdminTokenRecord>, StoreError> {
-        let sql = "SELECT token_id, env_id, name FROM admin_tokens WHERE token_digest = $1";
-        let Some(row) = self
-            .query(sql, (digest,))
+        let sql = format!(
+            "SELECT {ADMIN_TOKEN_COLUMNS} FROM admin_tokens WHERE token_digest = $1 \
+             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+        );
+        let row = self
+            .query(&sql, (digest, now))
             .fetch_optional(self.pool())
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(AdminTokenRecord {
-            token_id: row.try_get("token_id")?,
-            env_id: row
-                .try_get::<Option<String>, _>("env_id")?
-                .map(EnvironmentId::from),
-            name: row.try_get("name")?,
-        }))
+            .await?;
+        row.as_ref().map(admin_token_from_row).transpose()
     }
+
+    /// Every admin token, revoked and expired ones included; bound to `env_id` only, if given.
+    pub async fn list_admin_tokens(
+        &self,
+        env_id: Option<&EnvironmentId>,
+    ) -> Result<Vec<AdminTokenRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {ADMIN_TOKEN_COLUMNS} FROM admin_tokens \
+             WHERE ($1 = '' OR env_id = $1) ORDER BY created_at, token_id"
+        );
+        let env = env_id.map_or("", EnvironmentId::as_str);
+        let rows = self.query(&sql, (env,)).fetch_all(self.pool()).await?;
+        rows.iter().map(admin_token_from_row).collect()
+    }
+
+    /// Revokes a token in force; the token as it was, if there was one. Every node reads tokens
+    /// from the database on each request, so it fails everywhere at once.
+    pub async fn revoke_admin_token(
+        &self,
+        token_id: &str,
+        now: i64,
+    ) -> Result<Option<AdminTokenRecord>, StoreError> {
+        let sql = format!(
+            "UPDATE admin_tokens SET revoked_at = $2 WHERE token_id = $1 AND revoked_at IS NULL \
+             RETURNING {ADMIN_TOKEN_COLUMNS}"
+        );
+        let row = self
+            .query(&sql, (token_id, now))
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(admin_token_from_row).transpose()
+    }
+
+    /// Deletes an environment with every row of it, and records the deletion, in one transaction.
+    pub async fn delete_environment(
+        &self,
+        environment: &Environment,
+        deletion: &Deletion,
+    ) -> Result<Deletion, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut removed = serde_json::Map::new();
+        for table in ZONE_TABLES {
+            let column = if table == "environments" {
+                "id"
+            } else {
+                "env_id"
+            };
+            let sql = format!("DELETE FROM {table} WHERE {column} = $1");
+            let done = self
+                .query(&sql, (environment.id.as_str(),))
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() > 0 {
+                removed.insert(table.to_string(), done.rows_affected().into());
+            }
+        }
+        let deletion = Deletion {
+            removed: serde_json::Value::Object(removed),
+            ..deletion.clone()
+        };
+        insert_deletion(&mut tx, self, &deletion).await?;
+        tx.commit().await?;
+        Ok(deletion)
+    }
+
+    /// Deletes a project that has no environment left, and records it; false when it still has
+    /// environments (or does not exist).
+    pub async fn delete_project(
+        &self,
+        project: &Project,
+        deletion: &Deletion,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let sql = "DELETE FROM projects WHERE id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM environments WHERE project_id = $1)";
+        let done = self.query(sql, (&project.id,)).execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_deletion(&mut tx, self, deletion).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn list_projects(&self) -> Result<Vec<Project>, StoreError> {
+        let sql = "SELECT id, name, created_at FROM projects ORDER BY name";
+        let rows = self.query(sql, ()).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Project {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn list_deletions(&self) -> Result<Vec<Deletion>, StoreError> {
+        let sql = "SELECT deletion_id, what, name, kind, env_id, actor, deleted_at, removed \
+             FROM deletions ORDER BY deleted_at, deletion_id";
+        let rows = self.query(sql, ()).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                let removed: String = row.try_get("removed")?;
+                Ok(Deletion {
+                    deletion_id: row.try_get("deletion_id")?,
+                    what: row.try_get("what")?,
+                    name: row.try_get("name")?,
+                    kind: row.try_get("kind")?,
+                    env_id: row.try_get("env_id")?,
+                    actor: row.try_get("actor")?,
+                    deleted_at: row.try_get("deleted_at")?,
+                    removed: serde_json::from_str(&removed)
+                        .map_err(|_| StoreError::Corrupt("removed".into()))?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_deletion(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    db: &Db,
+    deletion: &Deletion,
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO deletions (deletion_id, what, name, kind, env_id, actor, deleted_at, \
+         removed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    let values = (
+        &deletion.deletion_id,
+        &deletion.what,
+        &deletion.name,
+        &deletion.kind,
+        &deletion.env_id,
+        &deletion.actor,
+        deletion.deleted_at,
+        deletion.removed.to_string(),
+    );
+    db.query(sql, values).execute(&mut **tx).await?;
+    Ok(())
 }

@@ -38,7 +38,7 @@ pub use domains::ClaimRefused;
 pub use error::StoreError;
 pub use events::EventQuery;
 pub use grants::NewCode;
-pub use installation::AdminTokenRecord;
+pub use installation::{AdminTokenRecord, Deletion};
 pub use keys::{DueKey, StoredKey};
 pub use mail::ClaimedMail;
 pub use usage::UsageTotals;

@@ -28,3 +28,4 @@ mod sessions;
 mod token_tools;
 mod usage;
 mod webhooks;
+mod zone_lifecycle;

@@ -21,7 +21,12 @@ pub fn routes() -> Router<AppState> {
 /// One environment's settings, below its path.
 pub fn zone_routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(show_environment).patch(update_environment))
+        .route(
+            "/",
+            get(show_environment)
+                .patch(update_environment)
+                .delete(super::lifecycle::delete_environment),
+        )
         .route("/limits", get(show_limits).put(set_limits))
         .route("/policy", get(show_policy).put(set_policy))
 }

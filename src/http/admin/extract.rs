@@ -72,6 +72,12 @@ impl FromRequestParts<AppState> for Admin {
             .ok_or_else(unauthorized)?;
         let Ok(RequestOrigin(origin)) = parts.extract::<RequestOrigin>().await;
         match state.admin_access().authenticate(&token, origin).await {
+            // A read-only token may look (GET), never change.
+            Ok(Some(caller)) if caller.read_only && !parts.method.is_safe() => Err((
+                StatusCode::FORBIDDEN,
+                Json(json!({ "error": "forbidden", "error_description": "this admin token may only read" })),
+            )
+                .into_response()),
             Ok(Some(caller)) => Ok(Admin(caller)),
             Ok(None) => Err(unauthorized()),
             Err(error) => Err(AdminError::Service(error).into_response()),

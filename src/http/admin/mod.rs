@@ -10,6 +10,7 @@ mod environments;
 mod extract;
 mod inbox;
 mod keys;
+mod lifecycle;
 mod registration;
 mod users;
 mod webhooks;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(inbox::routes());
     Router::new()
         .merge(environments::routes())
+        .merge(lifecycle::routes())
         .merge(domains::installation_routes())
         .nest(ZONE, zone)
 }

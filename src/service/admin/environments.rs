@@ -13,7 +13,7 @@ use crate::service::audit_log::AuditLog;
 use crate::service::keyring::{self, KeyRing};
 use crate::service::zones::ZoneDirectory;
 use crate::service::{Caller, Error};
-use crate::store::Db;
+use crate::store::{Db, Deletion};
 
 /// An environment as admins see it.
 #[derive(Debug, Clone, Serialize)]
@@ -80,6 +80,82 @@ pub struct EnvironmentAdmin<'a> {
 }
 
 impl EnvironmentAdmin<'_> {
+    /// The environments `caller` reaches, of `project` or of every project.
+    pub async fn list(
+        &self,
+        project: Option<&str>,
+        caller: &Caller,
+    ) -> Result<Vec<Environment>, Error> {
+        if let Some(project) = project
+            && self.db.find_project(project).await?.is_none()
+        {
+            return Err(Error::NotFound);
+        }
+        Ok(self
+            .db
+            .list_environments()
+            .await?
+            .into_iter()
+            .filter(|environment| project.is_none_or(|p| environment.project == p))
+            .filter(|environment| caller.reaches(&environment.id))
+            .collect())
+    }
+
+    /// Deletes an environment and every row of it (its clients, users, keys, audit log…), and
+    /// nothing of any other; an installation-level record keeps who deleted what, and when. A
+    /// live environment is deleted only when `confirm` is its full name (`PROJECT/ENV`).
+    pub async fn delete(
+        &self,
+        environment: &Environment,
+        confirm: Option<&str>,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<Deletion, Error> {
+        caller.require_installation()?;
+        let slug = environment.slug();
+        if environment.kind == EnvKind::Live && confirm != Some(slug.as_str()) {
+            return Err(Error::Invalid(format!(
+                "{slug} is a live environment: confirm its deletion with its full name ({slug})"
+            )));
+        }
+        if confirm.is_some_and(|confirm| confirm != slug) {
+            return Err(Error::Invalid(format!(
+                "the confirmation names another environment than {slug}"
+            )));
+        }
+        let hosts: Vec<String> = self
+            .db
+            .list_domains(Some(&environment.id), 0)
+            .await?
+            .into_iter()
+            .map(|domain| domain.host)
+            .collect();
+        let deletion = Deletion {
+            deletion_id: format!("del_{}", secrets::random_id()),
+            what: "environment".into(),
+            name: slug,
+            kind: Some(environment.kind.as_str().into()),
+            env_id: Some(environment.id.to_string()),
+            actor: caller.actor.clone().unwrap_or_else(|| "cli".into()),
+            deleted_at: now,
+            removed: serde_json::Value::Null,
+        };
+        let deletion = self.db.delete_environment(environment, &deletion).await?;
+        tracing::info!(environment = %deletion.name, "environment deleted");
+        self.zones.forget_environment(environment).await;
+        for host in hosts {
+            self.zones.forget_host(&host).await;
+        }
+        self.keys.forget(&environment.id).await;
+        Ok(deletion)
+    }
+
+    /// The installation's record of deleted projects and environments.
+    pub async fn deletions(&self, caller: &Caller) -> Result<Vec<Deletion>, Error> {
+        caller.require_installation()?;
+        Ok(self.db.list_deletions().await?)
+    }
+
     pub fn view(&self, environment: &Environment) -> EnvironmentView {
         let issuer = self.zones.path_issuer(environment);
         EnvironmentView {
@@ -91,15 +167,6 @@ impl EnvironmentAdmin<'_> {
             path_issuer_enabled: environment.path_issuer_enabled,
             created_at: environment.created_at,
         }
-    }
-
-    /// The environments `caller` may see.
-    pub async fn list(&self, caller: &Caller) -> Result<Vec<Environment>, Error> {
-        let all = self.db.list_environments().await?;
-        Ok(all
-            .into_iter()
-            .filter(|environment| caller.reaches(&environment.id))
-            .collect())
     }
 
     /// A new zone with its own RSA and P-256 signing keys, active at once.

@@ -32,7 +32,12 @@ pub struct AdminAccess<'a> {
 impl AdminAccess<'_> {
     /// The caller an admin API token stands for; `None` when no such token exists.
     pub async fn authenticate(&self, token: &str, origin: Origin) -> Result<Option<Caller>, Error> {
-        let Some(record) = self.db.find_admin_token(&secrets::digest(token)).await? else {
+        let now = crate::clock::now();
+        let Some(record) = self
+            .db
+            .find_admin_token(&secrets::digest(token), now)
+            .await?
+        else {
             return Ok(None);
         };
         Ok(Some(Caller {
@@ -43,6 +48,7 @@ impl AdminAccess<'_> {
                 None => Reach::Installation,
             },
             admin_token: Some(record.token_id),
+            read_only: record.read_only,
         }))
     }
 

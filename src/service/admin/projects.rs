@@ -3,7 +3,7 @@
 use crate::crypto::secrets;
 use crate::model::{self, Project};
 use crate::service::{Caller, Error};
-use crate::store::Db;
+use crate::store::{Db, Deletion};
 
 pub struct ProjectAdmin<'a> {
     pub(in crate::service) db: &'a Db,
@@ -32,5 +32,32 @@ impl ProjectAdmin<'_> {
             Some(project) => Ok(project),
             None => self.create(name, caller, now).await,
         }
+    }
+
+    pub async fn list(&self, caller: &Caller) -> Result<Vec<Project>, Error> {
+        caller.require_installation()?;
+        Ok(self.db.list_projects().await?)
+    }
+
+    /// Deletes a project once it has no environment left (delete those first), and records it.
+    pub async fn delete(&self, name: &str, caller: &Caller, now: i64) -> Result<Deletion, Error> {
+        caller.require_installation()?;
+        let project = self.db.find_project(name).await?.ok_or(Error::NotFound)?;
+        let deletion = Deletion {
+            deletion_id: format!("del_{}", secrets::random_id()),
+            what: "project".into(),
+            name: project.name.clone(),
+            kind: None,
+            env_id: None,
+            actor: caller.actor.clone().unwrap_or_else(|| "cli".into()),
+            deleted_at: now,
+            removed: serde_json::json!({ "projects": 1 }),
+        };
+        if !self.db.delete_project(&project, &deletion).await? {
+            return Err(Error::Invalid(format!(
+                "project {name} still has environments: delete them first"
+            )));
+        }
+        Ok(deletion)
     }
 }

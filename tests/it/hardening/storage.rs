@@ -99,6 +99,10 @@ async fn a_rewritten_audit_log_does_not_verify(server: &TestServer) {
     // retention (and later) migrations not applied yet. The node that applies them relinks it.
     let mut legacy = rewritten_chain(server, &production.environment, 5, legacy_entry_hash).await;
     legacy.extend([
+        "DROP TABLE deletions".to_string(),
+        "ALTER TABLE admin_tokens DROP COLUMN access".to_string(),
+        "ALTER TABLE admin_tokens DROP COLUMN expires_at".to_string(),
+        "ALTER TABLE admin_tokens DROP COLUMN revoked_at".to_string(),
         "DROP TABLE registration_tokens".to_string(),
         "ALTER TABLE clients DROP COLUMN registration_digest".to_string(),
         "DROP TABLE client_assertions".to_string(),

@@ -197,7 +197,7 @@ impl TestServer {
         let environments = self
             .airlock
             .environments()
-            .list(&Caller::cli())
+            .list(None, &Caller::cli())
             .await
             .expect("environments");
         let broken = self.broken_chains.lock().expect("lock").clone();
