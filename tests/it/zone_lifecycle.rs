@@ -3,9 +3,9 @@
 //! installation-level record), deleting a project, and admin tokens that only read, expire, or are
 //! revoked.
 
-use std::time::Duration;
-
 use airlock::model::EnvKind;
+use airlock::service::Caller;
+use airlock::service::admin::admin_tokens::TokenOptions;
 use serde_json::{Value, json};
 
 use crate::backend_test;
@@ -225,10 +225,28 @@ async fn admin_token_scopes_expiry_and_revocation(server: &TestServer) {
     assert_eq!(status, 200, "a read-only token reads");
     assert_eq!(post_client(reader.clone()).await, 403, "and never writes");
 
-    let (_, brief) = create(&["--expires", "1"]);
-    assert_eq!(post_client(brief.clone()).await, 201);
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
-    let (status, _) = admin(server, &brief, reqwest::Method::GET, clients).await;
+    let (_, lasting) = create(&["--expires", "600"]);
+    assert_eq!(post_client(lasting).await, 201, "a token within its expiry");
+    // One minted two minutes ago for one minute: expired now, whatever the machine's speed.
+    let environment = server.environment("other/staging").await;
+    let options = TokenOptions {
+        read_only: false,
+        expires_in: Some(60),
+    };
+    let lapsed = server
+        .airlock
+        .admin_tokens()
+        .create_with(
+            Some(&environment),
+            "lapsed",
+            options,
+            &Caller::cli(),
+            server.now() - 120,
+        )
+        .await
+        .expect("token")
+        .admin_token;
+    let (status, _) = admin(server, lapsed.expose(), reqwest::Method::GET, clients).await;
     assert_eq!(status, 401, "an expired token");
 
     let (writer_id, writer) = create(&[]);
