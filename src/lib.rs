@@ -28,6 +28,8 @@ pub mod http;
 pub mod model;
 /// The protocol, pure: parameter parsing, request validation, PKCE, grants, claims, discovery.
 pub mod oidc;
+/// Configuration as data, pure: documents, plans, promotion and the go-live check.
+pub mod promotion;
 /// Use cases shared by HTTP and CLI: they own transactions and time.
 pub mod service;
 /// sqlx repositories; every per-environment query goes through `EnvStore`.

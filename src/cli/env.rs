@@ -44,6 +44,21 @@ pub enum EnvCommand {
     },
     /// Who deleted which project or environment, and when.
     Deletions,
+    /// Print the environment's configuration (clients, APIs, policy, limits, webhooks, domains;
+    /// never a secret, user, key or audit entry).
+    Export {
+        slug: String,
+        #[arg(long, value_parser = ["toml", "json"])]
+        format: Option<String>,
+    },
+    /// Compare the environment with a configuration file (TOML, or JSON by its .json name).
+    Apply {
+        slug: String,
+        file: std::path::PathBuf,
+        /// Print what would change, and the go-live check of a live environment.
+        #[arg(long, required = true)]
+        plan: bool,
+    },
     /// Turn the path issuer `{public_url}/PROJECT/ENV` on or off (custom domains keep working).
     PathIssuer {
         slug: String,
@@ -178,6 +193,12 @@ pub async fn run(command: EnvCommand, context: &Context) -> anyhow::Result<()> {
                     removed_rows(&deletion.removed)
                 )
             });
+        }
+        EnvCommand::Export { slug, format } => {
+            super::configuration::export(&slug, format.as_deref(), context).await?;
+        }
+        EnvCommand::Apply { slug, file, .. } => {
+            super::configuration::plan_file(&slug, &file, context).await?;
         }
         EnvCommand::Deletions => {
             let deletions = environments.deletions(operator).await?;

@@ -5,6 +5,7 @@ mod admin_token;
 mod api;
 mod audit;
 mod client;
+mod configuration;
 mod domain;
 mod env;
 mod inbox;
@@ -64,6 +65,9 @@ pub enum Command {
     /// Resource servers (APIs): their identifiers, scopes and token settings.
     #[command(subcommand)]
     Api(api::ApiCommand),
+    /// Plan promoting one environment's configuration into another: the changes and the go-live
+    /// check.
+    Promote(configuration::PromoteArgs),
     /// A relying party's tools: decode a token, or verify it against its issuer.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -156,6 +160,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Client(command) => client::run(command, &context).await,
         Command::Api(command) => api::run(command, &context).await,
         Command::Token(command) => token::run(command, &context).await,
+        Command::Promote(args) => configuration::promote(args, &context).await,
         Command::User(command) => user::run(command, &context).await,
         Command::AdminToken(command) => admin_token::run(command, &context).await,
         Command::Domain(command) => domain::run(command, &context).await,

@@ -12,6 +12,9 @@ use crate::model::{EnvKind, Environment, Secret, SigningAlg, User, Zone};
 
 /// The password of every fixture user.
 pub const FIXTURE_PASSWORD: &str = "fixture-password";
+/// The fixture clients, by name, and whether each is public.
+pub(super) const FIXTURE_CLIENTS: [(&str, bool); 2] =
+    [("fixture-web", false), ("fixture-spa", true)];
 /// Where the fixture clients send people back.
 pub const FIXTURE_REDIRECT_URI: &str = "http://localhost:3000/callback";
 const LOCKED_FOR: i64 = 10 * 365 * 24 * 3600;
@@ -77,7 +80,7 @@ impl Airlock {
             });
         }
         let mut clients = Vec::new();
-        for (name, public) in [("fixture-web", false), ("fixture-spa", true)] {
+        for (name, public) in FIXTURE_CLIENTS {
             clients.push(
                 self.fixture_client(environment, (name, public), reset_secrets, caller, now)
                     .await?,

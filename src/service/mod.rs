@@ -316,6 +316,14 @@ impl Airlock {
         }
     }
 
+    /// Configuration as data: export, and the plans of applying a document or a promotion.
+    pub fn configuration(&self) -> admin::configuration::ConfigurationAdmin<'_> {
+        admin::configuration::ConfigurationAdmin {
+            db: &self.db,
+            smtp_configured: self.smtp_configured(),
+        }
+    }
+
     pub fn apis(&self) -> ApiAdmin<'_> {
         ApiAdmin {
             db: &self.db,

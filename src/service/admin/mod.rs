@@ -7,6 +7,7 @@ pub mod admin_tokens;
 pub mod apis;
 pub mod audit;
 pub mod clients;
+pub mod configuration;
 pub mod domains;
 pub mod environments;
 pub mod inbox;
