@@ -9,6 +9,16 @@ pub struct Project {
     pub created_at: i64,
 }
 
+/// A project's plan limits; `None` is no limit. Live and test zones never share an allowance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ProjectLimits {
+    /// Distinct users active (signed in or refreshed) in a month, across its live environments.
+    pub max_live_mau: Option<i64>,
+    /// Users across its test environments.
+    pub max_test_users: Option<i64>,
+    pub max_environments: Option<i64>,
+}
+
 /// Whether an environment holds test data (`test`) or real users (`live`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

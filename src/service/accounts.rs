@@ -374,6 +374,10 @@ impl Accounts<'_> {
         if let Err(Error::Invalid(why)) = password_policy::check(&new_password, min_length) {
             return Ok(refuse(&checked, why));
         }
+        let plan = super::plan_limits::PlanLimits { db: self.core.db };
+        if let Err(Error::Forbidden(why)) = plan.check_new_user(call.zone).await {
+            return Ok(refuse(&checked, why));
+        }
         let user = User {
             env_id: call.zone.id.clone(),
             user_id: UserId::new(format!("usr_{}", secrets::random_id())),

@@ -315,6 +315,17 @@ impl Login<'_> {
             let resend = super::accounts::resend_fields(&attempt.checked, &user.email);
             return Ok((AuthorizeOutcome::CheckInbox(resend), None));
         }
+        let plan = super::plan_limits::PlanLimits { db: self.core.db };
+        if !plan
+            .allows_sign_in(call.zone, &user.user_id, call.now)
+            .await?
+        {
+            tracing::info!(project = %call.zone.project, "sign-in refused: monthly active user allowance used up");
+            return Ok((
+                attempt.page("This service has reached its limit of monthly active users."),
+                None,
+            ));
+        }
         let token = secrets::random_token();
         let session = Session {
             user_id: user.user_id.clone(),

@@ -21,6 +21,7 @@ mod limits;
 mod mail;
 mod minting;
 mod password_policy;
+mod plan_limits;
 mod purge;
 mod refusals;
 mod tokens;

@@ -87,7 +87,7 @@ pub struct UsageReport {
 }
 
 /// The first and last day (days since the epoch) of `month` (`YYYY-MM`), or of the month of `now`.
-fn month_days(month: Option<&str>, now: i64) -> Result<(String, i64, i64), Error> {
+pub(super) fn month_days(month: Option<&str>, now: i64) -> Result<(String, i64, i64), Error> {
     let invalid = || Error::Invalid("month is YYYY-MM".into());
     let (year, number) = match month {
         Some(month) => {

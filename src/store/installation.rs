@@ -7,7 +7,8 @@ use sqlx::any::AnyRow;
 use super::keys::StoredKey;
 use super::{Db, EnvStore, StoreError};
 use crate::model::{
-    AccountPolicy, EnvKind, EnvPolicy, Environment, EnvironmentId, Project, RateLimits,
+    AccountPolicy, EnvKind, EnvPolicy, Environment, EnvironmentId, Project, ProjectLimits,
+    RateLimits,
 };
 
 /// An admin API credential, known by its digest.
@@ -401,6 +402,85 @@ impl Db {
         insert_deletion(&mut tx, self, deletion).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    pub async fn project_limits(&self, project_id: &str) -> Result<ProjectLimits, StoreError> {
+        let sql =
+            "SELECT max_live_mau, max_test_users, max_environments FROM projects WHERE id = $1";
+        let row = self
+            .query(sql, (project_id,))
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else {
+            return Ok(ProjectLimits::default());
+        };
+        Ok(ProjectLimits {
+            max_live_mau: row.try_get("max_live_mau")?,
+            max_test_users: row.try_get("max_test_users")?,
+            max_environments: row.try_get("max_environments")?,
+        })
+    }
+
+    pub async fn set_project_limits(
+        &self,
+        project_id: &str,
+        limits: &ProjectLimits,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE projects SET max_live_mau = $2, max_test_users = $3, \
+             max_environments = $4 WHERE id = $1";
+        let values = (
+            project_id,
+            limits.max_live_mau,
+            limits.max_test_users,
+            limits.max_environments,
+        );
+        self.query(sql, values).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    pub async fn count_environments(&self, project_id: &str) -> Result<i64, StoreError> {
+        let sql = "SELECT COUNT(*) AS n FROM environments WHERE project_id = $1";
+        let row = self
+            .query(sql, (project_id,))
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Users across the project's test environments.
+    pub async fn count_test_users(&self, project_id: &str) -> Result<i64, StoreError> {
+        let sql = "SELECT COUNT(*) AS n FROM users u JOIN environments e ON e.id = u.env_id \
+             WHERE e.project_id = $1 AND e.kind = 'test'";
+        let row = self
+            .query(sql, (project_id,))
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Of the project's live environments since `from_day`: how many subjects were active, and
+    /// whether `subject` of `env_id` is one of them (as flushed so far).
+    pub async fn live_actives(
+        &self,
+        project_id: &str,
+        from_day: i64,
+        (env_id, subject): (&EnvironmentId, &str),
+    ) -> Result<(i64, bool), StoreError> {
+        let counted = "SELECT COUNT(*) AS n FROM (SELECT DISTINCT s.env_id, s.subject \
+             FROM usage_subjects s JOIN environments e ON e.id = s.env_id \
+             WHERE e.project_id = $1 AND e.kind = 'live' AND s.day >= $2) actives";
+        let row = self
+            .query(counted, (project_id, from_day))
+            .fetch_one(self.pool())
+            .await?;
+        let known = "SELECT 1 AS known FROM usage_subjects \
+             WHERE env_id = $1 AND subject = $2 AND day >= $3";
+        let already = self
+            .query(known, (env_id.as_str(), subject, from_day))
+            .fetch_optional(self.pool())
+            .await?
+            .is_some();
+        Ok((row.try_get("n")?, already))
     }
 
     pub async fn list_projects(&self) -> Result<Vec<Project>, StoreError> {

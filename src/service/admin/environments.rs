@@ -189,6 +189,9 @@ impl EnvironmentAdmin<'_> {
             .find_project(project)
             .await?
             .ok_or(Error::NotFound)?;
+        let plan = crate::service::plan_limits::PlanLimits { db: self.db };
+        plan.check_new_environment(&project.id, &project.name)
+            .await?;
         let environment = Environment {
             id: EnvironmentId::new(secrets::random_id()),
             project_id: project.id,

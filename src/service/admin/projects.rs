@@ -1,7 +1,7 @@
 //! Projects: the names under which environments are grouped.
 
 use crate::crypto::secrets;
-use crate::model::{self, Project};
+use crate::model::{self, Project, ProjectLimits};
 use crate::service::{Caller, Error};
 use crate::store::{Db, Deletion};
 
@@ -59,5 +59,34 @@ impl ProjectAdmin<'_> {
             )));
         }
         Ok(deletion)
+    }
+
+    /// A project's plan limits.
+    pub async fn limits(&self, name: &str, caller: &Caller) -> Result<ProjectLimits, Error> {
+        caller.require_installation()?;
+        let project = self.db.find_project(name).await?.ok_or(Error::NotFound)?;
+        Ok(self.db.project_limits(&project.id).await?)
+    }
+
+    /// Sets a project's plan limits (`None` lifts one); they bind from the next request on.
+    pub async fn set_limits(
+        &self,
+        name: &str,
+        limits: ProjectLimits,
+        caller: &Caller,
+    ) -> Result<ProjectLimits, Error> {
+        caller.require_installation()?;
+        let values = [
+            limits.max_live_mau,
+            limits.max_test_users,
+            limits.max_environments,
+        ];
+        if values.iter().flatten().any(|value| *value < 0) {
+            return Err(Error::Invalid("a limit is a number of 0 or more".into()));
+        }
+        let project = self.db.find_project(name).await?.ok_or(Error::NotFound)?;
+        self.db.set_project_limits(&project.id, &limits).await?;
+        tracing::info!(project = %name, ?limits, "plan limits set");
+        Ok(limits)
     }
 }

@@ -54,6 +54,8 @@ impl UserAdmin<'_> {
     ) -> Result<User, Error> {
         let email = checked_email(&new.email)?;
         password_policy::check(&new.password, environment.accounts.password_min_length)?;
+        let plan = crate::service::plan_limits::PlanLimits { db: self.db };
+        plan.check_new_user(environment).await?;
         let user = User {
             env_id: environment.id.clone(),
             user_id: UserId::new(format!("usr_{}", secrets::random_id())),

@@ -1,0 +1,5 @@
+-- Plan limits per project (NULL: no limit): monthly active users of its live environments, users
+-- of its test environments, and how many environments it may have.
+ALTER TABLE projects ADD COLUMN max_live_mau INTEGER;
+ALTER TABLE projects ADD COLUMN max_test_users INTEGER;
+ALTER TABLE projects ADD COLUMN max_environments INTEGER;
