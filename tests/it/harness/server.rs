@@ -246,6 +246,20 @@ impl TestServer {
         count
     }
 
+    /// The first column of every row `sql` selects, as text, read behind the server's back.
+    pub async fn strings_directly(&self, sql: &str) -> Vec<String> {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.database_url)
+            .await
+            .expect("connect");
+        let rows: Vec<(String,)> = sqlx::query_as(sql)
+            .fetch_all(&mut conn)
+            .await
+            .expect("select");
+        conn.close().await.ok();
+        rows.into_iter().map(|(value,)| value).collect()
+    }
+
     /// Leaves `environment` out of the teardown check: the test breaks its chain on purpose.
     pub fn expect_broken_chain(&self, environment: &Environment) {
         self.broken_chains
