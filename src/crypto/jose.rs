@@ -284,13 +284,15 @@ impl UnverifiedJws<'_> {
 }
 
 impl UnverifiedJws<'_> {
-    /// Verifies a JWT (RS256 or ES256) with one of a JWKS's keys: the one named by
-    /// `kid`, or without a `kid` any key of the header's algorithm.
+    /// Verifies a JWT (RS256 or ES256) with one of a JWKS's keys of the header's algorithm: the
+    /// one its `kid` names, or any without a `kid` (on either side).
     pub fn verify_with_jwks<T: DeserializeOwned>(&self, keys: &[JwksKey]) -> Result<T, JoseError> {
         let alg = SigningAlg::parse(&self.alg).ok_or(JoseError::UntrustedKey)?;
         let mut candidates = keys.iter().filter(|key| {
             key.verifier.alg() == alg
-                && (self.kid.is_none() || key.kid.as_deref() == self.kid.as_deref())
+                && (self.kid.is_none()
+                    || key.kid.is_none()
+                    || key.kid.as_deref() == self.kid.as_deref())
         });
         let first = candidates.next().ok_or(JoseError::UntrustedKey)?;
         let verified = std::iter::once(first)
@@ -479,6 +481,17 @@ mod tests {
             .unwrap();
         assert_eq!(claims["sub"], "c1");
         assert!(parsed.verify_hs256::<Value>(b"another key").is_err());
+        // A JWKS key without a `kid` verifies a JWT that names one.
+        let unnamed = json!({ "keys": [ec.to_jwk_public_key().as_ref()] });
+        let unnamed = jwks_keys(&unnamed.to_string()).unwrap();
+        let signer = ES256.signer_from_der(ec.to_der_private_key()).unwrap();
+        let token = josekit::jwt::encode_with_signer(&payload, &header, &signer).unwrap();
+        assert!(
+            parse_compact(&token)
+                .unwrap()
+                .verify_with_jwks::<Value>(&unnamed)
+                .is_ok()
+        );
         let private = json!({ "keys": [ec.to_jwk_key_pair().as_ref()] });
         assert!(
             jwks_keys(&private.to_string()).is_err(),

@@ -57,6 +57,11 @@ fn optional_numeric_date<'de, D: serde::Deserializer<'de>>(
     numeric_date(deserializer).map(Some)
 }
 
+/// Until when an assertion's `jti` must be remembered: as long as the assertion is accepted.
+pub fn remember_until(claims: &AssertionClaims) -> i64 {
+    claims.exp.saturating_add(SKEW)
+}
+
 /// Why verified claims do not authenticate `client_id`, if they do not. `accepted` are the
 /// audiences this zone answers to: its issuer and the endpoints that take client credentials.
 pub fn check_claims(

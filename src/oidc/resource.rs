@@ -121,6 +121,20 @@ pub fn still_granted(scope: &Scope, target: Option<&GrantedApi>) -> Scope {
     }))
 }
 
+/// The scope as a user consents to it: each API scope qualified by its API
+/// (`read:orders@https://api.acme.com`), so consenting to one API's scope is never consenting to
+/// another API's scope of the same name. (Identifiers hold no spaces: each stays one token.)
+pub fn consented(scope: &Scope, resource: Option<&str>) -> Scope {
+    let qualified: Vec<String> = scope
+        .iter()
+        .map(|token| match scope::is_oidc(token) {
+            true => token.to_string(),
+            false => format!("{token}@{}", resource.unwrap_or_default()),
+        })
+        .collect();
+    Scope::from_tokens(qualified.iter().map(String::as_str))
+}
+
 /// A `resource` given again at the token endpoint must be the one the grant is for (RFC 8707 §2.2).
 pub fn check_token_resource(
     presented: Option<&str>,
@@ -235,6 +249,14 @@ mod tests {
         );
         let user = machine_scope(Some(&scope("openid read:orders")), &target).unwrap_err();
         assert_eq!(user.code, ErrorCode::InvalidScope);
+    }
+
+    #[test]
+    fn consent_to_one_api_is_not_consent_to_another() {
+        let asked = scope("openid read:orders");
+        let given = consented(&asked, Some("https://a.test"));
+        assert_eq!(given.to_string(), "openid read:orders@https://a.test");
+        assert!(!consented(&asked, Some("https://b.test")).is_subset_of(&given));
     }
 
     #[test]

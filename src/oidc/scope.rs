@@ -24,6 +24,9 @@ pub fn is_scope_token(token: &str) -> bool {
             .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
 }
 
+/// The most scope tokens a request may carry (each is compared with the others).
+const MAX_TOKENS: usize = 200;
+
 /// A set of scope tokens, kept in request order without duplicates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope(Vec<String>);
@@ -34,6 +37,9 @@ impl Scope {
     pub fn parse(raw: Option<&str>) -> Result<Self, OAuthError> {
         let mut tokens: Vec<String> = Vec::new();
         for token in raw.unwrap_or("").split(' ').filter(|t| !t.is_empty()) {
+            if tokens.len() == MAX_TOKENS {
+                return Err(OAuthError::new(ErrorCode::InvalidScope, "too many scopes"));
+            }
             if !is_scope_token(token) {
                 return Err(OAuthError::new(ErrorCode::InvalidScope, "malformed scope"));
             }
@@ -85,6 +91,13 @@ mod tests {
     fn keeps_order_and_drops_duplicates() {
         let scope = Scope::parse(Some("email openid  foo openid")).unwrap();
         assert_eq!(scope.to_string(), "email openid foo");
+    }
+
+    #[test]
+    fn a_flood_of_scopes_is_refused() {
+        let many: Vec<String> = (0..500).map(|n| format!("s{n}")).collect();
+        assert!(Scope::parse(Some(&many.join(" "))).is_err());
+        assert!(Scope::parse(Some(&many[..200].join(" "))).is_ok());
     }
 
     #[test]

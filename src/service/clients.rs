@@ -240,7 +240,11 @@ impl ClientDirectory {
             return Ok(Err(why));
         }
         let fresh = EnvStore::new(&self.db, &call.zone.id)
-            .use_client_assertion(&client.client_id, &claims.jti, claims.exp)
+            .use_client_assertion(
+                &client.client_id,
+                &claims.jti,
+                client_assertion::remember_until(&claims),
+            )
             .await?;
         Ok(if fresh { Ok(()) } else { Err("jti replayed") })
     }

@@ -5,6 +5,7 @@ use super::flow::{AuthenticatedUser, AuthorizeOutcome, Protocol};
 use super::{Call, Error};
 use crate::audit::AuditEvent;
 use crate::oidc::params::ParamBag;
+use crate::oidc::resource;
 use crate::oidc::scope::Scope;
 use crate::oidc::{ErrorCode, OAuthError};
 
@@ -39,7 +40,8 @@ impl Protocol<'_> {
         let before = store
             .find_consent(&session.user_id, &client.client_id)
             .await?;
-        let union = format!("{} {}", before.unwrap_or_default(), request.scope);
+        let consented = resource::consented(&request.scope, request.resource.as_deref());
+        let union = format!("{} {consented}", before.unwrap_or_default());
         let granted = Scope::parse(Some(&union))?.to_string();
         let event = AuditEvent::ConsentGranted {
             scope: granted.clone(),

@@ -191,7 +191,10 @@ impl Protocol<'_> {
             .await?
             .map(|scope| Scope::parse(Some(&scope)).unwrap_or_default());
         let request = &checked.request;
-        match session_policy::consent(request, &checked.client, remembered.as_ref()) {
+        // Consent is to scopes of one API: compare them qualified by it.
+        let mut asked = request.clone();
+        asked.scope = resource::consented(&request.scope, request.resource.as_deref());
+        match session_policy::consent(&asked, &checked.client, remembered.as_ref()) {
             Err(error) => Ok(AuthorizeOutcome::Respond(request.redirect.error(&error))),
             Ok(ConsentStep::ShowConsent) => {
                 Ok(AuthorizeOutcome::ShowConsent(checked.interaction(None)))

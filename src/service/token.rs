@@ -13,7 +13,7 @@ use super::minting::{self, UserTokens};
 use super::{Call, Error};
 use crate::audit::{AuditEvent, IssuedToken, Recorded};
 use crate::crypto::secrets;
-use crate::model::{Client, GrantId, GrantedApi, RefreshToken, Secret, UserId};
+use crate::model::{AuthorizationCode, Client, GrantId, GrantedApi, RefreshToken, Secret, UserId};
 use crate::oidc::client_auth::PresentedClient;
 use crate::oidc::grants::{self, CodeCheck, RefreshCheck};
 use crate::oidc::resource;
@@ -191,6 +191,10 @@ impl TokenEndpoint<'_> {
             code_verifier,
             now,
         )?;
+        // A replay revokes what the code produced, whatever else the request says.
+        if check != CodeCheck::Redeemable {
+            return Err(self.code_replayed(call, client, &record).await?.into());
+        }
         resource::check_token_resource(resource, record.resource.as_deref())?;
         let api = self
             .api_of_grant(call, client, record.resource.as_deref(), invalid)
@@ -229,21 +233,13 @@ impl TokenEndpoint<'_> {
         .actor(user)
         .client(client_id);
         let events = self.audit.outbox_of_call(call, &issued).await?;
-        let won = check == CodeCheck::Redeemable
-            && store
-                .emitting(&events)
-                .redeem_code(&digest, &record, (first_refresh, family_expires_at), now)
-                .await?;
+        let won = store
+            .emitting(&events)
+            .redeem_code(&digest, &record, (first_refresh, family_expires_at), now)
+            .await?;
         if !won {
-            // A replay, or a lost race with a concurrent redemption: revoke what the code produced.
-            store.revoke_grant(&record.grant_id, now).await?;
-            let event = AuditEvent::CodeReplayed {
-                grant,
-                grant_revoked: true,
-            };
-            let event = event.actor(user).client(client_id);
-            self.audit.record_call(call, event).await?;
-            return Err(invalid().with_detail("authorization code replayed").into());
+            // A lost race with a concurrent redemption: that is a replay too.
+            return Err(self.code_replayed(call, client, &record).await?.into());
         }
         // Whichever way they signed in (a form, a kept session, a new account), the user was active.
         self.usage.active(&call.zone.id, now, user);
@@ -264,6 +260,31 @@ impl TokenEndpoint<'_> {
         let tokens = self.mint_for_user(call, client, decided, invalid).await?;
         self.audit.record_call(call, issued).await?;
         Ok(tokens)
+    }
+
+    /// A code presented again: revokes the grant it opened (and every token of it), audits it,
+    /// and answers what to refuse with.
+    async fn code_replayed(
+        &self,
+        call: &Call<'_>,
+        client: &Client,
+        record: &AuthorizationCode,
+    ) -> Result<OAuthError, Error> {
+        self.store(call)
+            .revoke_grant(&record.grant_id, call.now)
+            .await?;
+        let event = AuditEvent::CodeReplayed {
+            grant: record.grant_id.to_string(),
+            grant_revoked: true,
+        };
+        let event = event
+            .actor(record.user_id.as_str())
+            .client(client.client_id.as_str());
+        self.audit.record_call(call, event).await?;
+        Ok(
+            OAuthError::invalid_grant("the authorization code is invalid or expired")
+                .with_detail("authorization code replayed"),
+        )
     }
 
     async fn refresh(

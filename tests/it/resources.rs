@@ -13,6 +13,7 @@ use crate::harness::server::{Seeded, http};
 use crate::harness::{Browser, TestServer, rp};
 
 const ORDERS: &str = "https://api.acme.test/orders";
+const OTHER: &str = "https://api.other.test";
 
 async fn admin(
     server: &TestServer,
@@ -322,6 +323,48 @@ async fn apis_scopes_and_audiences(server: &TestServer) {
     let refused = refusal(&sandbox, "openid read:orders", &[]).await;
     assert_eq!(refused.as_deref(), Some("invalid_scope"));
 
+    // Consent to one API's `read:orders` is not consent to another API's scope of that name.
+    let (ok, out, err) = server.cli(&[
+        "api",
+        "create",
+        "acme/sandbox",
+        "--identifier",
+        OTHER,
+        "--scope",
+        "read:orders",
+    ]);
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = server.cli(&[
+        "client",
+        "grant",
+        "acme/sandbox",
+        &sandbox.client_id,
+        "--api",
+        OTHER,
+    ]);
+    assert!(ok, "{err}");
+    let browser = Browser::new();
+    let first = authorization(&sandbox, "openid read:orders", &[("resource", ORDERS)]);
+    let back = browser
+        .sign_in(&first, &sandbox.email, &sandbox.password)
+        .await;
+    assert!(back.redirect_params().contains_key("code"));
+    let silent = |resource: &str| {
+        authorization(
+            &sandbox,
+            "openid read:orders",
+            &[("resource", resource), ("prompt", "none")],
+        )
+    };
+    let again = browser.get(&silent(ORDERS)).await.redirect_params();
+    assert!(again.contains_key("code"), "consented to ORDERS: {again:?}");
+    let other = browser.get(&silent(OTHER)).await.redirect_params();
+    assert_eq!(
+        other.get("error").map(String::as_str),
+        Some("consent_required"),
+        "{other:?}"
+    );
+
     // Taking the grant back: the refresh family can no longer mint tokens for the API.
     let (status, held) = admin(
         server,
@@ -344,6 +387,31 @@ async fn apis_scopes_and_audiences(server: &TestServer) {
     );
     let (status, _) = token(&sandbox, &resource).await;
     assert_eq!(status, 400);
+
+    // A used code presented again, even for another resource, revokes what it gave.
+    let replayed_code = code.clone();
+    let (status, replayed) = token(
+        &sandbox,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &replayed_code),
+            ("redirect_uri", &sandbox.redirect_uri),
+            ("resource", OTHER),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, replayed["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (_, introspected) = client_post(
+        &format!("{}/introspect", sandbox.issuer),
+        &sandbox.client_id,
+        &sandbox.client_secret,
+        &[("token", refreshed["access_token"].as_str().expect("token"))],
+    )
+    .await;
+    assert_eq!(introspected["active"], false, "the grant was revoked");
 
     // The audit log names the changes.
     let (ok, out, err) = server.cli(&["audit", "list", "acme/sandbox", "--json"]);

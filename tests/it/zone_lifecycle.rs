@@ -86,6 +86,14 @@ async fn zones_and_their_deletion(server: &TestServer) {
         status, 403,
         "an environment's token does not list the installation"
     );
+    for project in ["other", "no-such-project"] {
+        let path = format!("/projects/{project}/environments");
+        let (status, _) = admin(server, &bound, get.clone(), &path).await;
+        assert_eq!(
+            status, 404,
+            "another project reads like none to a bound token"
+        );
+    }
     let (_, listed) = admin(server, &bound, get.clone(), "/projects/acme/environments").await;
     assert_eq!(
         listed["environments"].as_array().map(Vec::len),

@@ -12,7 +12,7 @@ use crate::oidc::endpoints::Endpoint;
 use crate::service::audit_log::AuditLog;
 use crate::service::keyring::{self, KeyRing};
 use crate::service::zones::ZoneDirectory;
-use crate::service::{Caller, Error};
+use crate::service::{Caller, Error, Reach};
 use crate::store::{Db, Deletion};
 
 /// An environment as admins see it.
@@ -91,14 +91,19 @@ impl EnvironmentAdmin<'_> {
         {
             return Err(Error::NotFound);
         }
-        Ok(self
+        let reached: Vec<Environment> = self
             .db
             .list_environments()
             .await?
             .into_iter()
             .filter(|environment| project.is_none_or(|p| environment.project == p))
             .filter(|environment| caller.reaches(&environment.id))
-            .collect())
+            .collect();
+        // A token bound to one environment learns nothing of projects beyond its own.
+        if caller.reach != Reach::Installation && reached.is_empty() {
+            return Err(Error::NotFound);
+        }
+        Ok(reached)
     }
 
     /// Deletes an environment and every row of it (its clients, users, keys, audit log…), and
