@@ -149,7 +149,9 @@ impl Registrar<'_> {
         let Some(initial_token) = initial_token else {
             return Err(RegistrationFailure::Unauthorized);
         };
-        let registration = checked(body, zone)?;
+        let request = new_client(checked(body, zone)?);
+        // Every rule is checked before a use of the token is spent: a refused request costs none.
+        self.client_admin().check_new(zone, &request, call.now)?;
         let spent = self
             .store(zone)
             .spend_registration_token(&secrets::digest(initial_token), call.now)
@@ -169,7 +171,7 @@ impl Registrar<'_> {
             .client_admin()
             .register(
                 zone,
-                new_client(registration),
+                request,
                 Some(&secrets::digest(access_token.expose())),
                 &caller,
                 call.now,

@@ -186,6 +186,18 @@ async fn dynamic_registration(server: &TestServer) {
             "{why}: {refused}"
         );
     }
+    // Refused by the client rules (keys) as well: still no use spent.
+    let (status, refused) = register(
+        &production,
+        Some(&live_token),
+        json!({ "redirect_uris": ["https://app.acme.test/cb"], "token_endpoint_auth_method": "private_key_jwt" }),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (400, Some("invalid_client_metadata")),
+        "{refused}"
+    );
     let (status, _) = register(
         &production,
         Some(&token),

@@ -86,6 +86,54 @@ impl ClientAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<IssuedClient, Error> {
+        let (client, secret) = self.prepare(environment, request, registration.is_some(), now)?;
+        let event = AuditEvent::ClientCreated {
+            name: client.name.clone(),
+            public: client.public,
+            redirect_uris: client.redirect_uris.clone(),
+            post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
+            token_endpoint_auth_method: client.token_endpoint_auth_method.as_str(),
+            dynamically_registered: client.dynamically_registered,
+        }
+        .client(client.client_id.as_str());
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        let store = self.store(environment);
+        store
+            .emitting(&events)
+            .insert_client(&client, registration)
+            .await?;
+        self.clients.forget(environment, &client.client_id).await;
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        Ok(IssuedClient {
+            client,
+            client_secret: secret,
+        })
+    }
+
+    /// Whether `request` would make a valid client of `environment`; nothing is stored.
+    pub(in crate::service) fn check_new(
+        &self,
+        environment: &Environment,
+        request: &NewClient,
+        now: i64,
+    ) -> Result<(), Error> {
+        self.prepare(environment, request.clone(), true, now)
+            .map(|_| ())
+    }
+
+    /// The client `request` asks for, with its new secret, once every registration rule holds.
+    fn prepare(
+        &self,
+        environment: &Environment,
+        request: NewClient,
+        dynamically_registered: bool,
+        now: i64,
+    ) -> Result<(Client, Option<Secret>), Error> {
         let method = match (request.public, request.token_endpoint_auth_method) {
             (true, None | Some(TokenAuthMethod::None)) => TokenAuthMethod::None,
             (true, Some(_)) => {
@@ -116,7 +164,7 @@ impl ClientAdmin<'_> {
             jwks: request.jwks,
             jwks_uri: request.jwks_uri,
             secret_sealed: None,
-            dynamically_registered: registration.is_some(),
+            dynamically_registered,
             created_at: now,
         };
         if let Some(secret) = &secret
@@ -126,32 +174,7 @@ impl ClientAdmin<'_> {
         }
         check_client(environment, &client)?;
         self.check_keys(environment, &client)?;
-        let event = AuditEvent::ClientCreated {
-            name: client.name.clone(),
-            public: client.public,
-            redirect_uris: client.redirect_uris.clone(),
-            post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
-            token_endpoint_auth_method: client.token_endpoint_auth_method.as_str(),
-            dynamically_registered: client.dynamically_registered,
-        }
-        .client(client.client_id.as_str());
-        let (event, events) = self
-            .audit
-            .outbox_by(environment, caller, event, now)
-            .await?;
-        let store = self.store(environment);
-        store
-            .emitting(&events)
-            .insert_client(&client, registration)
-            .await?;
-        self.clients.forget(environment, &client.client_id).await;
-        self.audit
-            .record_by(environment, caller, event, now)
-            .await?;
-        Ok(IssuedClient {
-            client,
-            client_secret: secret,
-        })
+        Ok((client, secret))
     }
 
     pub async fn list(&self, environment: &Environment) -> Result<Vec<Client>, Error> {
