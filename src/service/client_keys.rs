@@ -32,6 +32,9 @@ struct KnownKeys {
 pub struct ClientKeys {
     sender: Sender,
     known: Cache<(EnvironmentId, ClientId), Arc<KnownKeys>>,
+    /// Clients whose `jwks_uri` was fetched (or tried) within `REFETCH_AFTER`: a failing or
+    /// missing-key URL is fetched at most that often, however many assertions name the client.
+    fetched_lately: Cache<(EnvironmentId, ClientId), ()>,
 }
 
 impl ClientKeys {
@@ -39,6 +42,7 @@ impl ClientKeys {
         ClientKeys {
             sender,
             known: cache::expiring(cache_seconds),
+            fetched_lately: cache::expiring(REFETCH_AFTER.as_secs() as i64),
         }
     }
 
@@ -55,7 +59,8 @@ impl ClientKeys {
             (None, Some(uri)) => uri.clone(),
             (None, None) => return Err("the client registered no keys".into()),
         };
-        if let Some(known) = self.known.get(&key).filter(|known| known.source == source) {
+        let known = self.known.get(&key).filter(|known| known.source == source);
+        if let Some(known) = &known {
             let refetch =
                 stale && client.jwks.is_none() && known.fetched.elapsed() >= REFETCH_AFTER;
             if !refetch {
@@ -65,6 +70,13 @@ impl ClientKeys {
         let document = match (&client.jwks, &client.jwks_uri) {
             (Some(_), _) => source.clone(),
             (None, _) => {
+                if self.fetched_lately.contains_key(&key) {
+                    return match known {
+                        Some(known) => Ok(known.keys.clone()),
+                        None => Err("the client's keys could not be fetched moments ago".into()),
+                    };
+                }
+                self.fetched_lately.insert(key.clone(), ());
                 self.sender
                     .fetch_jwks((kind, &source), FETCH_TIMEOUT, MAX_JWKS_BYTES)
                     .await?
@@ -86,10 +98,13 @@ impl ClientKeys {
     }
 
     pub fn forget(&self, env_id: &EnvironmentId, client_id: &ClientId) {
-        self.known.invalidate(&(env_id.clone(), client_id.clone()));
+        let key = (env_id.clone(), client_id.clone());
+        self.known.invalidate(&key);
+        self.fetched_lately.invalidate(&key);
     }
 
     pub fn forget_all(&self) {
         self.known.invalidate_all();
+        self.fetched_lately.invalidate_all();
     }
 }

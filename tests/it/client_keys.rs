@@ -368,6 +368,30 @@ async fn private_key_jwt(server: &TestServer) {
     assert_eq!(status, 200, "the rotated key is fetched: {body}");
     assert_eq!(*served.fetches.lock().expect("lock"), 2);
 
+    // A URL serving no usable keys is fetched at most once in a while, however many assertions
+    // name its client.
+    let broken = JwksServer::start(json!({ "not": "a jwks" })).await;
+    let (status, created) = create_client(
+        server,
+        &sandbox,
+        json!({
+            "name": "broken-url",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks_uri": broken.url,
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let broken_id = created["client_id"]
+        .as_str()
+        .expect("client_id")
+        .to_string();
+    for _ in 0..3 {
+        let assertion = signed_by(&key, &claims(&broken_id, &token_endpoint));
+        assert_eq!(token(&sandbox, &assertion).await.0, 401);
+    }
+    assert_eq!(*broken.fetches.lock().expect("lock"), 1);
+
     // client_secret_jwt: an HS256 assertion made with the client secret, and only that.
     let (ok, out, err) = server.cli(&[
         "--json",
