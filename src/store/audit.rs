@@ -118,6 +118,32 @@ async fn append_in(
     by_env: &BTreeMap<&str, Vec<&AuditDraft>>,
     link: ChainLink<'_>,
 ) -> Result<bool, StoreError> {
+    // Entries of an environment deleted meanwhile went with it: the rest of the batch still
+    // commits (a deletion racing this batch makes it retry, and the retry leaves them out).
+    let mut existing = std::collections::BTreeSet::new();
+    let all_ids: Vec<&str> = by_env.keys().copied().collect();
+    for chunk in all_ids.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "SELECT id FROM environments WHERE (id) IN ({})",
+            db.value_rows(chunk.len(), 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for env_id in chunk {
+            query = query.bind(*env_id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            existing.insert(row.try_get::<String, _>("id")?);
+        }
+    }
+    let kept: BTreeMap<&str, Vec<&AuditDraft>> = by_env
+        .iter()
+        .filter(|(env_id, _)| existing.contains(**env_id))
+        .map(|(env_id, drafts)| (*env_id, drafts.clone()))
+        .collect();
+    if kept.is_empty() {
+        return Ok(true);
+    }
+    let by_env = &kept;
     let env_ids: Vec<&str> = by_env.keys().copied().collect();
     let mut heads: BTreeMap<String, (i64, String)> = BTreeMap::new();
     for chunk in env_ids.chunks(ROWS_PER_INSERT) {
