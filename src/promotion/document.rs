@@ -69,6 +69,9 @@ pub struct ClientConfig {
     pub first_party: bool,
     pub id_token_signed_response_alg: String,
     pub token_endpoint_auth_method: String,
+    /// `private_key_jwt`: its public keys, inline (a JWKS document) or by URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -226,6 +229,7 @@ pub(crate) mod tests {
                 first_party: true,
                 id_token_signed_response_alg: "RS256".into(),
                 token_endpoint_auth_method: "client_secret_basic".into(),
+                jwks: None,
                 jwks_uri: None,
                 api_grants: vec![ApiGrantConfig {
                     api: "https://api.acme.test".into(),
@@ -239,7 +243,14 @@ pub(crate) mod tests {
 
     #[test]
     fn both_formats_round_trip() {
-        let config = sample();
+        let mut config = sample();
+        let mut keyed = config.clients[0].clone();
+        keyed.name = "backend".into();
+        keyed.token_endpoint_auth_method = "private_key_jwt".into();
+        keyed.jwks = Some(serde_json::json!({
+            "keys": [{ "kty": "EC", "crv": "P-256", "x": "eA", "y": "eQ", "kid": "k1" }]
+        }));
+        config.clients.push(keyed);
         for format in [Format::Toml, Format::Json] {
             let text = config.render(format).unwrap();
             assert_eq!(EnvConfig::parse(&text, format).unwrap(), config, "{text}");

@@ -70,6 +70,7 @@ impl ConfigurationAdmin<'_> {
                 first_party: client.first_party,
                 id_token_signed_response_alg: client.id_token_signed_response_alg.as_str().into(),
                 token_endpoint_auth_method: client.token_endpoint_auth_method.as_str().into(),
+                jwks: client.jwks,
                 jwks_uri: client.jwks_uri,
                 api_grants,
             });
