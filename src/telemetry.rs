@@ -77,6 +77,17 @@ pub fn count_unzoned(name: &'static str, extra: &[(&'static str, &str)]) {
     metrics::counter!(name, &labels).increment(1);
 }
 
+/// Counts one lookup in a node cache (`clients`, `keys`, `zones`), hit or missed: the hit ratio is
+/// `hit / (hit + miss)`.
+pub fn cache_lookup(cache: &'static str, environment: Option<&Environment>, hit: bool) {
+    let result = if hit { "hit" } else { "miss" };
+    let labels = [("cache", cache), ("result", result)];
+    match environment {
+        Some(environment) => count("airlock_cache_lookups_total", environment, &labels),
+        None => count_unzoned("airlock_cache_lookups_total", &labels),
+    }
+}
+
 /// Records `seconds` in the histogram `name` of `environment`, with `extra` labels.
 pub fn observe(
     name: &'static str,

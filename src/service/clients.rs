@@ -81,11 +81,14 @@ impl ClientDirectory {
     ) -> Result<Option<Arc<Client>>, Error> {
         let key = (environment.id.clone(), client_id.clone());
         if let Some(client) = self.known.get(&key) {
+            crate::telemetry::cache_lookup("clients", Some(environment), true);
             return Ok(Some(client));
         }
         if self.unknown.contains_key(&key) {
+            crate::telemetry::cache_lookup("clients", Some(environment), true);
             return Ok(None);
         }
+        crate::telemetry::cache_lookup("clients", Some(environment), false);
         let found = EnvStore::new(&self.db, &environment.id)
             .find_client(client_id)
             .await?

@@ -66,8 +66,10 @@ impl KeyRing {
         if let Some(keys) = self.cache.get(&environment.id)
             && now < keys.valid_until
         {
+            crate::telemetry::cache_lookup("keys", Some(environment), true);
             return Ok(keys);
         }
+        crate::telemetry::cache_lookup("keys", Some(environment), false);
         let stored = EnvStore::new(&self.db, &environment.id).keys().await?;
         let loaded = Arc::new(self.load(&stored, now)?);
         self.cache.insert(environment.id.clone(), loaded.clone());

@@ -41,8 +41,10 @@ impl ZoneDirectory {
     pub async fn path_zone(&self, project: &str, name: &str) -> Result<Option<Zone>, Error> {
         let key = (project.to_string(), name.to_string());
         if let Some(zone) = self.path_zones.get(&key) {
+            crate::telemetry::cache_lookup("zones", Some(&zone), true);
             return Ok(Some(zone));
         }
+        crate::telemetry::cache_lookup("zones", None, false);
         let zone = self
             .db
             .find_environment(project, name)
@@ -61,8 +63,10 @@ impl ZoneDirectory {
     /// The zone an active custom domain serves, if `host` is one.
     pub async fn domain_zone(&self, host: &str) -> Result<Option<Zone>, Error> {
         if let Some(zone) = self.domains.get(host) {
+            crate::telemetry::cache_lookup("zones", zone.as_deref(), true);
             return Ok(zone);
         }
+        crate::telemetry::cache_lookup("zones", None, false);
         let zone = match self.db.find_active_domain(host).await? {
             Some(domain) => {
                 self.db

@@ -116,6 +116,27 @@ async fn metrics_are_labelled_by_zone_on_their_own_listener(server: &TestServer)
         &["kind=\"none\"", "route=\"/healthz\""],
     );
     line("airlock_audit_commit_seconds", &[]);
+    // Cache lookups: the sign-in pages found the sandbox client its token request had loaded.
+    line(
+        "airlock_cache_lookups_total",
+        &[
+            "cache=\"clients\"",
+            "result=\"hit\"",
+            "environment=\"sandbox\"",
+        ],
+    );
+    line(
+        "airlock_cache_lookups_total",
+        &[
+            "cache=\"keys\"",
+            "result=\"miss\"",
+            "environment=\"production\"",
+        ],
+    );
+    line(
+        "airlock_cache_lookups_total",
+        &["cache=\"zones\"", "result=\"miss\"", "kind=\"none\""],
+    );
     // Bounded labels: no client or user ids.
     assert!(!text.contains(&sandbox.client_id));
     assert!(!text.contains(&sandbox.sub));
