@@ -88,6 +88,21 @@ pub fn cache_lookup(cache: &'static str, environment: Option<&Environment>, hit:
     }
 }
 
+/// Sets the gauge `name` of `environment`, with `extra` labels.
+pub fn set_gauge(
+    name: &'static str,
+    environment: &Environment,
+    extra: &[(&'static str, &str)],
+    value: f64,
+) {
+    if !enabled() {
+        return;
+    }
+    let mut labels: Vec<(&'static str, String)> = zone(environment).to_vec();
+    labels.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    metrics::gauge!(name, &labels).set(value);
+}
+
 /// Records `seconds` in the histogram `name` of `environment`, with `extra` labels.
 pub fn observe(
     name: &'static str,

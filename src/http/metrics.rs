@@ -16,7 +16,14 @@ struct Exporter {
 }
 
 async fn metrics(State(exporter): State<Exporter>) -> Response {
-    exporter.state.airlock.record_gauges();
+    if let Err(error) = exporter
+        .state
+        .airlock
+        .record_gauges(crate::clock::now())
+        .await
+    {
+        tracing::warn!(%error, "gauges could not be read");
+    }
     let mut response = exporter.handle.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -84,8 +84,9 @@ use crate::config::Config;
 use crate::crypto::kek::Kek;
 use crate::crypto::keyed::DerivedKey;
 use crate::model::audit::Origin;
-use crate::model::{PublicUrl, Zone};
+use crate::model::{KeyState, PublicUrl, Zone};
 use crate::store::{Db, EnvStore, PoolSettings};
+use crate::telemetry;
 
 /// One call of a protocol use case: the zone it addresses, where it came from, and when.
 #[derive(Debug, Clone, Copy)]
@@ -406,11 +407,37 @@ impl Airlock {
     }
 
     /// Sets the gauges read at scrape time: database connections in use and idle.
-    pub fn record_gauges(&self) {
+    pub async fn record_gauges(&self, now: i64) -> Result<(), Error> {
         let (open, idle) = self.db.pool_stats();
         let in_use = f64::from(open) - idle as f64;
         metrics::gauge!("airlock_db_connections", "state" => "in_use").set(in_use);
         metrics::gauge!("airlock_db_connections", "state" => "idle").set(idle as f64);
+        // Per zone, every series each time (zero included), so none is left at a stale value.
+        let environments = self.db.list_environments().await?;
+        let schedules = self.db.key_schedules().await?;
+        let waiting: std::collections::HashMap<_, _> = self
+            .db
+            .oldest_pending_deliveries()
+            .await?
+            .into_iter()
+            .collect();
+        for environment in &environments {
+            for state in [KeyState::Staged, KeyState::Active, KeyState::Retired] {
+                let keys = schedules
+                    .iter()
+                    .filter(|(env_id, schedule)| {
+                        *env_id == environment.id && schedule.state_at(now) == state
+                    })
+                    .count();
+                let labels = [("state", state.as_str())];
+                telemetry::set_gauge("airlock_signing_keys", environment, &labels, keys as f64);
+            }
+            let lag = waiting
+                .get(&environment.id)
+                .map_or(0, |oldest| (now - oldest).max(0));
+            telemetry::set_gauge("airlock_webhook_lag_seconds", environment, &[], lag as f64);
+        }
+        Ok(())
     }
 
     /// Whether the database answers and every migration this binary knows is applied.

@@ -36,6 +36,16 @@ pub struct DeliveryLease<'a> {
 }
 
 impl Db {
+    /// Per environment with deliveries waiting, when the oldest of them was created.
+    pub async fn oldest_pending_deliveries(&self) -> Result<Vec<(EnvironmentId, i64)>, StoreError> {
+        let sql = "SELECT env_id, MIN(created_at) AS oldest FROM webhook_deliveries \
+             WHERE state = 'pending' GROUP BY env_id";
+        let rows = self.query(sql, ()).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| Ok((super::text(row, "env_id")?, row.try_get("oldest")?)))
+            .collect()
+    }
+
     /// Due deliveries of enabled endpoints that no live lease holds, at most `per_environment`
     /// of each environment and none of the `busy` ones (this node sends as many of theirs as it
     /// may already), the environments taking turns: each one's first, then each one's second…, the

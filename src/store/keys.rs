@@ -132,6 +132,24 @@ pub struct DueKey {
 }
 
 impl Db {
+    /// Every environment's key schedules, for the key-state gauges.
+    pub async fn key_schedules(&self) -> Result<Vec<(EnvironmentId, KeySchedule)>, StoreError> {
+        let sql = "SELECT env_id, activates_at, retires_at, unpublish_at FROM signing_keys";
+        let rows = self.query(sql, ()).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    super::text(row, "env_id")?,
+                    KeySchedule {
+                        activates_at: row.try_get("activates_at")?,
+                        retires_at: row.try_get("retires_at")?,
+                        unpublish_at: row.try_get("unpublish_at")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// Keys of any environment whose schedule has passed a transition the `state` column has not
     /// recorded yet.
     pub async fn keys_due_for_transition(&self, now: i64) -> Result<Vec<DueKey>, StoreError> {

@@ -116,6 +116,26 @@ async fn metrics_are_labelled_by_zone_on_their_own_listener(server: &TestServer)
         &["kind=\"none\"", "route=\"/healthz\""],
     );
     line("airlock_audit_commit_seconds", &[]);
+    // Gauges read at scrape time: each zone's keys by state, and how long its oldest webhook
+    // delivery has waited (none here).
+    let active = line(
+        "airlock_signing_keys",
+        &["environment=\"sandbox\"", "state=\"active\""],
+    );
+    assert!(
+        active.ends_with(" 2"),
+        "one RS256 and one ES256 key: {active}"
+    );
+    let staged = line(
+        "airlock_signing_keys",
+        &["environment=\"production\"", "state=\"staged\""],
+    );
+    assert!(staged.ends_with(" 0"), "{staged}");
+    let lag = line(
+        "airlock_webhook_lag_seconds",
+        &["environment=\"production\""],
+    );
+    assert!(lag.ends_with(" 0"), "{lag}");
     // Cache lookups: the sign-in pages found the sandbox client its token request had loaded.
     line(
         "airlock_cache_lookups_total",
