@@ -3,7 +3,7 @@
 use super::clients::Changed;
 use crate::audit::{AuditEvent, Recorded};
 use crate::crypto::secrets;
-use crate::model::{Api, ApiGrant, ApiId, ClientId, Environment, Event, SigningAlg};
+use crate::model::{Api, ApiGrant, ApiId, ClientId, Environment, SigningAlg};
 use crate::oidc::{resource, scope};
 use crate::service::audit_log::AuditLog;
 use crate::service::{Caller, Error};
@@ -42,27 +42,6 @@ impl ApiAdmin<'_> {
         EnvStore::new(self.db, &environment.id)
     }
 
-    /// `event`, with the events it publishes for the change about to be written.
-    async fn outbox(
-        &self,
-        environment: &Environment,
-        caller: &Caller,
-        event: Recorded,
-        now: i64,
-    ) -> Result<(Recorded, Vec<Event>), Error> {
-        self.audit.outbox_by(environment, caller, event, now).await
-    }
-
-    async fn record(
-        &self,
-        environment: &Environment,
-        caller: &Caller,
-        event: Recorded,
-        now: i64,
-    ) -> Result<(), Error> {
-        self.audit.record_by(environment, caller, event, now).await
-    }
-
     pub async fn create(
         &self,
         environment: &Environment,
@@ -84,15 +63,19 @@ impl ApiAdmin<'_> {
             api_id: api.api_id.to_string(),
             identifier: api.identifier.clone(),
             scopes: api.scopes.clone(),
-        }
-        .into();
-        let (event, events) = self.outbox(environment, caller, event, now).await?;
+        };
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
         let store = self.store(environment).emitting(&events);
         if !store.insert_api(&api).await? {
             // Its identifier is taken in this environment.
             return Err(Error::Conflict);
         }
-        self.record(environment, caller, event, now).await?;
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
         Ok(api)
     }
 
@@ -129,9 +112,11 @@ impl ApiAdmin<'_> {
         let event = AuditEvent::ApiUpdated {
             api_id: api.api_id.to_string(),
             changed: changed.0,
-        }
-        .into();
-        let (event, events) = self.outbox(environment, caller, event, now).await?;
+        };
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
         if !self
             .store(environment)
             .emitting(&events)
@@ -140,7 +125,9 @@ impl ApiAdmin<'_> {
         {
             return Err(Error::NotFound);
         }
-        self.record(environment, caller, event, now).await?;
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
         Ok(api)
     }
 
@@ -156,14 +143,16 @@ impl ApiAdmin<'_> {
         let event = AuditEvent::ApiDeleted {
             api_id: api.api_id.to_string(),
             identifier: api.identifier.clone(),
-        }
-        .into();
-        let (event, events) = self.outbox(environment, caller, event, now).await?;
+        };
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
         let store = self.store(environment).emitting(&events);
         if !store.delete_api(&api.api_id).await? {
             return Err(Error::NotFound);
         }
-        self.record(environment, caller, event, now).await
+        self.audit.record_by(environment, caller, event, now).await
     }
 
     /// The APIs a client may use, with their scopes.
@@ -244,18 +233,8 @@ impl ApiAdmin<'_> {
             scopes: held.clone(),
         }
         .client(client_id.as_str());
-        let (event, events) = self.outbox(environment, caller, event, now).await?;
-        let store = self.store(environment).emitting(&events);
-        store
-            .set_api_grant(client_id, &api.api_id, &held, now)
-            .await?;
-        self.record(environment, caller, event, now).await?;
-        Ok(ApiGrant {
-            client_id: client_id.clone(),
-            api_id: api.api_id,
-            identifier: api.identifier,
-            scopes: held,
-        })
+        self.write_grant(environment, (client_id, api, held), (caller, event), now)
+            .await
     }
 
     /// Takes `scopes` of `api` back from a client (all of them when none are named). Tokens already
@@ -282,17 +261,40 @@ impl ApiAdmin<'_> {
             remaining: remaining.clone(),
         }
         .client(client_id.as_str());
-        let (event, events) = self.outbox(environment, caller, event, now).await?;
+        self.write_grant(
+            environment,
+            (client_id, api, remaining),
+            (caller, event),
+            now,
+        )
+        .await
+    }
+
+    /// Stores the scopes of `api` the client holds from now on, with the audit entry and events of
+    /// the change.
+    async fn write_grant(
+        &self,
+        environment: &Environment,
+        (client_id, api, scopes): (&ClientId, Api, Vec<String>),
+        (caller, event): (&Caller, Recorded),
+        now: i64,
+    ) -> Result<ApiGrant, Error> {
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
         let store = self.store(environment).emitting(&events);
         store
-            .set_api_grant(client_id, &api.api_id, &remaining, now)
+            .set_api_grant(client_id, &api.api_id, &scopes, now)
             .await?;
-        self.record(environment, caller, event, now).await?;
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
         Ok(ApiGrant {
             client_id: client_id.clone(),
             api_id: api.api_id,
             identifier: api.identifier,
-            scopes: remaining,
+            scopes,
         })
     }
 }
