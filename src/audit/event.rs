@@ -231,6 +231,19 @@ pub enum AuditEvent {
     EnvironmentLimitsChanged {
         limits: RateLimits,
     },
+    /// A configuration was applied (a file or a promotion) as release `number`.
+    ReleaseApplied {
+        number: i64,
+        source: String,
+        /// One line per change: `+ client web`, `~ policy.session_ttl`, `- api https://…`.
+        changes: Vec<String>,
+    },
+    /// The configuration of release `to` was restored as release `number`.
+    ReleaseRolledBack {
+        number: i64,
+        to: i64,
+        changes: Vec<String>,
+    },
     EnvironmentPolicyChanged {
         policy: EnvPolicy,
         accounts: AccountPolicy,
@@ -366,6 +379,8 @@ impl AuditEvent {
                 KeyTransition::Removed => EventType::KeyRemoved,
             },
             E::EnvironmentLimitsChanged { .. } => EventType::EnvironmentLimitsChanged,
+            E::ReleaseApplied { .. } => EventType::ReleaseApplied,
+            E::ReleaseRolledBack { .. } => EventType::ReleaseRolledBack,
             E::EnvironmentPolicyChanged { .. } => EventType::EnvironmentPolicyChanged,
             E::EnvironmentPathIssuerChanged { .. } => EventType::EnvironmentPathIssuerChanged,
             E::AdminTokenCreated { .. } => EventType::AdminTokenCreated,

@@ -89,6 +89,8 @@ event_types! {
     EnvironmentLimitsChanged => "environment.limits_changed", Success;
     EnvironmentPolicyChanged => "environment.policy_changed", Success;
     EnvironmentPathIssuerChanged => "environment.path_issuer_changed", Success;
+    ReleaseApplied => "release.applied", Success;
+    ReleaseRolledBack => "release.rolled_back", Success;
     AdminTokenCreated => "admin_token.created", Success;
     AdminTokenUsed => "admin_token.used", Success;
     AdminTokenRevoked => "admin_token.revoked", Success;

@@ -51,13 +51,28 @@ pub enum EnvCommand {
         #[arg(long, value_parser = ["toml", "json"])]
         format: Option<String>,
     },
-    /// Compare the environment with a configuration file (TOML, or JSON by its .json name).
+    /// Make the environment match a configuration file (TOML, or JSON by its .json name):
+    /// --plan shows what would change, --apply makes it the next release in one transaction.
     Apply {
         slug: String,
         file: std::path::PathBuf,
-        /// Print what would change, and the go-live check of a live environment.
-        #[arg(long, required = true)]
+        #[command(flatten)]
+        release: super::configuration::ReleaseArgs,
+    },
+    /// The environment's releases: who applied what, and when.
+    Releases { slug: String },
+    /// Restore the configuration of release N as a new release (clients that still exist keep
+    /// their secrets; one that has to be made again gets a new secret, shown once).
+    Rollback {
+        slug: String,
+        #[arg(long)]
+        to: i64,
+        /// Only print what would change.
+        #[arg(long)]
         plan: bool,
+        /// Apply although the named go-live check fails (repeatable).
+        #[arg(long = "accept", value_name = "CHECK")]
+        accept: Vec<String>,
     },
     /// Turn the path issuer `{public_url}/PROJECT/ENV` on or off (custom domains keep working).
     PathIssuer {
@@ -197,8 +212,23 @@ pub async fn run(command: EnvCommand, context: &Context) -> anyhow::Result<()> {
         EnvCommand::Export { slug, format } => {
             super::configuration::export(&slug, format.as_deref(), context).await?;
         }
-        EnvCommand::Apply { slug, file, .. } => {
-            super::configuration::plan_file(&slug, &file, context).await?;
+        EnvCommand::Apply {
+            slug,
+            file,
+            release,
+        } => {
+            super::configuration::apply_file(&slug, &file, release, context).await?;
+        }
+        EnvCommand::Releases { slug } => {
+            super::configuration::releases(&slug, context).await?;
+        }
+        EnvCommand::Rollback {
+            slug,
+            to,
+            plan,
+            accept,
+        } => {
+            super::configuration::rollback(&slug, to, (plan, &accept), context).await?;
         }
         EnvCommand::Deletions => {
             let deletions = environments.deletions(operator).await?;

@@ -51,7 +51,9 @@ pub fn publication(kind: EventType) -> Publication {
         | T::DomainVerificationFailed
         | T::DomainVerified
         | T::DomainActivated
-        | T::DomainRemoved => Publication::Always,
+        | T::DomainRemoved
+        | T::ReleaseApplied
+        | T::ReleaseRolledBack => Publication::Always,
         T::TokenIssued => Publication::WhenSubscribed,
         T::WebhookTest => Publication::Addressed,
         T::ConsentDenied

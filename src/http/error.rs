@@ -105,6 +105,7 @@ impl IntoResponse for HttpError {
             Error::RateLimited(retry_after) => return rate_limited(*retry_after, self.surface),
             Error::NotFound => (StatusCode::NOT_FOUND, "not found".to_string()),
             Error::Conflict => (StatusCode::CONFLICT, "already exists".to_string()),
+            Error::Superseded(message) => (StatusCode::CONFLICT, message.clone()),
             Error::Forbidden(message) => (StatusCode::FORBIDDEN, message.clone()),
             Error::Invalid(message) => (StatusCode::BAD_REQUEST, message.clone()),
             Error::Unavailable(detail) => {

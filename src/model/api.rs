@@ -4,7 +4,7 @@ use super::{ApiId, ClientId, EnvironmentId, SigningAlg};
 
 /// A resource server of one environment: the audience its access tokens name (RFC 8707), and the
 /// scopes it defines.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Api {
     pub env_id: EnvironmentId,
     pub api_id: ApiId,

@@ -94,7 +94,7 @@ pub struct RegistrationToken {
 }
 
 /// A registered relying party of one environment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Client {
     pub env_id: EnvironmentId,
     pub client_id: ClientId,

@@ -45,7 +45,7 @@ impl EnvKind {
 }
 
 /// Token and session lifetimes of one environment, in seconds.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct EnvPolicy {
     pub access_token_ttl: i64,
     pub id_token_ttl: i64,

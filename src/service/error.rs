@@ -12,6 +12,9 @@ pub enum Error {
     NotFound,
     #[error("already exists")]
     Conflict,
+    /// Another change got in first (a release planned against an older configuration).
+    #[error("{0}")]
+    Superseded(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]

@@ -323,6 +323,10 @@ impl Airlock {
         admin::configuration::ConfigurationAdmin {
             db: &self.db,
             smtp_configured: self.smtp_configured(),
+            zones: &self.zones,
+            clients: &self.clients,
+            audit: &self.audit,
+            sender: &self.sender,
         }
     }
 

@@ -3,6 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::sql::Params;
 use super::{EnvStore, StoreError};
 use crate::model::{Api, ApiGrant, ApiId, ClientId, GrantedApi, SigningAlg};
 
@@ -16,6 +17,52 @@ fn string_list(row: &AnyRow, column: &str) -> Result<Vec<String>, StoreError> {
 
 fn json_list(values: &[String]) -> Result<String, StoreError> {
     serde_json::to_string(values).map_err(|e| StoreError::Other(e.to_string()))
+}
+
+/// Stores a new API, unless its identifier is taken in the environment.
+pub(super) const INSERT_API: &str = "INSERT INTO apis (env_id, api_id, identifier, scopes, \
+     access_token_ttl, signing_alg, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (env_id, identifier) DO NOTHING";
+
+pub(super) const UPDATE_API: &str = "UPDATE apis SET scopes = $3, access_token_ttl = $4, \
+     signing_alg = $5 WHERE env_id = $1 AND api_id = $2";
+
+pub(super) const SET_API_GRANT: &str = "INSERT INTO client_api_grants (env_id, client_id, api_id, \
+     scopes, created_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (env_id, client_id, api_id) DO UPDATE SET scopes = excluded.scopes";
+
+pub(super) const REMOVE_API_GRANT: &str =
+    "DELETE FROM client_api_grants WHERE env_id = $1 AND client_id = $2 AND api_id = $3";
+
+/// The values of `INSERT_API` after the environment id.
+pub(super) fn insert_values(api: &Api) -> Result<impl Params<'_>, StoreError> {
+    Ok((
+        api.api_id.as_str(),
+        &api.identifier,
+        json_list(&api.scopes)?,
+        api.access_token_ttl,
+        api.signing_alg.as_str(),
+        api.created_at,
+    ))
+}
+
+/// The values of `UPDATE_API` after the environment id.
+pub(super) fn update_values(api: &Api) -> Result<impl Params<'_>, StoreError> {
+    Ok((
+        api.api_id.as_str(),
+        json_list(&api.scopes)?,
+        api.access_token_ttl,
+        api.signing_alg.as_str(),
+    ))
+}
+
+/// The values of `SET_API_GRANT` after the environment id.
+pub(super) fn grant_values<'q>(
+    (client_id, api_id): (&'q ClientId, &'q ApiId),
+    scopes: &[String],
+    now: i64,
+) -> Result<impl Params<'q> + use<'q>, StoreError> {
+    Ok((client_id.as_str(), api_id.as_str(), json_list(scopes)?, now))
 }
 
 fn api_from_row(row: &AnyRow) -> Result<Api, StoreError> {
@@ -35,18 +82,7 @@ fn api_from_row(row: &AnyRow) -> Result<Api, StoreError> {
 impl EnvStore<'_> {
     /// Stores a new API; false when its identifier is taken in this environment.
     pub async fn insert_api(&self, api: &Api) -> Result<bool, StoreError> {
-        let sql = "INSERT INTO apis (env_id, api_id, identifier, scopes, access_token_ttl, \
-             signing_alg, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (env_id, identifier) DO NOTHING";
-        let values = (
-            api.api_id.as_str(),
-            &api.identifier,
-            json_list(&api.scopes)?,
-            api.access_token_ttl,
-            api.signing_alg.as_str(),
-            api.created_at,
-        );
-        Ok(self.execute(sql, values).await? == 1)
+        Ok(self.execute(INSERT_API, insert_values(api)?).await? == 1)
     }
 
     pub async fn list_apis(&self) -> Result<Vec<Api>, StoreError> {
@@ -69,15 +105,7 @@ impl EnvStore<'_> {
 
     /// Rewrites an API's scopes, lifetime and algorithm; false if there is no such API.
     pub async fn update_api(&self, api: &Api) -> Result<bool, StoreError> {
-        let sql = "UPDATE apis SET scopes = $3, access_token_ttl = $4, signing_alg = $5 \
-             WHERE env_id = $1 AND api_id = $2";
-        let values = (
-            api.api_id.as_str(),
-            json_list(&api.scopes)?,
-            api.access_token_ttl,
-            api.signing_alg.as_str(),
-        );
-        Ok(self.execute(sql, values).await? == 1)
+        Ok(self.execute(UPDATE_API, update_values(api)?).await? == 1)
     }
 
     /// Deletes an API and every client's grant of it; false if there is no such API.
@@ -121,16 +149,12 @@ impl EnvStore<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         if scopes.is_empty() {
-            let sql = "DELETE FROM client_api_grants WHERE env_id = $1 AND client_id = $2 AND api_id = $3";
-            self.execute(sql, (client_id.as_str(), api_id.as_str()))
-                .await?;
+            let values = (client_id.as_str(), api_id.as_str());
+            self.execute(REMOVE_API_GRANT, values).await?;
             return Ok(());
         }
-        let sql = "INSERT INTO client_api_grants (env_id, client_id, api_id, scopes, created_at) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (env_id, client_id, api_id) DO UPDATE SET scopes = excluded.scopes";
-        let values = (client_id.as_str(), api_id.as_str(), json_list(scopes)?, now);
-        self.execute(sql, values).await?;
+        let values = grant_values((client_id, api_id), scopes, now)?;
+        self.execute(SET_API_GRANT, values).await?;
         Ok(())
     }
 

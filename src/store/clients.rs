@@ -3,6 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::sql::Params;
 use super::{EnvStore, StoreError, flag};
 use crate::model::{Client, ClientId, SigningAlg, TokenAuthMethod};
 
@@ -40,9 +41,34 @@ fn client_from_row(row: &AnyRow) -> Result<Client, StoreError> {
     })
 }
 
-const CLIENT_COLUMNS: &str = "env_id, client_id, name, secret_digest, is_public, first_party, redirect_uris, \
-     post_logout_redirect_uris, id_token_alg, created_at, token_endpoint_auth_method, jwks, jwks_uri, \
-     secret_sealed, registration_digest";
+macro_rules! client_columns {
+    () => {
+        "env_id, client_id, name, secret_digest, is_public, first_party, redirect_uris, \
+         post_logout_redirect_uris, id_token_alg, created_at, token_endpoint_auth_method, jwks, \
+         jwks_uri, secret_sealed, registration_digest"
+    };
+}
+
+const CLIENT_COLUMNS: &str = client_columns!();
+
+pub(super) const INSERT_CLIENT: &str = concat!(
+    "INSERT INTO clients (",
+    client_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+);
+
+pub(super) const UPDATE_CLIENT: &str = "UPDATE clients SET name = $3, first_party = $4, \
+     redirect_uris = $5, post_logout_redirect_uris = $6, id_token_alg = $7, jwks = $8, jwks_uri = $9 \
+     WHERE env_id = $1 AND client_id = $2";
+
+/// What a client is deleted with: everything issued to it.
+pub(super) const CLIENT_DEPENDENTS: [&str; 5] = [
+    "refresh_tokens",
+    "authorization_codes",
+    "consents",
+    "grants",
+    "client_api_grants",
+];
 
 fn jwks_text(client: &Client) -> Result<Option<String>, StoreError> {
     client
@@ -57,6 +83,43 @@ fn uri_list(uris: &[String]) -> Result<String, StoreError> {
     serde_json::to_string(uris).map_err(|e| StoreError::Other(e.to_string()))
 }
 
+/// The values of `INSERT_CLIENT` after the environment id.
+pub(super) fn insert_values<'q>(
+    client: &'q Client,
+    registration: Option<&'q str>,
+) -> Result<impl Params<'q> + use<'q>, StoreError> {
+    Ok((
+        client.client_id.as_str(),
+        &client.name,
+        &client.secret_digest,
+        flag(client.public),
+        flag(client.first_party),
+        uri_list(&client.redirect_uris)?,
+        uri_list(&client.post_logout_redirect_uris)?,
+        client.id_token_signed_response_alg.as_str(),
+        client.created_at,
+        client.token_endpoint_auth_method.as_str(),
+        jwks_text(client)?,
+        &client.jwks_uri,
+        &client.secret_sealed,
+        registration,
+    ))
+}
+
+/// The values of `UPDATE_CLIENT` after the environment id.
+pub(super) fn update_values(client: &Client) -> Result<impl Params<'_>, StoreError> {
+    Ok((
+        client.client_id.as_str(),
+        &client.name,
+        flag(client.first_party),
+        uri_list(&client.redirect_uris)?,
+        uri_list(&client.post_logout_redirect_uris)?,
+        client.id_token_signed_response_alg.as_str(),
+        jwks_text(client)?,
+        &client.jwks_uri,
+    ))
+}
+
 impl EnvStore<'_> {
     /// Stores a client; a dynamically registered one with the digest of its registration access
     /// token (`registration`).
@@ -65,27 +128,8 @@ impl EnvStore<'_> {
         client: &Client,
         registration: Option<&str>,
     ) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO clients ({CLIENT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-        );
-        let values = (
-            client.client_id.as_str(),
-            &client.name,
-            &client.secret_digest,
-            flag(client.public),
-            flag(client.first_party),
-            uri_list(&client.redirect_uris)?,
-            uri_list(&client.post_logout_redirect_uris)?,
-            client.id_token_signed_response_alg.as_str(),
-            client.created_at,
-            client.token_endpoint_auth_method.as_str(),
-            jwks_text(client)?,
-            &client.jwks_uri,
-            &client.secret_sealed,
-            registration,
-        );
-        self.execute(&sql, values).await?;
+        let values = insert_values(client, registration)?;
+        self.execute(INSERT_CLIENT, values).await?;
         Ok(())
     }
 
@@ -147,32 +191,12 @@ impl EnvStore<'_> {
 
     /// Rewrites a client's settings (not its secret); false if there is no such client.
     pub async fn update_client(&self, client: &Client) -> Result<bool, StoreError> {
-        let sql = "UPDATE clients SET name = $3, first_party = $4, redirect_uris = $5, \
-             post_logout_redirect_uris = $6, id_token_alg = $7, jwks = $8, jwks_uri = $9 \
-             WHERE env_id = $1 AND client_id = $2";
-        let values = (
-            client.client_id.as_str(),
-            &client.name,
-            flag(client.first_party),
-            uri_list(&client.redirect_uris)?,
-            uri_list(&client.post_logout_redirect_uris)?,
-            client.id_token_signed_response_alg.as_str(),
-            jwks_text(client)?,
-            &client.jwks_uri,
-        );
-        Ok(self.execute(sql, values).await? == 1)
+        Ok(self.execute(UPDATE_CLIENT, update_values(client)?).await? == 1)
     }
 
     /// Deletes a client with everything issued to it, in one transaction; false if there is none.
     pub async fn delete_client(&self, client_id: &ClientId) -> Result<bool, StoreError> {
-        let dependents = [
-            "refresh_tokens",
-            "authorization_codes",
-            "consents",
-            "grants",
-            "client_api_grants",
-        ];
         let key = ("client_id", client_id.as_str());
-        super::delete_with_dependents(self, "clients", key, &dependents).await
+        super::delete_with_dependents(self, "clients", key, &CLIENT_DEPENDENTS).await
     }
 }

@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::keys::StoredKey;
+use super::sql::Params;
 use super::{Db, EnvStore, StoreError};
 use crate::model::{
     AccountPolicy, EnvKind, EnvPolicy, Environment, EnvironmentId, Project, ProjectLimits,
@@ -44,7 +45,8 @@ const ADMIN_TOKEN_COLUMNS: &str =
 
 /// Every table that holds rows of one environment, children before their parents: what deleting
 /// an environment removes, in this order, before the environment itself.
-const ZONE_TABLES: [&str; 27] = [
+const ZONE_TABLES: [&str; 28] = [
+    "releases",
     "webhook_attempts",
     "webhook_deliveries",
     "events",
@@ -130,6 +132,41 @@ fn environment_from_row(row: &AnyRow) -> Result<Environment, StoreError> {
 }
 
 /// Environments joined with their project's name; `{}` is the condition.
+/// An environment's rate limits; `$1` is its id (bound by `EnvStore::query`).
+pub(super) const UPDATE_LIMITS: &str = "UPDATE environments SET token_requests_per_minute = $2, \
+     signin_failures_per_minute = $3, lockout_threshold = $4 WHERE id = $1";
+
+/// An environment's token lifetimes and account policy; `$1` is its id.
+pub(super) const UPDATE_POLICY: &str = "UPDATE environments SET access_token_ttl = $2, \
+     id_token_ttl = $3, refresh_token_ttl = $4, refresh_family_ttl = $5, session_ttl = $6, \
+     signup = $7, require_verified_email = $8, password_min_length = $9, mail_from = $10, \
+     product_name = $11 WHERE id = $1";
+
+pub(super) fn limits_values(limits: &RateLimits) -> impl Params<'_> {
+    (
+        limits.token_requests_per_minute,
+        limits.signin_failures_per_minute,
+        limits.lockout_threshold,
+    )
+}
+
+pub(super) fn policy_values<'q>(
+    (policy, accounts): (&'q EnvPolicy, &'q AccountPolicy),
+) -> impl Params<'q> {
+    (
+        policy.access_token_ttl,
+        policy.id_token_ttl,
+        policy.refresh_token_ttl,
+        policy.refresh_family_ttl,
+        policy.session_ttl,
+        i64::from(accounts.signup),
+        i64::from(accounts.require_verified_email),
+        accounts.password_min_length,
+        &accounts.mail_from,
+        &accounts.product_name,
+    )
+}
+
 fn environments_where(condition: &str) -> String {
     format!(
         "SELECT {ENVIRONMENT_COLUMNS} FROM environments e JOIN projects p ON p.id = e.project_id \
@@ -232,41 +269,18 @@ impl Db {
         env_id: &EnvironmentId,
         limits: &RateLimits,
     ) -> Result<(), StoreError> {
-        let sql = "UPDATE environments SET token_requests_per_minute = $2, \
-             signin_failures_per_minute = $3, lockout_threshold = $4 WHERE id = $1";
-        let values = (
-            env_id.as_str(),
-            limits.token_requests_per_minute,
-            limits.signin_failures_per_minute,
-            limits.lockout_threshold,
-        );
-        self.query(sql, values).execute(self.pool()).await?;
+        let query = EnvStore::new(self, env_id).query(UPDATE_LIMITS, limits_values(limits));
+        query.execute(self.pool()).await?;
         Ok(())
     }
 
     pub async fn update_environment_policy(
         &self,
         env_id: &EnvironmentId,
-        (policy, accounts): (&EnvPolicy, &AccountPolicy),
+        settings: (&EnvPolicy, &AccountPolicy),
     ) -> Result<(), StoreError> {
-        let sql = "UPDATE environments SET access_token_ttl = $2, id_token_ttl = $3, \
-             refresh_token_ttl = $4, refresh_family_ttl = $5, session_ttl = $6, signup = $7, \
-             require_verified_email = $8, password_min_length = $9, mail_from = $10, \
-             product_name = $11 WHERE id = $1";
-        let values = (
-            env_id.as_str(),
-            policy.access_token_ttl,
-            policy.id_token_ttl,
-            policy.refresh_token_ttl,
-            policy.refresh_family_ttl,
-            policy.session_ttl,
-            i64::from(accounts.signup),
-            i64::from(accounts.require_verified_email),
-            accounts.password_min_length,
-            &accounts.mail_from,
-            &accounts.product_name,
-        );
-        self.query(sql, values).execute(self.pool()).await?;
+        let query = EnvStore::new(self, env_id).query(UPDATE_POLICY, policy_values(settings));
+        query.execute(self.pool()).await?;
         Ok(())
     }
 

@@ -17,6 +17,7 @@ mod keys;
 mod mail;
 mod purge;
 mod registration;
+mod releases;
 mod sessions;
 mod signin;
 mod sql;
@@ -41,6 +42,7 @@ pub use grants::NewCode;
 pub use installation::{AdminTokenRecord, Deletion};
 pub use keys::{DueKey, StoredKey};
 pub use mail::ClaimedMail;
+pub use releases::{Release, ReleaseRefused, ReleaseWrite};
 pub use usage::UsageTotals;
 
 /// The door to one environment's data: every query it runs is keyed by `env_id`.
@@ -91,18 +93,31 @@ fn flag(value: bool) -> i64 {
 async fn delete_with_dependents(
     store: &EnvStore<'_>,
     table: &str,
-    (key_column, key): (&str, &str),
+    key: (&str, &str),
     dependents: &[&str],
 ) -> Result<bool, StoreError> {
     let mut tx = store.db.begin_write().await?;
-    for dependent in dependents.iter().chain(std::iter::once(&table)) {
-        let sql = format!("DELETE FROM {dependent} WHERE env_id = $1 AND {key_column} = $2");
-        let deleted = store.query(&sql, (key,)).execute(&mut *tx).await?;
-        if *dependent == table && deleted.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
+    if !delete_with_dependents_in(&mut tx, store, table, key, dependents).await? {
+        tx.rollback().await?;
+        return Ok(false);
     }
     store.commit(tx).await?;
     Ok(true)
+}
+
+/// `delete_with_dependents` inside the transaction `tx`, which the caller commits or rolls back.
+async fn delete_with_dependents_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    store: &EnvStore<'_>,
+    table: &str,
+    (key_column, key): (&str, &str),
+    dependents: &[&str],
+) -> Result<bool, StoreError> {
+    for dependent in dependents {
+        let sql = format!("DELETE FROM {dependent} WHERE env_id = $1 AND {key_column} = $2");
+        store.query(&sql, (key,)).execute(&mut **tx).await?;
+    }
+    let sql = format!("DELETE FROM {table} WHERE env_id = $1 AND {key_column} = $2");
+    let deleted = store.query(&sql, (key,)).execute(&mut **tx).await?;
+    Ok(deleted.rows_affected() == 1)
 }

@@ -4,6 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::sql::Params;
 use super::{EnvStore, StoreError, flag};
 use crate::model::{
     Delivery, DeliveryAttempt, DeliveryQuery, DeliveryState, EndpointHealth, WebhookEndpoint,
@@ -82,21 +83,45 @@ fn attempt_from_row(row: &AnyRow) -> Result<DeliveryAttempt, StoreError> {
     })
 }
 
+pub(super) const INSERT_ENDPOINT: &str = "INSERT INTO webhook_endpoints (env_id, endpoint_id, url, \
+     description, events, enabled, secret, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+pub(super) const UPDATE_ENDPOINT_SETTINGS: &str = "UPDATE webhook_endpoints SET url = $3, \
+     description = $4, events = $5, updated_at = $6 WHERE env_id = $1 AND endpoint_id = $2";
+
+pub(super) const DELETE_ENDPOINT: &str =
+    "DELETE FROM webhook_endpoints WHERE env_id = $1 AND endpoint_id = $2";
+
+/// The values of `INSERT_ENDPOINT` after the environment id.
+pub(super) fn insert_values(endpoint: &WebhookEndpoint) -> impl Params<'_> {
+    (
+        &endpoint.endpoint_id,
+        &endpoint.url,
+        &endpoint.description,
+        stored_events(&endpoint.events),
+        flag(endpoint.enabled),
+        &endpoint.secret_sealed,
+        endpoint.created_at,
+        endpoint.updated_at,
+    )
+}
+
+/// The values of `UPDATE_ENDPOINT_SETTINGS` after the environment id.
+pub(super) fn settings_values(endpoint: &WebhookEndpoint) -> impl Params<'_> {
+    (
+        &endpoint.endpoint_id,
+        &endpoint.url,
+        &endpoint.description,
+        stored_events(&endpoint.events),
+        endpoint.updated_at,
+    )
+}
+
 impl EnvStore<'_> {
     pub async fn insert_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
-        let sql = "INSERT INTO webhook_endpoints (env_id, endpoint_id, url, description, events, \
-             enabled, secret, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        let values = (
-            &endpoint.endpoint_id,
-            &endpoint.url,
-            &endpoint.description,
-            stored_events(&endpoint.events),
-            flag(endpoint.enabled),
-            &endpoint.secret_sealed,
-            endpoint.created_at,
-            endpoint.updated_at,
-        );
-        self.execute(sql, values).await?;
+        self.execute(INSERT_ENDPOINT, insert_values(endpoint))
+            .await?;
         Ok(())
     }
 
@@ -127,16 +152,8 @@ impl EnvStore<'_> {
         &self,
         endpoint: &WebhookEndpoint,
     ) -> Result<bool, StoreError> {
-        let sql = "UPDATE webhook_endpoints SET url = $3, description = $4, events = $5, \
-             updated_at = $6 WHERE env_id = $1 AND endpoint_id = $2";
-        let values = (
-            &endpoint.endpoint_id,
-            &endpoint.url,
-            &endpoint.description,
-            stored_events(&endpoint.events),
-            endpoint.updated_at,
-        );
-        Ok(self.execute(sql, values).await? == 1)
+        let values = settings_values(endpoint);
+        Ok(self.execute(UPDATE_ENDPOINT_SETTINGS, values).await? == 1)
     }
 
     /// Turns deliveries to an endpoint on or off; false if it is gone.
@@ -171,8 +188,7 @@ impl EnvStore<'_> {
     /// Deletes an endpoint with its deliveries and their attempts (the events stay); false if
     /// there is no such endpoint.
     pub async fn delete_endpoint(&self, endpoint_id: &str) -> Result<bool, StoreError> {
-        let sql = "DELETE FROM webhook_endpoints WHERE env_id = $1 AND endpoint_id = $2";
-        Ok(self.execute(sql, (endpoint_id,)).await? == 1)
+        Ok(self.execute(DELETE_ENDPOINT, (endpoint_id,)).await? == 1)
     }
 
     /// Deliveries, newest first.

@@ -24,6 +24,7 @@ mod promotion;
 mod proxies;
 mod refresh;
 mod registration;
+mod releases;
 mod resources;
 mod scale_out;
 mod sessions;

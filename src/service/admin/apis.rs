@@ -300,7 +300,7 @@ impl ApiAdmin<'_> {
 }
 
 /// Rules every API satisfies, at creation and after every update.
-fn check_api(api: &Api) -> Result<(), Error> {
+pub(super) fn check_api(api: &Api) -> Result<(), Error> {
     resource::check_identifier(&api.identifier).map_err(|why| Error::Invalid(why.into()))?;
     if api.scopes.len() > MAX_SCOPES {
         return Err(Error::Invalid(format!(

@@ -127,7 +127,7 @@ impl ClientAdmin<'_> {
     }
 
     /// The client `request` asks for, with its new secret, once every registration rule holds.
-    fn prepare(
+    pub(in crate::service) fn prepare(
         &self,
         environment: &Environment,
         request: NewClient,
@@ -202,8 +202,7 @@ impl ClientAdmin<'_> {
     ) -> Result<Client, Error> {
         let mut client = self.find(environment, client_id).await?;
         let changed = apply(&mut client, changes);
-        check_client(environment, &client)?;
-        self.check_keys(environment, &client)?;
+        self.check(environment, &client)?;
         let event = AuditEvent::ClientUpdated { changed }.client(client_id.as_str());
         let (event, events) = self
             .audit
@@ -284,6 +283,16 @@ impl ClientAdmin<'_> {
 }
 
 impl ClientAdmin<'_> {
+    /// Every rule a stored client keeps after an update.
+    pub(in crate::service) fn check(
+        &self,
+        environment: &Environment,
+        client: &Client,
+    ) -> Result<(), Error> {
+        check_client(environment, client)?;
+        self.check_keys(environment, client)
+    }
+
     /// A `private_key_jwt` client has exactly one source of keys: an inline JWKS of usable public
     /// keys, or a URL its zone may fetch from. Other clients have none.
     fn check_keys(&self, environment: &Environment, client: &Client) -> Result<(), Error> {

@@ -10,7 +10,11 @@ use crate::promotion::document::{
     PolicyConfig, VERSION, WebhookConfig,
 };
 use crate::promotion::{self, Check, EnvConfig, Plan, TargetFacts, UriMap};
+use crate::service::audit_log::AuditLog;
+use crate::service::clients::ClientDirectory;
 use crate::service::fixtures::FIXTURE_CLIENTS;
+use crate::service::webhooks::Sender;
+use crate::service::zones::ZoneDirectory;
 use crate::service::{Caller, Error};
 use crate::store::{Db, EnvStore};
 
@@ -25,15 +29,22 @@ pub struct ConfigurationPlan {
     pub checks: Vec<Check>,
     /// Something worth a second look that no check covers (promoting live into test).
     pub warnings: Vec<String>,
+    /// The release the target was at when this plan was made: applying it makes the next one,
+    /// unless another release got in first.
+    pub base_release: i64,
 }
 
 pub struct ConfigurationAdmin<'a> {
     pub(in crate::service) db: &'a Db,
     pub(in crate::service) smtp_configured: bool,
+    pub(in crate::service) zones: &'a ZoneDirectory,
+    pub(in crate::service) clients: &'a ClientDirectory,
+    pub(in crate::service) audit: &'a AuditLog,
+    pub(in crate::service) sender: &'a Sender,
 }
 
 impl ConfigurationAdmin<'_> {
-    fn store<'s>(&'s self, environment: &'s Environment) -> EnvStore<'s> {
+    pub(super) fn store<'s>(&'s self, environment: &'s Environment) -> EnvStore<'s> {
         EnvStore::new(self.db, &environment.id)
     }
 
@@ -163,12 +174,13 @@ impl ConfigurationAdmin<'_> {
     }
 
     /// The plan of making `target` match `desired`, with the go-live check when it is live.
-    async fn plan_for(
+    pub(super) async fn plan_for(
         &self,
         target: &Environment,
         desired: EnvConfig,
         source: Option<&EnvConfig>,
     ) -> Result<ConfigurationPlan, Error> {
+        let base_release = self.store(target).latest_release().await?;
         let current = self.export(target).await?;
         let plan = promotion::plan(&current, &desired);
         let checks = match target.kind {
@@ -183,6 +195,7 @@ impl ConfigurationAdmin<'_> {
             plan,
             checks,
             warnings: Vec::new(),
+            base_release,
         })
     }
 

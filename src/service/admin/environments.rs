@@ -237,14 +237,7 @@ impl EnvironmentAdmin<'_> {
                 .lockout_threshold
                 .unwrap_or(current.lockout_threshold),
         };
-        let values = [
-            limits.token_requests_per_minute,
-            limits.signin_failures_per_minute,
-            limits.lockout_threshold,
-        ];
-        if values.iter().any(|v| !(0..=10_000_000).contains(v)) {
-            return Err(Error::Invalid("limits are 0 (off) to 10000000".into()));
-        }
+        check_limits(&limits)?;
         self.db
             .update_environment_limits(&environment.id, &limits)
             .await?;
@@ -263,8 +256,6 @@ impl EnvironmentAdmin<'_> {
         caller: &Caller,
         now: i64,
     ) -> Result<PolicyView, Error> {
-        const MINUTE: i64 = 60;
-        const DAY: i64 = 24 * 3600;
         let current = environment.policy;
         let policy = EnvPolicy {
             access_token_ttl: changes.access_token_ttl.unwrap_or(current.access_token_ttl),
@@ -278,24 +269,7 @@ impl EnvironmentAdmin<'_> {
             code_ttl: current.code_ttl,
             session_ttl: changes.session_ttl.unwrap_or(current.session_ttl),
         };
-        let bounds = [
-            ("access_token_ttl", policy.access_token_ttl, DAY),
-            ("id_token_ttl", policy.id_token_ttl, DAY),
-            ("refresh_token_ttl", policy.refresh_token_ttl, 365 * DAY),
-            (
-                "refresh_family_ttl",
-                policy.refresh_family_ttl,
-                5 * 365 * DAY,
-            ),
-            ("session_ttl", policy.session_ttl, 90 * DAY),
-        ];
-        for (name, seconds, most) in bounds {
-            if !(MINUTE..=most).contains(&seconds) {
-                return Err(Error::Invalid(format!(
-                    "{name} is {MINUTE} to {most} seconds"
-                )));
-            }
-        }
+        check_lifetimes(&policy)?;
         let accounts = self.account_policy(environment, &changes)?;
         self.db
             .update_environment_policy(&environment.id, (&policy, &accounts))
@@ -314,8 +288,7 @@ impl EnvironmentAdmin<'_> {
         })
     }
 
-    /// The account policy `changes` make, checked: a live environment without SMTP cannot turn
-    /// on a flow that needs mail (it would never arrive).
+    /// The account policy `changes` make, checked.
     fn account_policy(
         &self,
         environment: &Environment,
@@ -338,30 +311,7 @@ impl EnvironmentAdmin<'_> {
             mail_from: text(&changes.mail_from, &current.mail_from),
             product_name: text(&changes.product_name, &current.product_name),
         };
-        if !(8..=128).contains(&accounts.password_min_length) {
-            return Err(Error::Invalid("password_min_length is 8 to 128".into()));
-        }
-        if let Some(from) = &accounts.mail_from
-            && (from.parse::<lettre::message::Mailbox>().is_err() || !model::is_clean_text(from))
-        {
-            return Err(Error::Invalid(format!(
-                "mail_from: {from:?} is not an address such as \"Acme <no-reply@acme.com>\""
-            )));
-        }
-        if let Some(name) = &accounts.product_name
-            && (name.len() > 100 || !model::is_clean_text(name))
-        {
-            return Err(Error::Invalid(
-                "product_name: at most 100 characters, without control characters".into(),
-            ));
-        }
-        let needs_mail = (accounts.signup && !current.signup)
-            || (accounts.require_verified_email && !current.require_verified_email);
-        if needs_mail && environment.kind == EnvKind::Live && !self.smtp_configured {
-            return Err(Error::Invalid(
-                "no SMTP server is configured (AIRLOCK_SMTP_URL): a live environment cannot send the mail that sign-up and address verification need".into(),
-            ));
-        }
+        check_accounts(environment, &accounts, self.smtp_configured)?;
         Ok(accounts)
     }
 
@@ -385,4 +335,76 @@ impl EnvironmentAdmin<'_> {
             ..environment.clone()
         })
     }
+}
+
+/// Token and session lifetimes within their bounds.
+pub(in crate::service) fn check_lifetimes(policy: &EnvPolicy) -> Result<(), Error> {
+    const MINUTE: i64 = 60;
+    const DAY: i64 = 24 * 3600;
+    let bounds = [
+        ("access_token_ttl", policy.access_token_ttl, DAY),
+        ("id_token_ttl", policy.id_token_ttl, DAY),
+        ("refresh_token_ttl", policy.refresh_token_ttl, 365 * DAY),
+        (
+            "refresh_family_ttl",
+            policy.refresh_family_ttl,
+            5 * 365 * DAY,
+        ),
+        ("session_ttl", policy.session_ttl, 90 * DAY),
+    ];
+    for (name, seconds, most) in bounds {
+        if !(MINUTE..=most).contains(&seconds) {
+            return Err(Error::Invalid(format!(
+                "{name} is {MINUTE} to {most} seconds"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Rate limits within their bounds (0 turns one off).
+pub(in crate::service) fn check_limits(limits: &RateLimits) -> Result<(), Error> {
+    let values = [
+        limits.token_requests_per_minute,
+        limits.signin_failures_per_minute,
+        limits.lockout_threshold,
+    ];
+    if values.iter().any(|v| !(0..=10_000_000).contains(v)) {
+        return Err(Error::Invalid("limits are 0 (off) to 10000000".into()));
+    }
+    Ok(())
+}
+
+/// An account policy for `environment`: a live environment without SMTP cannot turn on a flow
+/// that needs mail (it would never arrive).
+pub(in crate::service) fn check_accounts(
+    environment: &Environment,
+    accounts: &AccountPolicy,
+    smtp_configured: bool,
+) -> Result<(), Error> {
+    if !(8..=128).contains(&accounts.password_min_length) {
+        return Err(Error::Invalid("password_min_length is 8 to 128".into()));
+    }
+    if let Some(from) = &accounts.mail_from
+        && (from.parse::<lettre::message::Mailbox>().is_err() || !model::is_clean_text(from))
+    {
+        return Err(Error::Invalid(format!(
+            "mail_from: {from:?} is not an address such as \"Acme <no-reply@acme.com>\""
+        )));
+    }
+    if let Some(name) = &accounts.product_name
+        && (name.len() > 100 || !model::is_clean_text(name))
+    {
+        return Err(Error::Invalid(
+            "product_name: at most 100 characters, without control characters".into(),
+        ));
+    }
+    let needs_mail = (accounts.signup && !environment.accounts.signup)
+        || (accounts.require_verified_email && !environment.accounts.require_verified_email);
+    if needs_mail && environment.kind == EnvKind::Live && !smtp_configured {
+        return Err(Error::Invalid(
+            "no SMTP server is configured (AIRLOCK_SMTP_URL): a live environment cannot send the mail that sign-up and address verification need".into(),
+        ));
+    }
+    Ok(())
 }

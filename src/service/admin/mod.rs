@@ -13,6 +13,7 @@ pub mod environments;
 pub mod inbox;
 pub mod keys;
 pub mod projects;
+pub mod releases;
 pub mod users;
 pub mod webhook_log;
 pub mod webhooks;

@@ -13,7 +13,7 @@ use crate::service::{Caller, Error};
 use crate::store::{Db, EnvStore};
 
 /// Endpoints per environment.
-const MAX_ENDPOINTS: usize = 50;
+pub(super) const MAX_ENDPOINTS: usize = 50;
 /// How long a rotated-out secret keeps signing beside its successor.
 const PREVIOUS_SECRET_SECONDS: i64 = 24 * 3600;
 
@@ -301,7 +301,11 @@ impl WebhookAdmin<'_> {
         }
     }
 
-    fn checked_url(&self, environment: &Environment, url: &str) -> Result<String, Error> {
+    pub(super) fn checked_url(
+        &self,
+        environment: &Environment,
+        url: &str,
+    ) -> Result<String, Error> {
         let url = url.trim();
         if !is_clean_text(url) {
             return Err(Error::Invalid(
@@ -321,7 +325,7 @@ fn without_query(url: &str) -> String {
     url.split(['?', '#']).next().unwrap_or_default().to_string()
 }
 
-fn checked_events(spec: Option<&str>) -> Result<Vec<String>, Error> {
+pub(super) fn checked_events(spec: Option<&str>) -> Result<Vec<String>, Error> {
     let filter = match spec {
         None => EventFilter::all(),
         Some(spec) => {
@@ -331,7 +335,7 @@ fn checked_events(spec: Option<&str>) -> Result<Vec<String>, Error> {
     Ok(filter.into_patterns())
 }
 
-fn checked_description(description: Option<String>) -> Result<String, Error> {
+pub(super) fn checked_description(description: Option<String>) -> Result<String, Error> {
     let description = description.unwrap_or_default().trim().to_string();
     if description.len() > 500 || !is_clean_text(&description) {
         return Err(Error::Invalid(
