@@ -65,8 +65,8 @@ pub enum Command {
     /// Resource servers (APIs): their identifiers, scopes and token settings.
     #[command(subcommand)]
     Api(api::ApiCommand),
-    /// Plan promoting one environment's configuration into another: the changes and the go-live
-    /// check.
+    /// Promote one environment's configuration into another: --plan shows the changes and the
+    /// go-live check, --apply makes them the target's next release.
     Promote(configuration::PromoteArgs),
     /// A relying party's tools: decode a token, or verify it against its issuer.
     #[command(subcommand)]

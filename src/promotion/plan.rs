@@ -12,6 +12,10 @@ pub enum Action {
     Create,
     /// The fields that change.
     Update(Vec<String>),
+    /// A change of these fields makes a new item in place of the old one: a client that turns
+    /// public or confidential, or authenticates otherwise, gets a new id and new credentials (the
+    /// old one's tokens and consents go with it).
+    Replace(Vec<String>),
     Delete,
 }
 
@@ -50,6 +54,13 @@ impl Plan {
                 }
                 (Action::Create, _) => format!("+ {} {}", change.section, change.name),
                 (Action::Delete, _) => format!("- {} {}", change.section, change.name),
+                (Action::Replace(fields), _) => format!(
+                    "-/+ {} {} ({}: replaced by a new one with new credentials; its tokens and \
+                     consents go)",
+                    change.section,
+                    change.name,
+                    fields.join(", ")
+                ),
                 (Action::Update(fields), None) => format!(
                     "~ {} {} ({})",
                     change.section,
@@ -94,12 +105,13 @@ fn settings(
         .collect()
 }
 
-/// Items of one section matched by `key`: created, updated (with the fields), deleted.
+/// Items of one section matched by `key`: created, updated (with the fields), replaced (when one
+/// of `replacing` changes), deleted.
 fn items<T: Serialize>(
     section: &'static str,
-    current: &[T],
-    desired: &[T],
+    (current, desired): (&[T], &[T]),
     key: impl Fn(&T) -> &str,
+    replacing: &[&str],
 ) -> Vec<Change> {
     let mut changes = Vec::new();
     for wanted in desired {
@@ -115,7 +127,14 @@ fn items<T: Serialize>(
                     .collect();
                 fields.sort();
                 fields.dedup();
-                (!fields.is_empty()).then_some(Action::Update(fields))
+                let replaced = fields
+                    .iter()
+                    .any(|field| replacing.contains(&field.as_str()));
+                match (fields.is_empty(), replaced) {
+                    (true, _) => None,
+                    (false, true) => Some(Action::Replace(fields)),
+                    (false, false) => Some(Action::Update(fields)),
+                }
             }
         };
         if let Some(action) = change {
@@ -146,21 +165,15 @@ pub fn plan(current: &EnvConfig, desired: &EnvConfig) -> Plan {
     changes.extend(settings("policy", &current.policy, &desired.policy));
     changes.extend(settings("accounts", &current.accounts, &desired.accounts));
     changes.extend(settings("limits", &current.limits, &desired.limits));
-    changes.extend(items("api", &current.apis, &desired.apis, |a| {
-        &a.identifier
-    }));
-    changes.extend(items("client", &current.clients, &desired.clients, |c| {
-        &c.name
-    }));
-    changes.extend(items(
-        "webhook",
-        &current.webhooks,
-        &desired.webhooks,
-        |w| &w.url,
-    ));
-    changes.extend(items("domain", &current.domains, &desired.domains, |d| {
-        &d.host
-    }));
+    let apis = (current.apis.as_slice(), desired.apis.as_slice());
+    changes.extend(items("api", apis, |a| &a.identifier, &[]));
+    let clients = (current.clients.as_slice(), desired.clients.as_slice());
+    let replacing = ["public", "token_endpoint_auth_method"];
+    changes.extend(items("client", clients, |c| &c.name, &replacing));
+    let webhooks = (current.webhooks.as_slice(), desired.webhooks.as_slice());
+    changes.extend(items("webhook", webhooks, |w| &w.url, &[]));
+    let domains = (current.domains.as_slice(), desired.domains.as_slice());
+    changes.extend(items("domain", domains, |d| &d.host, &[]));
     Plan { changes }
 }
 
@@ -201,5 +214,16 @@ mod tests {
             "{rendered}"
         );
         assert_eq!(planned.changes.len(), 4);
+    }
+
+    #[test]
+    fn a_client_that_authenticates_otherwise_is_replaced() {
+        let mut desired = sample();
+        desired.clients[0].token_endpoint_auth_method = "private_key_jwt".into();
+        let rendered = plan(&sample(), &desired).render();
+        assert!(
+            rendered.starts_with("-/+ client web (token_endpoint_auth_method: replaced"),
+            "{rendered}"
+        );
     }
 }

@@ -21,7 +21,7 @@ pub struct Release {
 }
 
 /// Everything one release writes. Items are written in an order that keeps references whole:
-/// deletions first, then creations, then updates and grants.
+/// deletions and updates first, then creations, then grants.
 #[derive(Debug, Default)]
 pub struct ReleaseWrite {
     /// The release: the one after the release the plan was made against.
@@ -46,10 +46,29 @@ pub struct ReleaseWrite {
     pub deleted_endpoints: Vec<String>,
 }
 
+impl ReleaseWrite {
+    /// Whether it writes nothing but the release itself.
+    pub fn changes_nothing(&self) -> bool {
+        self.settings.is_none()
+            && self.new_apis.is_empty()
+            && self.changed_apis.is_empty()
+            && self.deleted_apis.is_empty()
+            && self.new_clients.is_empty()
+            && self.changed_clients.is_empty()
+            && self.deleted_clients.is_empty()
+            && self.grants.is_empty()
+            && self.removed_grants.is_empty()
+            && self.new_endpoints.is_empty()
+            && self.changed_endpoints.is_empty()
+            && self.deleted_endpoints.is_empty()
+    }
+}
+
 /// Why a release was not written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReleaseRefused {
-    /// Another release took its number first: the plan was made against an older configuration.
+    /// Another release took its number first, or an item the plan counted on changed meanwhile:
+    /// the plan was made against an older configuration.
     Superseded,
     /// An API identifier the release creates is taken (created meanwhile).
     ApiTaken(String),
@@ -131,20 +150,9 @@ impl EnvStore<'_> {
                 .execute(&mut *tx)
                 .await?;
         }
-        for api_id in &release.deleted_apis {
-            let key = ("api_id", api_id.as_str());
-            super::delete_with_dependents_in(&mut tx, self, "apis", key, &["client_api_grants"])
-                .await?;
-        }
-        for client_id in &release.deleted_clients {
-            let key = ("client_id", client_id.as_str());
-            let dependents = &super::clients::CLIENT_DEPENDENTS;
-            super::delete_with_dependents_in(&mut tx, self, "clients", key, dependents).await?;
-        }
-        for endpoint_id in &release.deleted_endpoints {
-            self.query(super::webhooks::DELETE_ENDPOINT, (endpoint_id,))
-                .execute(&mut *tx)
-                .await?;
+        if !self.write_items(&mut tx, release).await? {
+            tx.rollback().await?;
+            return Ok(Err(ReleaseRefused::Superseded));
         }
         for api in &release.new_apis {
             let values = super::apis::insert_values(api)?;
@@ -157,34 +165,9 @@ impl EnvStore<'_> {
                 return Ok(Err(ReleaseRefused::ApiTaken(api.identifier.clone())));
             }
         }
-        for api in &release.changed_apis {
-            let values = super::apis::update_values(api)?;
-            self.query(super::apis::UPDATE_API, values)
-                .execute(&mut *tx)
-                .await?;
-        }
         for client in &release.new_clients {
             let values = super::clients::insert_values(client, None)?;
             self.query(super::clients::INSERT_CLIENT, values)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for client in &release.changed_clients {
-            let values = super::clients::update_values(client)?;
-            self.query(super::clients::UPDATE_CLIENT, values)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (client_id, api_id) in &release.removed_grants {
-            let values = (client_id.as_str(), api_id.as_str());
-            self.query(super::apis::REMOVE_API_GRANT, values)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (client_id, api_id, scopes) in &release.grants {
-            let values =
-                super::apis::grant_values((client_id, api_id), scopes, release.created_at)?;
-            self.query(super::apis::SET_API_GRANT, values)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -194,13 +177,96 @@ impl EnvStore<'_> {
                 .execute(&mut *tx)
                 .await?;
         }
-        for endpoint in &release.changed_endpoints {
-            let values = super::webhooks::settings_values(endpoint);
-            self.query(super::webhooks::UPDATE_ENDPOINT_SETTINGS, values)
+        // Grants last: they name the clients and APIs written above.
+        for (client_id, api_id) in &release.removed_grants {
+            let values = (client_id.as_str(), api_id.as_str());
+            self.query(super::apis::REMOVE_API_GRANT, values)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (client_id, api_id, scopes) in &release.grants {
+            let exists = "SELECT 1 AS found FROM clients WHERE env_id = $1 AND client_id = $2";
+            let found = self
+                .query(exists, (client_id.as_str(),))
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                tx.rollback().await?;
+                return Ok(Err(ReleaseRefused::Superseded));
+            }
+            let values =
+                super::apis::grant_values((client_id, api_id), scopes, release.created_at)?;
+            self.query(super::apis::SET_API_GRANT, values)
                 .execute(&mut *tx)
                 .await?;
         }
         self.commit(tx).await?;
         Ok(Ok(()))
+    }
+}
+
+impl EnvStore<'_> {
+    /// The deletions and updates of `release` in `tx`; false when one of them found its row gone
+    /// (changed by someone else since the plan).
+    async fn write_items(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        release: &ReleaseWrite,
+    ) -> Result<bool, StoreError> {
+        for api_id in &release.deleted_apis {
+            let key = ("api_id", api_id.as_str());
+            if !super::delete_with_dependents_in(tx, self, "apis", key, &["client_api_grants"])
+                .await?
+            {
+                return Ok(false);
+            }
+        }
+        for client_id in &release.deleted_clients {
+            let key = ("client_id", client_id.as_str());
+            let dependents = &super::clients::CLIENT_DEPENDENTS;
+            if !super::delete_with_dependents_in(tx, self, "clients", key, dependents).await? {
+                return Ok(false);
+            }
+        }
+        for endpoint_id in &release.deleted_endpoints {
+            let done = self
+                .query(super::webhooks::DELETE_ENDPOINT, (endpoint_id,))
+                .execute(&mut **tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+        }
+        for api in &release.changed_apis {
+            let values = super::apis::update_values(api)?;
+            let done = self
+                .query(super::apis::UPDATE_API, values)
+                .execute(&mut **tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+        }
+        for client in &release.changed_clients {
+            let values = super::clients::update_values(client)?;
+            let done = self
+                .query(super::clients::UPDATE_CLIENT, values)
+                .execute(&mut **tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+        }
+        for endpoint in &release.changed_endpoints {
+            let values = super::webhooks::settings_values(endpoint);
+            let done = self
+                .query(super::webhooks::UPDATE_ENDPOINT_SETTINGS, values)
+                .execute(&mut **tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }

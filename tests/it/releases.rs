@@ -214,6 +214,7 @@ async fn promote_release_and_roll_back(server: &TestServer) {
             &client_id(server, sandbox, "sandbox-only"),
         ],
     );
+    let sandbox_before = cli_ok(server, &["env", "export", sandbox, "--format", "json"]);
     let first = promote(&[]);
     assert_eq!(first["release"], 1, "{first}");
     assert_eq!(first["accepted"][0], "webhooks");
@@ -346,6 +347,22 @@ async fn promote_release_and_roll_back(server: &TestServer) {
         ))
         .await;
     assert_eq!(elsewhere, 0);
+    let sandbox_after = cli_ok(server, &["env", "export", sandbox, "--format", "json"]);
+    let clients_but_admin = |export: &str| {
+        let config: Value = serde_json::from_str(export).expect("json");
+        config["clients"]
+            .as_array()
+            .expect("clients")
+            .iter()
+            .filter(|c| c["name"] != "admin")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        clients_but_admin(&sandbox_before),
+        clients_but_admin(&sandbox_after),
+        "promotion never writes the source"
+    );
 }
 backend_test!(promote_release_and_roll_back);
 
@@ -477,6 +494,10 @@ async fn a_killed_apply_leaves_the_previous_release(server: &TestServer) {
         assert_eq!(present, expected, "round {round}");
     }
     eprintln!("killed applies: {killed_before} before landing, {landed} after");
+    assert!(
+        killed_before > 0,
+        "at least one apply was killed before it landed"
+    );
     // The zone is usable afterwards: an apply runs to the end.
     let (text, names) = bulk_document(&base, 99, 10);
     let file = dir.path().join("last.toml");

@@ -124,7 +124,11 @@ impl ConfigurationAdmin<'_> {
             return Ok(applied);
         }
         let current = self.export(target).await?;
-        if current.domains != planned.desired.domains {
+        let hosts = |config: &EnvConfig| {
+            let hosts: BTreeSet<String> = config.domains.iter().map(|d| d.host.clone()).collect();
+            hosts
+        };
+        if hosts(&current) != hosts(&planned.desired) {
             return Err(Error::Invalid(
                 "domains: a release does not bind or unbind custom domains (each needs its own \
                  proof): use `airlock domain add|remove`, then apply"
@@ -150,6 +154,12 @@ impl ConfigurationAdmin<'_> {
             .await?;
         self.endpoints(target, desired, &mut write, &mut applied, now)
             .await?;
+        if write.changes_nothing() {
+            // What differed in the plan's text is the same once checked (a URL's trailing slash,
+            // an event filter written otherwise).
+            applied.credentials.clear();
+            return Ok(applied);
+        }
 
         let changes: Vec<String> = planned.plan.render().lines().map(String::from).collect();
         let event = match source {
@@ -185,8 +195,12 @@ impl ConfigurationAdmin<'_> {
             }
         }
         self.forget_released(target, &write).await;
-        self.audit.record_by(target, caller, event, now).await?;
         applied.release = Some(write.number);
+        // The release is written with its events; its credentials must reach the operator even
+        // if its audit entry does not.
+        if let Err(error) = self.audit.record_by(target, caller, event, now).await {
+            tracing::error!(%error, release = write.number, "release applied, audit entry not written");
+        }
         Ok(applied)
     }
 
@@ -194,10 +208,16 @@ impl ConfigurationAdmin<'_> {
     async fn forget_released(&self, target: &Environment, write: &ReleaseWrite) {
         if write.settings.is_some() {
             self.zones.forget_environment(target).await;
+            if let Ok(config) = self.export(target).await {
+                for domain in config.domains {
+                    self.zones.forget_host(&domain.host).await;
+                }
+            }
         }
         let clients = write
             .changed_clients
             .iter()
+            .chain(&write.new_clients)
             .map(|client| &client.client_id)
             .chain(&write.deleted_clients)
             .chain(write.grants.iter().map(|(client_id, _, _)| client_id))
@@ -228,12 +248,19 @@ impl ConfigurationAdmin<'_> {
             code_ttl: target.policy.code_ttl,
             session_ttl: wanted.session_ttl,
         };
+        let text = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(String::from)
+        };
         let accounts = AccountPolicy {
             signup: accounts.signup,
             require_verified_email: accounts.require_verified_email,
             password_min_length: accounts.password_min_length,
-            mail_from: accounts.mail_from.clone(),
-            product_name: accounts.product_name.clone(),
+            mail_from: text(&accounts.mail_from),
+            product_name: text(&accounts.product_name),
         };
         let limits = RateLimits {
             token_requests_per_minute: limits.token_requests_per_minute,
@@ -411,6 +438,16 @@ impl ConfigurationAdmin<'_> {
                 if let Some(unknown) = grant.scopes.iter().find(|s| !scopes.contains(s)) {
                     return Err(Error::Invalid(format!(
                         "{path}: the API has no scope {unknown}"
+                    )));
+                }
+                if let Some(twice) = grant
+                    .scopes
+                    .iter()
+                    .enumerate()
+                    .find_map(|(at, s)| grant.scopes[..at].contains(s).then_some(s))
+                {
+                    return Err(Error::Invalid(format!(
+                        "{path}: scope {twice} is listed twice"
                     )));
                 }
                 let unchanged = held
