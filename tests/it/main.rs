@@ -19,6 +19,7 @@ mod limits;
 mod logout;
 mod logs;
 mod metrics;
+mod openapi;
 mod plan_limits;
 mod promotion;
 mod proxies;

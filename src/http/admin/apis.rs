@@ -1,9 +1,9 @@
 //! Resource servers (APIs) of one environment, and the scopes of them granted to clients.
 
-use axum::Router;
 use axum::extract::Path;
-use axum::routing::{get, post};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{AdminJson, AdminResult, AdminZone, created, listed, no_content, ok, present};
 use super::parse_alg;
@@ -11,18 +11,12 @@ use crate::http::AppState;
 use crate::model::{Api, ClientId, SigningAlg};
 use crate::service::admin::apis::{ApiChanges, NewApi};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/apis", post(create_api).get(list_apis))
-        .route(
-            "/apis/{api}",
-            get(show_api).patch(update_api).delete(delete_api),
-        )
-        .route(
-            "/clients/{client_id}/api-grants",
-            get(list_grants).post(grant),
-        )
-        .route("/clients/{client_id}/api-grants/revoke", post(revoke))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_api, list_apis))
+        .routes(routes!(show_api, update_api, delete_api))
+        .routes(routes!(list_grants, grant))
+        .routes(routes!(revoke))
 }
 
 /// The API named in the path: its id (`api_…`) or its identifier, percent-encoded.
@@ -36,7 +30,7 @@ pub struct ClientPath {
     client_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiBody {
     identifier: String,
@@ -47,7 +41,7 @@ pub struct ApiBody {
 }
 
 /// `null` for `access_token_ttl` goes back to the environment's lifetime; absent keeps it.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiPatch {
     scopes: Option<Vec<String>>,
@@ -57,7 +51,7 @@ pub struct ApiPatch {
 }
 
 /// Scopes of an API to grant or take back; none named: all of them.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantBody {
     api: String,
@@ -66,6 +60,13 @@ pub struct GrantBody {
 }
 
 /// `POST …/apis`
+#[utoipa::path(
+    post,
+    path = "/apis",
+    tag = "apis",
+    request_body = ApiBody,
+    responses((status = 201, description = "Created", body = Value))
+)]
 pub async fn create_api(zone: AdminZone, AdminJson(body): AdminJson<ApiBody>) -> AdminResult {
     let request = NewApi {
         identifier: body.identifier,
@@ -82,12 +83,24 @@ pub async fn create_api(zone: AdminZone, AdminJson(body): AdminJson<ApiBody>) ->
 }
 
 /// `GET …/apis`
+#[utoipa::path(
+    get,
+    path = "/apis",
+    tag = "apis",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_apis(zone: AdminZone) -> AdminResult {
     let apis = zone.airlock.apis().list(&zone.environment).await?;
     listed::<_, Api>("apis", apis)
 }
 
 /// `GET …/apis/{api}`
+#[utoipa::path(
+    get,
+    path = "/apis/{api}",
+    tag = "apis",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn show_api(zone: AdminZone, Path(path): Path<ApiPath>) -> AdminResult {
     ok(zone
         .airlock
@@ -97,6 +110,13 @@ pub async fn show_api(zone: AdminZone, Path(path): Path<ApiPath>) -> AdminResult
 }
 
 /// `PATCH …/apis/{api}`
+#[utoipa::path(
+    patch,
+    path = "/apis/{api}",
+    tag = "apis",
+    request_body = ApiPatch,
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn update_api(
     zone: AdminZone,
     Path(path): Path<ApiPath>,
@@ -122,6 +142,12 @@ pub async fn update_api(
 }
 
 /// `DELETE …/apis/{api}`
+#[utoipa::path(
+    delete,
+    path = "/apis/{api}",
+    tag = "apis",
+    responses((status = 204, description = "Done"))
+)]
 pub async fn delete_api(zone: AdminZone, Path(path): Path<ApiPath>) -> AdminResult {
     zone.airlock
         .apis()
@@ -131,6 +157,12 @@ pub async fn delete_api(zone: AdminZone, Path(path): Path<ApiPath>) -> AdminResu
 }
 
 /// `GET …/clients/{client_id}/api-grants`
+#[utoipa::path(
+    get,
+    path = "/clients/{client_id}/api-grants",
+    tag = "apis",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_grants(zone: AdminZone, Path(path): Path<ClientPath>) -> AdminResult {
     let client_id = ClientId::from(path.client_id);
     let grants = zone
@@ -142,6 +174,13 @@ pub async fn list_grants(zone: AdminZone, Path(path): Path<ClientPath>) -> Admin
 }
 
 /// `POST …/clients/{client_id}/api-grants`
+#[utoipa::path(
+    post,
+    path = "/clients/{client_id}/api-grants",
+    tag = "apis",
+    request_body = GrantBody,
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn grant(
     zone: AdminZone,
     Path(path): Path<ClientPath>,
@@ -163,6 +202,13 @@ pub async fn grant(
 }
 
 /// `POST …/clients/{client_id}/api-grants/revoke`
+#[utoipa::path(
+    post,
+    path = "/clients/{client_id}/api-grants/revoke",
+    tag = "apis",
+    request_body = GrantBody,
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn revoke(
     zone: AdminZone,
     Path(path): Path<ClientPath>,

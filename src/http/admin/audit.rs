@@ -1,24 +1,25 @@
 //! One environment's audit log and its chain check.
 
-use axum::Router;
 use axum::extract::{Query, rejection::QueryRejection};
-use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{AdminError, AdminResult, AdminZone, ok};
 use crate::http::AppState;
 use crate::service::Error;
 use crate::service::admin::audit::{AuditFilter, ZoneLabel};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/audit", get(list_audit))
-        .route("/audit/verify", get(verify_audit))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_audit))
+        .routes(routes!(verify_audit))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     since: Option<i64>,
     #[serde(rename = "type")]
@@ -27,6 +28,13 @@ pub struct AuditParams {
 }
 
 /// `GET …/audit?since=&type=&limit=`
+#[utoipa::path(
+    get,
+    path = "/audit",
+    tag = "audit",
+    params(AuditParams),
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_audit(
     zone: AdminZone,
     query: Result<Query<AuditParams>, QueryRejection>,
@@ -49,6 +57,12 @@ pub async fn list_audit(
 }
 
 /// `GET …/audit/verify`
+#[utoipa::path(
+    get,
+    path = "/audit/verify",
+    tag = "audit",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn verify_audit(zone: AdminZone) -> AdminResult {
     let report = zone.airlock.audit_trail().verify(&zone.environment).await?;
     ok(report)

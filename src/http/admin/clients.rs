@@ -1,10 +1,10 @@
 //! Client registrations of one environment.
 
-use axum::Router;
 use axum::extract::Path;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{
     AdminJson, AdminResult, AdminZone, created, listed, no_content, ok, present, uncached,
@@ -15,14 +15,11 @@ use crate::model::{Client, ClientId, Secret, SigningAlg, TokenAuthMethod};
 use crate::service::Error;
 use crate::service::admin::clients::{ClientChanges, NewClient};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/clients", post(create_client).get(list_clients))
-        .route(
-            "/clients/{client_id}",
-            get(show_client).patch(update_client).delete(delete_client),
-        )
-        .route("/clients/{client_id}/rotate-secret", post(rotate_secret))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_client, list_clients))
+        .routes(routes!(show_client, update_client, delete_client))
+        .routes(routes!(rotate_secret))
 }
 
 /// The client named in the path (after its project and environment).
@@ -31,7 +28,7 @@ pub struct ClientPath {
     client_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientBody {
     name: String,
@@ -49,7 +46,7 @@ pub struct ClientBody {
     jwks_uri: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientPatch {
     name: Option<String>,
@@ -63,7 +60,7 @@ pub struct ClientPatch {
     jwks_uri: Option<Option<String>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ClientResponse {
     env_id: String,
     client_id: String,
@@ -72,7 +69,9 @@ struct ClientResponse {
     first_party: bool,
     redirect_uris: Vec<String>,
     post_logout_redirect_uris: Vec<String>,
+    #[schema(value_type = String)]
     id_token_signed_response_alg: SigningAlg,
+    #[schema(value_type = String)]
     token_endpoint_auth_method: TokenAuthMethod,
     #[serde(skip_serializing_if = "Option::is_none")]
     jwks: Option<Value>,
@@ -80,6 +79,7 @@ struct ClientResponse {
     jwks_uri: Option<String>,
     created_at: i64,
     /// Only in the answer that issued it.
+    #[schema(value_type = Option<String>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     client_secret: Option<Secret>,
 }
@@ -111,6 +111,13 @@ impl ClientResponse {
 }
 
 /// `POST …/clients`
+#[utoipa::path(
+    post,
+    path = "/clients",
+    tag = "clients",
+    request_body = ClientBody,
+    responses((status = 201, description = "Created", body = ClientResponse))
+)]
 pub async fn create_client(zone: AdminZone, AdminJson(body): AdminJson<ClientBody>) -> AdminResult {
     let alg = parse_alg(body.id_token_signed_response_alg.as_deref())?;
     let method = body
@@ -149,12 +156,24 @@ pub async fn create_client(zone: AdminZone, AdminJson(body): AdminJson<ClientBod
 }
 
 /// `GET …/clients`
+#[utoipa::path(
+    get,
+    path = "/clients",
+    tag = "clients",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_clients(zone: AdminZone) -> AdminResult {
     let clients = zone.airlock.clients().list(&zone.environment).await?;
     listed::<_, ClientResponse>("clients", clients)
 }
 
 /// `GET …/clients/{client_id}`
+#[utoipa::path(
+    get,
+    path = "/clients/{client_id}",
+    tag = "clients",
+    responses((status = 200, description = "OK", body = ClientResponse))
+)]
 pub async fn show_client(zone: AdminZone, Path(path): Path<ClientPath>) -> AdminResult {
     let client_id = ClientId::from(path.client_id);
     let client = zone
@@ -166,6 +185,13 @@ pub async fn show_client(zone: AdminZone, Path(path): Path<ClientPath>) -> Admin
 }
 
 /// `PATCH …/clients/{client_id}`
+#[utoipa::path(
+    patch,
+    path = "/clients/{client_id}",
+    tag = "clients",
+    request_body = ClientPatch,
+    responses((status = 200, description = "OK", body = ClientResponse))
+)]
 pub async fn update_client(
     zone: AdminZone,
     Path(path): Path<ClientPath>,
@@ -195,6 +221,12 @@ pub async fn update_client(
 }
 
 /// `DELETE …/clients/{client_id}`
+#[utoipa::path(
+    delete,
+    path = "/clients/{client_id}",
+    tag = "clients",
+    responses((status = 204, description = "Done"))
+)]
 pub async fn delete_client(zone: AdminZone, Path(path): Path<ClientPath>) -> AdminResult {
     zone.airlock
         .clients()
@@ -209,6 +241,12 @@ pub async fn delete_client(zone: AdminZone, Path(path): Path<ClientPath>) -> Adm
 }
 
 /// `POST …/clients/{client_id}/rotate-secret`
+#[utoipa::path(
+    post,
+    path = "/clients/{client_id}/rotate-secret",
+    tag = "clients",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn rotate_secret(zone: AdminZone, Path(path): Path<ClientPath>) -> AdminResult {
     let client_id = ClientId::from(path.client_id);
     let secret = zone

@@ -1,9 +1,9 @@
 //! Custom domains of one environment.
 
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{
     Admin, AdminJson, AdminResult, AdminZone, OptionalJson, created, listed, no_content, ok,
@@ -14,15 +14,15 @@ use crate::service::Error;
 use crate::service::admin::domains::{BoundDomain, TlsFiles};
 
 /// The operator's route: a host released from every environment.
-pub fn installation_routes() -> Router<AppState> {
-    Router::new().route("/domains/{host}", delete(release_domain))
+pub fn installation_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(release_domain))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/domains", get(list_domains).post(add_domain))
-        .route("/domains/{host}", delete(remove_domain))
-        .route("/domains/{host}/verify", post(verify_domain))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_domains, add_domain))
+        .routes(routes!(remove_domain))
+        .routes(routes!(verify_domain))
 }
 
 /// The host named in the path (after its project and environment).
@@ -31,7 +31,7 @@ pub struct DomainPath {
     host: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DomainBody {
     host: String,
@@ -39,7 +39,7 @@ pub struct DomainBody {
     tls_key_file: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     #[serde(default)]
@@ -47,9 +47,10 @@ pub struct VerifyBody {
 }
 
 /// A domain with the DNS record that proves ownership and the issuer it serves once active.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct DomainResponse {
     host: String,
+    #[schema(value_type = String)]
     state: DomainState,
     verified_by: Option<String>,
     tls_cert_file: Option<String>,
@@ -90,6 +91,13 @@ impl DomainResponse {
 }
 
 /// `POST …/domains`
+#[utoipa::path(
+    post,
+    path = "/domains",
+    tag = "domains",
+    request_body = DomainBody,
+    responses((status = 201, description = "Created", body = DomainResponse))
+)]
 pub async fn add_domain(zone: AdminZone, AdminJson(body): AdminJson<DomainBody>) -> AdminResult {
     let tls = match (body.tls_cert_file, body.tls_key_file) {
         (Some(cert_file), Some(key_file)) => Some(TlsFiles {
@@ -111,6 +119,12 @@ pub async fn add_domain(zone: AdminZone, AdminJson(body): AdminJson<DomainBody>)
 }
 
 /// `GET …/domains`
+#[utoipa::path(
+    get,
+    path = "/domains",
+    tag = "domains",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_domains(zone: AdminZone) -> AdminResult {
     let domains = zone
         .airlock
@@ -121,6 +135,13 @@ pub async fn list_domains(zone: AdminZone) -> AdminResult {
 }
 
 /// `POST …/domains/{host}/verify`
+#[utoipa::path(
+    post,
+    path = "/domains/{host}/verify",
+    tag = "domains",
+    request_body = VerifyBody,
+    responses((status = 200, description = "OK", body = DomainResponse))
+)]
 pub async fn verify_domain(
     zone: AdminZone,
     Path(path): Path<DomainPath>,
@@ -142,6 +163,12 @@ pub async fn verify_domain(
 
 /// `DELETE /admin/v1/domains/{host}`: every claim of the host, in every environment (an
 /// installation-wide token only).
+#[utoipa::path(
+    delete,
+    path = "/domains/{host}",
+    tag = "domains",
+    responses((status = 204, description = "Done"))
+)]
 pub async fn release_domain(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -153,6 +180,12 @@ pub async fn release_domain(
 }
 
 /// `DELETE …/domains/{host}`
+#[utoipa::path(
+    delete,
+    path = "/domains/{host}",
+    tag = "domains",
+    responses((status = 204, description = "Done"))
+)]
 pub async fn remove_domain(zone: AdminZone, Path(path): Path<DomainPath>) -> AdminResult {
     zone.airlock
         .domains()

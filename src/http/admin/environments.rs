@@ -1,9 +1,9 @@
 //! Projects and environments: creation, settings, rate limits.
 
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{Admin, AdminJson, AdminResult, AdminZone, created, ok};
 use crate::http::AppState;
@@ -12,31 +12,30 @@ use crate::service::Error;
 use crate::service::admin::environments::{LimitChanges, PolicyChanges, PolicyView};
 
 /// Projects and environments themselves.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/projects", post(create_project))
-        .route("/projects/{project}/environments", post(create_environment))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_project))
+        .routes(routes!(create_environment))
 }
 
 /// One environment's settings, below its path.
-pub fn zone_routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/",
-            get(show_environment)
-                .patch(update_environment)
-                .delete(super::lifecycle::delete_environment),
-        )
-        .route("/limits", get(show_limits).put(set_limits))
-        .route("/policy", get(show_policy).put(set_policy))
+pub fn zone_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(
+            show_environment,
+            update_environment,
+            super::lifecycle::delete_environment
+        ))
+        .routes(routes!(show_limits, set_limits))
+        .routes(routes!(show_policy, set_policy))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ProjectBody {
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ProjectResponse {
     id: String,
     name: String,
@@ -54,6 +53,13 @@ impl From<Project> for ProjectResponse {
 }
 
 /// `POST /admin/v1/projects`
+#[utoipa::path(
+    post,
+    path = "/projects",
+    tag = "environments",
+    request_body = ProjectBody,
+    responses((status = 201, description = "Created", body = ProjectResponse))
+)]
 pub async fn create_project(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -64,13 +70,20 @@ pub async fn create_project(
     created(ProjectResponse::from(project))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct EnvironmentBody {
     name: String,
     kind: String,
 }
 
 /// `POST /admin/v1/projects/{project}/environments`
+#[utoipa::path(
+    post,
+    path = "/projects/{project}/environments",
+    tag = "environments",
+    request_body = EnvironmentBody,
+    responses((status = 201, description = "Created", body = Value))
+)]
 pub async fn create_environment(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -88,17 +101,30 @@ pub async fn create_environment(
 }
 
 /// `GET …/environments/{environment}`
+#[utoipa::path(
+    get,
+    path = "",
+    tag = "environments",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn show_environment(zone: AdminZone) -> AdminResult {
     ok(zone.airlock.environments().view(&zone.environment))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentPatch {
     path_issuer_enabled: Option<bool>,
 }
 
 /// `PATCH …/environments/{environment}`
+#[utoipa::path(
+    patch,
+    path = "",
+    tag = "environments",
+    request_body = EnvironmentPatch,
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn update_environment(
     zone: AdminZone,
     AdminJson(patch): AdminJson<EnvironmentPatch>,
@@ -114,11 +140,17 @@ pub async fn update_environment(
 }
 
 /// `GET …/policy`
+#[utoipa::path(
+    get,
+    path = "/policy",
+    tag = "environments",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn show_policy(zone: AdminZone) -> AdminResult {
     ok(PolicyView::of(&zone.environment))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyBody {
     access_token_ttl: Option<i64>,
@@ -134,6 +166,13 @@ pub struct PolicyBody {
 }
 
 /// `PUT …/policy`
+#[utoipa::path(
+    put,
+    path = "/policy",
+    tag = "environments",
+    request_body = PolicyBody,
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn set_policy(zone: AdminZone, AdminJson(body): AdminJson<PolicyBody>) -> AdminResult {
     let changes = PolicyChanges {
         access_token_ttl: body.access_token_ttl,
@@ -156,11 +195,17 @@ pub async fn set_policy(zone: AdminZone, AdminJson(body): AdminJson<PolicyBody>)
 }
 
 /// `GET …/limits`
+#[utoipa::path(
+    get,
+    path = "/limits",
+    tag = "environments",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn show_limits(zone: AdminZone) -> AdminResult {
     ok(zone.environment.limits)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LimitsBody {
     token_requests_per_minute: Option<i64>,
     signin_failures_per_minute: Option<i64>,
@@ -168,6 +213,13 @@ pub struct LimitsBody {
 }
 
 /// `PUT …/limits`
+#[utoipa::path(
+    put,
+    path = "/limits",
+    tag = "environments",
+    request_body = LimitsBody,
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn set_limits(zone: AdminZone, AdminJson(body): AdminJson<LimitsBody>) -> AdminResult {
     let changes = LimitChanges {
         token_requests_per_minute: body.token_requests_per_minute,

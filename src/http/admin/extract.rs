@@ -162,8 +162,15 @@ fn typed<T: DeserializeOwned>(body: Value) -> Result<T, AdminError> {
             "strings must not contain control characters".into(),
         )));
     }
-    serde_json::from_value(body)
-        .map_err(|error| AdminError::Service(Error::Invalid(error.to_string())))
+    // The error names the field: `redirect_uris[1]: invalid type: integer…`.
+    serde_path_to_error::deserialize(body).map_err(|error| {
+        let field = error.path().to_string();
+        let why = error.into_inner().to_string();
+        AdminError::Service(Error::Invalid(match field.as_str() {
+            "." => why,
+            _ => format!("{field}: {why}"),
+        }))
+    })
 }
 
 fn is_clean_json(value: &Value) -> bool {

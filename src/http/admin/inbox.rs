@@ -1,23 +1,24 @@
 //! An environment's mail: the captured inbox of test environments.
 
-use axum::Router;
 use axum::extract::{Path, Query, rejection::QueryRejection};
-use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{AdminError, AdminResult, AdminZone, ok};
 use crate::http::AppState;
 use crate::service::Error;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/inbox", get(list_mail))
-        .route("/inbox/{message_id}", get(show_mail))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_mail))
+        .routes(routes!(show_mail))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct InboxParams {
     to: Option<String>,
     limit: Option<i64>,
@@ -29,6 +30,13 @@ pub struct MessagePath {
 }
 
 /// `GET …/inbox?to=&limit=`
+#[utoipa::path(
+    get,
+    path = "/inbox",
+    tag = "inbox",
+    params(InboxParams),
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_mail(
     zone: AdminZone,
     query: Result<Query<InboxParams>, QueryRejection>,
@@ -48,6 +56,12 @@ pub async fn list_mail(
 }
 
 /// `GET …/inbox/{message_id}`
+#[utoipa::path(
+    get,
+    path = "/inbox/{message_id}",
+    tag = "inbox",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn show_mail(zone: AdminZone, Path(path): Path<MessagePath>) -> AdminResult {
     let message = zone
         .airlock

@@ -1,22 +1,22 @@
 //! Signing keys of one environment.
 
-use axum::Router;
-use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{AdminResult, AdminZone, OptionalJson, created, ok};
 use super::parse_alg;
 use crate::http::AppState;
 use crate::model::SigningAlg;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/keys", get(list_keys))
-        .route("/keys/rotate", post(rotate_key))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_keys))
+        .routes(routes!(rotate_key))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
     alg: Option<String>,
@@ -24,6 +24,12 @@ pub struct RotateBody {
 }
 
 /// `GET …/keys`
+#[utoipa::path(
+    get,
+    path = "/keys",
+    tag = "keys",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_keys(zone: AdminZone) -> AdminResult {
     let keys = zone
         .airlock
@@ -34,6 +40,13 @@ pub async fn list_keys(zone: AdminZone) -> AdminResult {
 }
 
 /// `POST …/keys/rotate`
+#[utoipa::path(
+    post,
+    path = "/keys/rotate",
+    tag = "keys",
+    request_body = RotateBody,
+    responses((status = 201, description = "Created", body = Value))
+)]
 pub async fn rotate_key(
     zone: AdminZone,
     OptionalJson(body): OptionalJson<RotateBody>,

@@ -1,18 +1,18 @@
 //! Initial access tokens for dynamic client registration, per environment.
 
-use axum::Router;
 use axum::extract::Path;
-use axum::routing::{delete, post};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{AdminJson, AdminResult, AdminZone, created, no_content, ok, uncached};
 use crate::http::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/registration-tokens", post(create_token).get(list_tokens))
-        .route("/registration-tokens/{token_id}", delete(revoke_token))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_token, list_tokens))
+        .routes(routes!(revoke_token))
 }
 
 #[derive(Deserialize)]
@@ -20,7 +20,7 @@ pub struct TokenPath {
     token_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     /// Seconds until it expires.
@@ -29,6 +29,13 @@ pub struct TokenBody {
 }
 
 /// `POST …/registration-tokens`: the token is in this answer only.
+#[utoipa::path(
+    post,
+    path = "/registration-tokens",
+    tag = "registration",
+    request_body = TokenBody,
+    responses((status = 201, description = "Created", body = Value))
+)]
 pub async fn create_token(zone: AdminZone, AdminJson(body): AdminJson<TokenBody>) -> AdminResult {
     let (token, secret) = zone
         .airlock
@@ -46,6 +53,12 @@ pub async fn create_token(zone: AdminZone, AdminJson(body): AdminJson<TokenBody>
 }
 
 /// `GET …/registration-tokens`
+#[utoipa::path(
+    get,
+    path = "/registration-tokens",
+    tag = "registration",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_tokens(zone: AdminZone) -> AdminResult {
     let tokens = zone
         .airlock
@@ -56,6 +69,12 @@ pub async fn list_tokens(zone: AdminZone) -> AdminResult {
 }
 
 /// `DELETE …/registration-tokens/{token_id}`: revokes it.
+#[utoipa::path(
+    delete,
+    path = "/registration-tokens/{token_id}",
+    tag = "registration",
+    responses((status = 204, description = "Done"))
+)]
 pub async fn revoke_token(zone: AdminZone, Path(path): Path<TokenPath>) -> AdminResult {
     zone.airlock
         .registrar()

@@ -1,27 +1,21 @@
 //! End users of one environment.
 
-use axum::Router;
 use axum::extract::Path;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{AdminJson, AdminResult, AdminZone, created, listed, no_content, ok};
 use crate::http::AppState;
 use crate::model::{ClientId, Secret, User, UserId};
 use crate::service::admin::users::{NewUser, UserChanges};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/users", post(create_user).get(list_users))
-        .route(
-            "/users/{user_id}",
-            get(show_user).patch(update_user).delete(delete_user),
-        )
-        .route("/users/{user_id}/password", post(set_password))
-        .route(
-            "/users/{user_id}/consents/{client_id}",
-            axum::routing::delete(revoke_consent),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(show_user, update_user, delete_user))
+        .routes(routes!(set_password))
+        .routes(routes!(revoke_consent))
 }
 
 /// The user named in the path (after its project and environment).
@@ -30,7 +24,7 @@ pub struct UserPath {
     user_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
     email: String,
@@ -38,7 +32,7 @@ pub struct UserBody {
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     email: Option<String>,
@@ -46,7 +40,7 @@ pub struct UserPatch {
     email_verified: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     password: String,
@@ -55,7 +49,7 @@ pub struct PasswordBody {
     keep_grants: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct UserResponse {
     sub: String,
     email: String,
@@ -82,6 +76,13 @@ impl From<User> for UserResponse {
 }
 
 /// `POST …/users`
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "users",
+    request_body = UserBody,
+    responses((status = 201, description = "Created", body = UserResponse))
+)]
 pub async fn create_user(zone: AdminZone, AdminJson(body): AdminJson<UserBody>) -> AdminResult {
     let new = NewUser {
         email: body.email,
@@ -97,12 +98,24 @@ pub async fn create_user(zone: AdminZone, AdminJson(body): AdminJson<UserBody>) 
 }
 
 /// `GET …/users`
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "users",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_users(zone: AdminZone) -> AdminResult {
     let users = zone.airlock.users().list(&zone.environment).await?;
     listed::<_, UserResponse>("users", users)
 }
 
 /// `GET …/users/{user_id}`
+#[utoipa::path(
+    get,
+    path = "/users/{user_id}",
+    tag = "users",
+    responses((status = 200, description = "OK", body = UserResponse))
+)]
 pub async fn show_user(zone: AdminZone, Path(path): Path<UserPath>) -> AdminResult {
     let user_id = UserId::from(path.user_id);
     let user = zone
@@ -114,6 +127,13 @@ pub async fn show_user(zone: AdminZone, Path(path): Path<UserPath>) -> AdminResu
 }
 
 /// `PATCH …/users/{user_id}`
+#[utoipa::path(
+    patch,
+    path = "/users/{user_id}",
+    tag = "users",
+    request_body = UserPatch,
+    responses((status = 200, description = "OK", body = UserResponse))
+)]
 pub async fn update_user(
     zone: AdminZone,
     Path(path): Path<UserPath>,
@@ -134,6 +154,12 @@ pub async fn update_user(
 }
 
 /// `DELETE …/users/{user_id}`
+#[utoipa::path(
+    delete,
+    path = "/users/{user_id}",
+    tag = "users",
+    responses((status = 204, description = "Done"))
+)]
 pub async fn delete_user(zone: AdminZone, Path(path): Path<UserPath>) -> AdminResult {
     let user_id = UserId::from(path.user_id);
     zone.airlock
@@ -144,6 +170,13 @@ pub async fn delete_user(zone: AdminZone, Path(path): Path<UserPath>) -> AdminRe
 }
 
 /// `POST …/users/{user_id}/password`
+#[utoipa::path(
+    post,
+    path = "/users/{user_id}/password",
+    tag = "users",
+    request_body = PasswordBody,
+    responses((status = 204, description = "Done"))
+)]
 pub async fn set_password(
     zone: AdminZone,
     Path(path): Path<UserPath>,
@@ -172,6 +205,12 @@ pub struct ConsentPath {
 }
 
 /// `DELETE …/users/{user_id}/consents/{client_id}`
+#[utoipa::path(
+    delete,
+    path = "/users/{user_id}/consents/{client_id}",
+    tag = "users",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn revoke_consent(zone: AdminZone, Path(path): Path<ConsentPath>) -> AdminResult {
     let revoked_grants = zone
         .airlock

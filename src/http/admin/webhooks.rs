@@ -1,10 +1,10 @@
 //! Webhook endpoints of one environment, their delivery log, and the event inspector.
 
-use axum::Router;
 use axum::extract::{Path, Query, rejection::QueryRejection};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{
     AdminError, AdminJson, AdminResult, AdminZone, created, no_content, ok, uncached,
@@ -14,27 +14,19 @@ use crate::model::{DeliveryQuery, DeliveryState};
 use crate::service::Error;
 use crate::service::admin::webhooks::{CreatedEndpoint, EndpointSettings};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks", post(add_endpoint).get(list_endpoints))
-        .route(
-            "/webhooks/{endpoint_id}",
-            get(show_endpoint)
-                .patch(update_endpoint)
-                .delete(remove_endpoint),
-        )
-        .route("/webhooks/{endpoint_id}/enable", post(enable_endpoint))
-        .route("/webhooks/{endpoint_id}/disable", post(disable_endpoint))
-        .route("/webhooks/{endpoint_id}/rotate-secret", post(rotate_secret))
-        .route("/webhooks/{endpoint_id}/test", post(send_test))
-        .route("/webhook-deliveries", get(list_deliveries))
-        .route("/webhook-deliveries/{delivery_id}", get(show_delivery))
-        .route(
-            "/webhook-deliveries/{delivery_id}/replay",
-            post(replay_delivery),
-        )
-        .route("/events", get(list_events))
-        .route("/events/{event_id}", get(show_event))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(add_endpoint, list_endpoints))
+        .routes(routes!(show_endpoint, update_endpoint, remove_endpoint))
+        .routes(routes!(enable_endpoint))
+        .routes(routes!(disable_endpoint))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(send_test))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(show_delivery))
+        .routes(routes!(replay_delivery))
+        .routes(routes!(list_events))
+        .routes(routes!(show_event))
 }
 
 #[derive(Deserialize)]
@@ -53,7 +45,7 @@ pub struct EventPath {
 }
 
 /// An endpoint's settings; `events` is a list of types and families (`user.*`), or `["*"]`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointBody {
     url: Option<String>,
@@ -78,6 +70,13 @@ fn with_secret(issued: CreatedEndpoint) -> serde_json::Value {
 }
 
 /// `POST …/webhooks`
+#[utoipa::path(
+    post,
+    path = "/webhooks",
+    tag = "webhooks",
+    request_body = EndpointBody,
+    responses((status = 201, description = "Created", body = Value))
+)]
 pub async fn add_endpoint(
     zone: AdminZone,
     AdminJson(body): AdminJson<EndpointBody>,
@@ -91,6 +90,12 @@ pub async fn add_endpoint(
 }
 
 /// `GET …/webhooks`
+#[utoipa::path(
+    get,
+    path = "/webhooks",
+    tag = "webhooks",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_endpoints(zone: AdminZone) -> AdminResult {
     let endpoints = zone
         .airlock
@@ -101,6 +106,12 @@ pub async fn list_endpoints(zone: AdminZone) -> AdminResult {
 }
 
 /// `GET …/webhooks/{endpoint_id}`
+#[utoipa::path(
+    get,
+    path = "/webhooks/{endpoint_id}",
+    tag = "webhooks",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn show_endpoint(zone: AdminZone, Path(path): Path<EndpointPath>) -> AdminResult {
     let endpoint = zone
         .airlock
@@ -111,6 +122,13 @@ pub async fn show_endpoint(zone: AdminZone, Path(path): Path<EndpointPath>) -> A
 }
 
 /// `PATCH …/webhooks/{endpoint_id}`
+#[utoipa::path(
+    patch,
+    path = "/webhooks/{endpoint_id}",
+    tag = "webhooks",
+    request_body = EndpointBody,
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn update_endpoint(
     zone: AdminZone,
     Path(path): Path<EndpointPath>,
@@ -131,6 +149,12 @@ pub async fn update_endpoint(
 }
 
 /// `DELETE …/webhooks/{endpoint_id}`
+#[utoipa::path(
+    delete,
+    path = "/webhooks/{endpoint_id}",
+    tag = "webhooks",
+    responses((status = 204, description = "Done"))
+)]
 pub async fn remove_endpoint(zone: AdminZone, Path(path): Path<EndpointPath>) -> AdminResult {
     zone.airlock
         .webhooks()
@@ -155,16 +179,34 @@ async fn set_enabled(zone: AdminZone, endpoint_id: &str, enabled: bool) -> Admin
 }
 
 /// `POST …/webhooks/{endpoint_id}/enable`
+#[utoipa::path(
+    post,
+    path = "/webhooks/{endpoint_id}/enable",
+    tag = "webhooks",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn enable_endpoint(zone: AdminZone, Path(path): Path<EndpointPath>) -> AdminResult {
     set_enabled(zone, &path.endpoint_id, true).await
 }
 
 /// `POST …/webhooks/{endpoint_id}/disable`
+#[utoipa::path(
+    post,
+    path = "/webhooks/{endpoint_id}/disable",
+    tag = "webhooks",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn disable_endpoint(zone: AdminZone, Path(path): Path<EndpointPath>) -> AdminResult {
     set_enabled(zone, &path.endpoint_id, false).await
 }
 
 /// `POST …/webhooks/{endpoint_id}/rotate-secret`
+#[utoipa::path(
+    post,
+    path = "/webhooks/{endpoint_id}/rotate-secret",
+    tag = "webhooks",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn rotate_secret(zone: AdminZone, Path(path): Path<EndpointPath>) -> AdminResult {
     let issued = zone
         .airlock
@@ -175,6 +217,12 @@ pub async fn rotate_secret(zone: AdminZone, Path(path): Path<EndpointPath>) -> A
 }
 
 /// `POST …/webhooks/{endpoint_id}/test`
+#[utoipa::path(
+    post,
+    path = "/webhooks/{endpoint_id}/test",
+    tag = "webhooks",
+    responses((status = 201, description = "Created", body = Value))
+)]
 pub async fn send_test(zone: AdminZone, Path(path): Path<EndpointPath>) -> AdminResult {
     let delivery = zone
         .airlock
@@ -184,8 +232,9 @@ pub async fn send_test(zone: AdminZone, Path(path): Path<EndpointPath>) -> Admin
     created(delivery)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryParams {
     endpoint: Option<String>,
     status: Option<String>,
@@ -199,6 +248,13 @@ fn params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, AdminError> {
 }
 
 /// `GET …/webhook-deliveries?endpoint=&status=&limit=`
+#[utoipa::path(
+    get,
+    path = "/webhook-deliveries",
+    tag = "webhooks",
+    params(DeliveryParams),
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_deliveries(
     zone: AdminZone,
     query: Result<Query<DeliveryParams>, QueryRejection>,
@@ -225,6 +281,12 @@ pub async fn list_deliveries(
 }
 
 /// `GET …/webhook-deliveries/{delivery_id}`: the delivery with its attempts.
+#[utoipa::path(
+    get,
+    path = "/webhook-deliveries/{delivery_id}",
+    tag = "webhooks",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn show_delivery(zone: AdminZone, Path(path): Path<DeliveryPath>) -> AdminResult {
     let log = zone
         .airlock
@@ -235,6 +297,12 @@ pub async fn show_delivery(zone: AdminZone, Path(path): Path<DeliveryPath>) -> A
 }
 
 /// `POST …/webhook-deliveries/{delivery_id}/replay`
+#[utoipa::path(
+    post,
+    path = "/webhook-deliveries/{delivery_id}/replay",
+    tag = "webhooks",
+    responses((status = 201, description = "Created", body = Value))
+)]
 pub async fn replay_delivery(zone: AdminZone, Path(path): Path<DeliveryPath>) -> AdminResult {
     let replay = zone
         .airlock
@@ -244,8 +312,9 @@ pub async fn replay_delivery(zone: AdminZone, Path(path): Path<DeliveryPath>) ->
     created(replay)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventParams {
     #[serde(rename = "type")]
     event_type: Option<String>,
@@ -253,6 +322,13 @@ pub struct EventParams {
 }
 
 /// `GET …/events?type=&limit=`
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "webhooks",
+    params(EventParams),
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn list_events(
     zone: AdminZone,
     query: Result<Query<EventParams>, QueryRejection>,
@@ -271,6 +347,12 @@ pub async fn list_events(
 }
 
 /// `GET …/events/{event_id}`
+#[utoipa::path(
+    get,
+    path = "/events/{event_id}",
+    tag = "webhooks",
+    responses((status = 200, description = "OK", body = Value))
+)]
 pub async fn show_event(zone: AdminZone, Path(path): Path<EventPath>) -> AdminResult {
     let event = zone
         .airlock
