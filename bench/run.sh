@@ -4,12 +4,16 @@
 #   bench/run.sh            full run: release build, every case on SQLite, PostgreSQL and the peer,
 #                           the physical limits, the scale case; writes bench/RESULTS.md
 #   bench/run.sh --smoke    5-second pass on SQLite with the debug build, so the harness cannot rot (CI)
+#   bench/run.sh --fuzz S   every fuzz target for S seconds (fuzz/run.sh); the table goes to bench/out/fuzz.md
 #
 # Environment: BENCH_SECONDS (per case, default 10), BENCH_SCALE ("1 1000 10000"; empty skips),
 # BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres; "none" skips PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [[ "${1:-}" == "--fuzz" ]]; then
+    exec bash fuzz/run.sh "${2:-60}"
+fi
 MODE=full
 [[ "${1:-}" == "--smoke" ]] && MODE=smoke
 SERVER_CPU=0

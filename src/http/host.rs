@@ -74,10 +74,10 @@ fn is_trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
 
 /// How far forwarded headers are believed.
 #[derive(Debug, Clone, Copy)]
-struct ProxyTrust<'a> {
-    proxies: &'a [IpNet],
+pub struct ProxyTrust<'a> {
+    pub proxies: &'a [IpNet],
     /// Take the host from `X-Forwarded-Host` (`AIRLOCK_FORWARDED_HOST=on`).
-    forwarded_host: bool,
+    pub forwarded_host: bool,
 }
 
 /// The effective host and client address of a request arriving from `peer`.
@@ -87,7 +87,7 @@ struct ProxyTrust<'a> {
 /// client wrote to the left of that is ignored. `Forwarded` (RFC 7239) is never read: common proxies
 /// pass a client's copy of it through untouched. The host is `Host` (which the proxy sets), or with
 /// `forwarded_host` the right-most `X-Forwarded-Host`, the value our peer wrote.
-fn effective(
+pub fn effective(
     headers: &HeaderMap,
     authority: Option<&str>,
     peer: Option<IpAddr>,

@@ -24,6 +24,9 @@ mod request_meta;
 mod respond;
 mod tls;
 
+/// The forwarded-header reading, public for the fuzz target that feeds it arbitrary headers.
+pub use host::{ProxyTrust, effective as effective_host_and_client};
+
 pub use tls::serve_tls;
 
 use std::ops::Deref;
