@@ -45,6 +45,7 @@ pub async fn run(command: AuditCommand, context: &Context) -> anyhow::Result<()>
                     .transpose()?,
                 event,
                 limit: Some(limit),
+                ..AuditFilter::default()
             };
             let entries = trail.list(&environment, filter).await?;
             print(context.json, &entries, || lines(&entries, entry_line));

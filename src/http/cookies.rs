@@ -16,6 +16,9 @@ use crate::model::Issuer;
 pub enum Cookie {
     Session,
     Csrf,
+    /// The console's sign-in, and the CSRF token of its sign-in form (before there is a session).
+    Console,
+    ConsoleSignIn,
 }
 
 impl Cookie {
@@ -25,6 +28,8 @@ impl Cookie {
         let base = match self {
             Cookie::Session => "airlock_session",
             Cookie::Csrf => "airlock_csrf",
+            Cookie::Console => "airlock_console",
+            Cookie::ConsoleSignIn => "airlock_console_signin",
         };
         if host_only {
             Cow::Owned(format!("__Host-{base}"))
@@ -66,6 +71,17 @@ pub fn set(issuer: &Issuer, cookie: Cookie, value: &str) -> String {
         "{}={value}; Path={}; HttpOnly; SameSite=Lax{secure}",
         cookie.name(is_host_only(issuer)),
         issuer.path()
+    )
+}
+
+/// A console cookie: sent only to `/console`, never with a request another site starts
+/// (`SameSite=Strict`), `Secure` when the public URL is https. An empty value deletes it.
+pub fn set_console(cookie: Cookie, value: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    let expiry = if value.is_empty() { "; Max-Age=0" } else { "" };
+    format!(
+        "{}={value}; Path=/console{expiry}; HttpOnly; SameSite=Strict{secure}",
+        cookie.name(false)
     )
 }
 

@@ -100,29 +100,12 @@ fn oauth_response(error: &OAuthError, surface: Surface) -> Response {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let (status, message) = match &self.error {
+        match &self.error {
             Error::OAuth(error) => return oauth_response(error, self.surface),
             Error::RateLimited(retry_after) => return rate_limited(*retry_after, self.surface),
-            Error::NotFound => (StatusCode::NOT_FOUND, "not found".to_string()),
-            Error::Conflict => (StatusCode::CONFLICT, "already exists".to_string()),
-            Error::Superseded(message) => (StatusCode::CONFLICT, message.clone()),
-            Error::Forbidden(message) => (StatusCode::FORBIDDEN, message.clone()),
-            Error::Invalid(message) => (StatusCode::BAD_REQUEST, message.clone()),
-            Error::Unavailable(detail) => {
-                tracing::warn!(detail = %detail, "database unavailable");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily unavailable".to_string(),
-                )
-            }
-            Error::Internal(detail) => {
-                tracing::error!(detail = %detail, "internal error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error".to_string(),
-                )
-            }
-        };
+            _ => {}
+        }
+        let (status, message) = describe(&self.error);
         match self.surface {
             Surface::Page => pages::error_page(status, ErrorPage::plain(&message)),
             Surface::Admin => (status, Json(json!({ "error": message }))).into_response(),
@@ -140,6 +123,37 @@ impl IntoResponse for HttpError {
                 no_store(&mut response);
                 response
             }
+        }
+    }
+}
+
+/// The status and the message a service error is answered with, once any detail worth keeping is
+/// logged (an OAuth error keeps its description, a rate limit its own wording).
+pub fn describe(error: &Error) -> (StatusCode, String) {
+    match error {
+        Error::OAuth(error) => (oauth_status(error.code), error.description.to_string()),
+        Error::RateLimited(_) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests; retry later".to_string(),
+        ),
+        Error::NotFound => (StatusCode::NOT_FOUND, "not found".to_string()),
+        Error::Conflict => (StatusCode::CONFLICT, "already exists".to_string()),
+        Error::Superseded(message) => (StatusCode::CONFLICT, message.clone()),
+        Error::Forbidden(message) => (StatusCode::FORBIDDEN, message.clone()),
+        Error::Invalid(message) => (StatusCode::BAD_REQUEST, message.clone()),
+        Error::Unavailable(detail) => {
+            tracing::warn!(detail = %detail, "database unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily unavailable".to_string(),
+            )
+        }
+        Error::Internal(detail) => {
+            tracing::error!(detail = %detail, "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error".to_string(),
+            )
         }
     }
 }

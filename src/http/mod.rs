@@ -1,12 +1,13 @@
 //! HTTP adapters only: extract, call one service function, shape the response.
 //!
 //! Route table: `edge` (the one middleware) first decides what the request's host addresses. On the
-//! public host, per-environment routes live under `/{project}/{environment}` (the path issuer) and
-//! the admin API under `/admin/v1`; on a custom domain the same per-environment routes sit at the
-//! root. The `current_env` extractor resolves the environment once, from either. Probes
+//! public host, per-environment routes live under `/{project}/{environment}` (the path issuer),
+//! the admin API under `/admin/v1` and the console under `/console`; on a custom domain the same
+//! per-environment routes sit at the root. The `current_env` extractor resolves the environment once, from either. Probes
 //! (`/healthz`, `/readyz`) answer on any host.
 
 mod admin;
+mod console;
 mod cookies;
 mod cors;
 mod current_env;
@@ -67,7 +68,9 @@ const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let mut public_only = Router::new().nest("/admin/v1", admin::routes());
+    let mut public_only = Router::new()
+        .nest("/admin/v1", admin::routes())
+        .merge(console::routes());
     if !state.demo_issuers.is_empty() {
         public_only = public_only.route(
             crate::service::quickstart::CALLBACK_PATH,

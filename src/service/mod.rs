@@ -61,6 +61,7 @@ use self::admin::admin_tokens::AdminTokenAdmin;
 use self::admin::apis::ApiAdmin;
 use self::admin::audit::AuditTrail;
 use self::admin::clients::ClientAdmin;
+use self::admin::console::ConsoleSessions;
 use self::admin::domains::DomainAdmin;
 use self::admin::environments::EnvironmentAdmin;
 use self::admin::inbox::Inbox;
@@ -285,6 +286,11 @@ impl Airlock {
             db: &self.db,
             audit: &self.audit,
         }
+    }
+
+    /// Console sign-ins, opened with an admin token.
+    pub fn console_sessions(&self) -> ConsoleSessions<'_> {
+        ConsoleSessions { db: &self.db }
     }
 
     pub fn projects(&self) -> ProjectAdmin<'_> {

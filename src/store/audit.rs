@@ -61,7 +61,11 @@ pub struct StoredChain {
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
     pub since: Option<i64>,
+    pub until: Option<i64>,
     pub event: Option<String>,
+    pub outcome: Option<String>,
+    pub client_id: Option<String>,
+    pub actor: Option<String>,
     pub limit: i64,
 }
 
@@ -302,12 +306,18 @@ impl EnvStore<'_> {
     /// Entries of this environment, newest last, filtered.
     pub async fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE env_id = $1 AND at >= $2 \
-             AND ($3 = '' OR event = $3) ORDER BY seq DESC LIMIT $4"
+            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE env_id = $1 AND at >= $2 AND at <= $3 \
+             AND ($4 = '' OR event = $4) AND ($5 = '' OR outcome = $5) \
+             AND ($6 = '' OR client_id = $6) AND ($7 = '' OR actor = $7) \
+             ORDER BY seq DESC LIMIT $8"
         );
         let filter = (
             query.since.unwrap_or(i64::MIN),
+            query.until.unwrap_or(i64::MAX),
             query.event.as_deref().unwrap_or(""),
+            query.outcome.as_deref().unwrap_or(""),
+            query.client_id.as_deref().unwrap_or(""),
+            query.actor.as_deref().unwrap_or(""),
             query.limit,
         );
         let rows = self.fetch_all(&sql, filter).await?;

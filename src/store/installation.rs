@@ -26,7 +26,7 @@ pub struct AdminTokenRecord {
     pub revoked_at: Option<i64>,
 }
 
-fn admin_token_from_row(row: &AnyRow) -> Result<AdminTokenRecord, StoreError> {
+pub(super) fn admin_token_from_row(row: &AnyRow) -> Result<AdminTokenRecord, StoreError> {
     Ok(AdminTokenRecord {
         token_id: row.try_get("token_id")?,
         env_id: row
@@ -40,7 +40,7 @@ fn admin_token_from_row(row: &AnyRow) -> Result<AdminTokenRecord, StoreError> {
     })
 }
 
-const ADMIN_TOKEN_COLUMNS: &str =
+pub(super) const ADMIN_TOKEN_COLUMNS: &str =
     "token_id, env_id, name, access, created_at, expires_at, revoked_at";
 
 /// Every table that holds rows of one environment, children before their parents: what deleting

@@ -530,6 +530,9 @@ async fn custom_domains(backend: Backend) {
         "/acme/sandbox/jwks",
         "/admin/v1/projects/acme/environments/production",
         "/quickstart/callback",
+        "/console",
+        "/console/signin",
+        "/console/acme/production",
     ] {
         let status = client
             .get(format!("{production_issuer}{path}"))

@@ -9,6 +9,8 @@ mod bad_input;
 mod client_credentials;
 mod client_keys;
 mod code_flow;
+mod console;
+mod console_browser;
 mod domains;
 mod forged_tokens;
 mod hardening;

@@ -7,14 +7,11 @@ use airlock::model::EnvKind;
 use airlock::promotion::Format;
 use airlock::service::Caller;
 use airlock::service::admin::releases::ReleaseSource;
-use openidconnect::core::CoreAuthenticationFlow;
-use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, TokenResponse};
 use serde_json::Value;
 
 use crate::backend_test;
-use crate::harness::flow::client_post;
-use crate::harness::server::http;
-use crate::harness::{Browser, TestServer, rp};
+use crate::harness::TestServer;
+use crate::harness::flow::{client_post, rp_sign_in};
 
 const MAP: &str = "http://localhost:3000=https://app.acme.com";
 
@@ -78,41 +75,6 @@ async fn client_credentials_status(issuer: &str, id: &str, secret: &str) -> (u16
         &[("grant_type", "client_credentials")],
     )
     .await
-}
-
-/// Signs the production user in through `client`; the ID token's issuer.
-async fn sign_in_through(issuer: &str, (id, secret): (&str, &str), email: &str, password: &str) {
-    let redirect = "https://app.acme.com/callback";
-    let client = rp::for_issuer(issuer, id, Some(secret), redirect).await;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, _state, nonce) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .set_pkce_challenge(challenge)
-        .url();
-    let browser = Browser::new();
-    let login = browser.get(url.as_str()).await;
-    let consent = browser.login(&login, email, password).await;
-    let back = browser.consent(&consent, true).await;
-    assert!(back.location().starts_with(redirect), "{}", back.location());
-    let code = back.redirect_params()["code"].clone();
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code))
-        .expect("token endpoint")
-        .set_pkce_verifier(verifier)
-        .request_async(&http())
-        .await
-        .expect("the promoted client redeems its code");
-    let claims = tokens
-        .id_token()
-        .expect("id token")
-        .claims(&client.id_token_verifier(), &nonce)
-        .expect("ID token verifies");
-    assert_eq!(claims.issuer().as_str(), issuer);
-    assert_eq!(claims.audiences()[0].as_str(), id);
 }
 
 async fn promote_release_and_roll_back(server: &TestServer) {
@@ -242,11 +204,11 @@ async fn promote_release_and_roll_back(server: &TestServer) {
 
     // The promoted client signs in with its new credentials; the sandbox's are refused in
     // production exactly as an unknown client's are; production's own client kept its secret.
-    sign_in_through(
+    rp_sign_in(
         &production.issuer,
         (&web, &web_secret),
-        &production.email,
-        &production.password,
+        "https://app.acme.com/callback",
+        (&production.email, &production.password),
     )
     .await;
     let (status, refused) =

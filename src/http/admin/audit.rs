@@ -21,13 +21,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
+    /// Entries at or after this time (seconds since the epoch).
     since: Option<i64>,
+    /// Entries at or before this time (seconds since the epoch).
+    until: Option<i64>,
     #[serde(rename = "type")]
     event: Option<String>,
+    /// `success` or `failure`.
+    outcome: Option<String>,
+    client_id: Option<String>,
+    /// Who acted: a user id, an admin token id, `cli`.
+    actor: Option<String>,
     limit: Option<i64>,
 }
 
-/// `GET …/audit?since=&type=&limit=`
+/// `GET …/audit?since=&until=&type=&outcome=&client_id=&actor=&limit=`
 #[utoipa::path(
     get,
     path = "/audit",
@@ -43,7 +51,11 @@ pub async fn list_audit(
         query.map_err(|rejection| AdminError::from(Error::Invalid(rejection.body_text())))?;
     let filter = AuditFilter {
         since: params.since,
+        until: params.until,
         event: params.event,
+        outcome: params.outcome,
+        client_id: params.client_id,
+        actor: params.actor,
         limit: params.limit,
     };
     let entries = zone

@@ -82,7 +82,14 @@ pub struct ChainReport {
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub since: Option<i64>,
+    /// Entries at or before this time.
+    pub until: Option<i64>,
     pub event: Option<String>,
+    /// `success` or `failure`.
+    pub outcome: Option<String>,
+    pub client_id: Option<String>,
+    /// Who acted: a user id, an admin token id, `cli`.
+    pub actor: Option<String>,
     pub limit: Option<i64>,
 }
 
@@ -99,7 +106,11 @@ impl AuditTrail<'_> {
     ) -> Result<Vec<AuditView>, Error> {
         let query = AuditQuery {
             since: filter.since,
+            until: filter.until,
             event: filter.event,
+            outcome: filter.outcome,
+            client_id: filter.client_id,
+            actor: filter.actor,
             limit: filter.limit.unwrap_or(1000).clamp(1, 10_000),
         };
         let entries = EnvStore::new(self.db, &environment.id)

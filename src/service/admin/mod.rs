@@ -8,6 +8,7 @@ pub mod apis;
 pub mod audit;
 pub mod clients;
 pub mod configuration;
+pub mod console;
 pub mod domains;
 pub mod environments;
 pub mod inbox;
@@ -24,7 +25,21 @@ use crate::audit::AuditEvent;
 use crate::crypto::secrets;
 use crate::model::Environment;
 use crate::model::audit::Origin;
-use crate::store::Db;
+use crate::store::{AdminTokenRecord, Db};
+
+/// The caller an admin token in force stands for.
+fn token_caller(record: AdminTokenRecord, origin: Origin) -> Caller {
+    Caller {
+        actor: Some(record.token_id.clone()),
+        origin,
+        reach: match record.env_id {
+            Some(env_id) => Reach::Environment(env_id),
+            None => Reach::Installation,
+        },
+        admin_token: Some(record.token_id),
+        read_only: record.read_only,
+    }
+}
 
 pub struct AdminAccess<'a> {
     pub(super) db: &'a Db,
@@ -42,16 +57,7 @@ impl AdminAccess<'_> {
         else {
             return Ok(None);
         };
-        Ok(Some(Caller {
-            actor: Some(record.token_id.clone()),
-            origin,
-            reach: match record.env_id {
-                Some(env_id) => Reach::Environment(env_id),
-                None => Reach::Installation,
-            },
-            admin_token: Some(record.token_id),
-            read_only: record.read_only,
-        }))
+        Ok(Some(token_caller(record, origin)))
     }
 
     /// The environment `project/name` as `caller` may act on it: `NotFound` unless it exists and

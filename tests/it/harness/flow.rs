@@ -2,8 +2,12 @@
 
 use serde_json::Value;
 
+use openidconnect::core::CoreAuthenticationFlow;
+use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, TokenResponse};
+
 use super::Browser;
 use super::TestServer;
+use super::rp;
 use super::server::{Seeded, http};
 
 /// The token response of a completed code flow (scope `openid email profile offline_access`).
@@ -174,4 +178,44 @@ impl LoginForm {
         fields.push(("airlock_password".into(), password.into()));
         fields
     }
+}
+
+/// Signs `email` in through the confidential client `(id, secret)` of `issuer` with the
+/// `openidconnect` relying party (code flow with PKCE, consent given), and checks the ID token.
+pub async fn rp_sign_in(
+    issuer: &str,
+    (id, secret): (&str, &str),
+    redirect: &str,
+    (email, password): (&str, &str),
+) {
+    let client = rp::for_issuer(issuer, id, Some(secret), redirect).await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _state, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(challenge)
+        .url();
+    let browser = Browser::new();
+    let login = browser.get(url.as_str()).await;
+    let consent = browser.login(&login, email, password).await;
+    let back = browser.consent(&consent, true).await;
+    assert!(back.location().starts_with(redirect), "{}", back.location());
+    let code = back.redirect_params()["code"].clone();
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .expect("token endpoint")
+        .set_pkce_verifier(verifier)
+        .request_async(&http())
+        .await
+        .expect("the client redeems its code");
+    let claims = tokens
+        .id_token()
+        .expect("id token")
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("ID token verifies");
+    assert_eq!(claims.issuer().as_str(), issuer);
+    assert_eq!(claims.audiences()[0].as_str(), id);
 }

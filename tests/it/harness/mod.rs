@@ -2,6 +2,7 @@
 //! cookie jar, an `openidconnect` relying party, and seeding through the service layer.
 
 pub mod browser;
+pub mod console;
 pub mod dns;
 pub mod flow;
 pub mod nginx;
@@ -11,6 +12,7 @@ pub mod resource_server;
 pub mod rp;
 pub mod server;
 pub mod smtp;
+pub mod webdriver;
 
 pub use browser::{Browser, Step};
 pub use node::Node;

@@ -1,0 +1,286 @@
+//! Signing in and out, the operator's projects and zones, one zone's overview, and deleting a zone.
+
+use askama::Template;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::pages::{Chrome, ConsoleResult, SIGN_IN_PATH, render, timestamp};
+use super::session::{ConsoleZone, Operator, OperatorForm, ZoneForm, csrf_matches, form_fields};
+use super::{confirm_notice, confirmed, zone_chrome};
+use crate::crypto::secrets;
+use crate::http::AppState;
+use crate::http::cookies::{self, Cookie};
+use crate::model::{EnvKind, Environment};
+use crate::service::Error;
+use crate::service::admin::environments::EnvironmentView;
+
+fn secure(state: &AppState) -> bool {
+    state.config.public_url.starts_with("https://")
+}
+
+fn with_cookies(mut response: Response, values: &[String]) -> Response {
+    for value in values {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "console/signin.html")]
+struct SignInPage {
+    chrome: Chrome,
+    notice: Option<&'static str>,
+}
+
+/// The sign-in form, with a CSRF token of its own in a cookie (there is no session yet).
+fn sign_in_form(state: &AppState, status: StatusCode, notice: Option<&'static str>) -> Response {
+    let csrf = secrets::random_token();
+    let page = SignInPage {
+        chrome: Chrome {
+            csrf: csrf.clone(),
+            zone: None,
+            read_only: true,
+            signed_in: false,
+        },
+        notice,
+    };
+    let cookie = cookies::set_console(Cookie::ConsoleSignIn, &csrf, secure(state));
+    with_cookies(render(status, &page), &[cookie])
+}
+
+pub async fn sign_in_page(State(state): State<AppState>) -> Response {
+    sign_in_form(&state, StatusCode::OK, None)
+}
+
+/// `POST /console/signin`: an admin token for a console session.
+pub async fn sign_in(State(state): State<AppState>, request: Request) -> Response {
+    let headers: HeaderMap = request.headers().clone();
+    let Ok(body) = axum::body::Bytes::from_request(request, &state).await else {
+        return sign_in_form(
+            &state,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("The form is too large."),
+        );
+    };
+    let expected = cookies::read(&headers, Cookie::ConsoleSignIn, false);
+    let fields = form_fields(&headers, &body);
+    let (Some(expected), Some(fields)) = (expected, fields) else {
+        return sign_in_form(&state, StatusCode::FORBIDDEN, Some(EXPIRED));
+    };
+    if !csrf_matches(&fields, &expected) {
+        return sign_in_form(&state, StatusCode::FORBIDDEN, Some(EXPIRED));
+    }
+    let token = fields.get("token").ok().flatten().unwrap_or("").trim();
+    match state
+        .console_sessions()
+        .sign_in(token, crate::clock::now())
+        .await
+    {
+        Ok(Some(session)) => with_cookies(
+            Redirect::to("/console").into_response(),
+            &[
+                cookies::set_console(Cookie::Console, &session, secure(&state)),
+                cookies::set_console(Cookie::ConsoleSignIn, "", secure(&state)),
+            ],
+        ),
+        Ok(None) => sign_in_form(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            Some("That admin token is unknown, revoked or expired."),
+        ),
+        Err(error) => super::pages::ConsoleError::from(error).into_response(),
+    }
+}
+
+const EXPIRED: &str = "The sign-in form expired. Try again.";
+
+/// `POST /console/signout`: the session ends here and on every node.
+pub async fn sign_out(State(state): State<AppState>, form: OperatorForm) -> Response {
+    let ended = state
+        .console_sessions()
+        .sign_out(&form.operator.cookie)
+        .await;
+    if let Err(error) = ended {
+        return super::pages::ConsoleError::from(error).into_response();
+    }
+    with_cookies(
+        Redirect::to(SIGN_IN_PATH).into_response(),
+        &[cookies::set_console(Cookie::Console, "", secure(&state))],
+    )
+}
+
+/// A zone as the projects page lists it.
+struct ZoneRow {
+    view: EnvironmentView,
+    test: bool,
+    href: String,
+    domains: Vec<String>,
+}
+
+struct ProjectRow {
+    name: String,
+    zones: Vec<ZoneRow>,
+}
+
+#[derive(Template)]
+#[template(path = "console/home.html")]
+struct HomePage {
+    chrome: Chrome,
+    projects: Vec<ProjectRow>,
+}
+
+/// `GET /console`: the projects and zones the operator reaches.
+pub async fn home(State(state): State<AppState>, operator: Operator) -> ConsoleResult {
+    let caller = operator.caller();
+    let zones = state.environments().list(None, caller).await?;
+    let now = crate::clock::now();
+    let mut projects: Vec<ProjectRow> = Vec::new();
+    for environment in zones {
+        let domains = state
+            .domains()
+            .list(Some(&environment), now)
+            .await?
+            .into_iter()
+            .map(|bound| bound.domain.host)
+            .collect();
+        let row = ZoneRow {
+            view: state.environments().view(&environment),
+            test: environment.kind == EnvKind::Test,
+            href: format!("/console/{}/{}", environment.project, environment.name),
+            domains,
+        };
+        match projects.last_mut() {
+            Some(project) if project.name == environment.project => project.zones.push(row),
+            _ => projects.push(ProjectRow {
+                name: environment.project.clone(),
+                zones: vec![row],
+            }),
+        }
+    }
+    let page = HomePage {
+        chrome: Chrome {
+            csrf: operator.session.csrf.clone(),
+            zone: None,
+            read_only: caller.read_only,
+            signed_in: true,
+        },
+        projects,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+struct DomainRow {
+    host: String,
+    state: String,
+    record: String,
+    challenge: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/overview.html")]
+struct OverviewPage {
+    chrome: Chrome,
+    view: EnvironmentView,
+    created: String,
+    domains: Vec<DomainRow>,
+    installation: bool,
+}
+
+/// `GET /console/{project}/{environment}`: issuer, discovery, domains, policy and limits.
+pub async fn overview(State(state): State<AppState>, zone: ConsoleZone) -> ConsoleResult {
+    let chrome = zone_chrome(&state, &zone, "").await?;
+    let domains = state
+        .domains()
+        .list(Some(&zone.environment), zone.now)
+        .await?
+        .into_iter()
+        .map(|bound| DomainRow {
+            record: bound.domain.challenge_name(),
+            challenge: bound.domain.challenge_value(),
+            state: bound.domain.state.as_str().to_string(),
+            host: bound.domain.host,
+        })
+        .collect();
+    let page = OverviewPage {
+        chrome,
+        view: state.environments().view(&zone.environment),
+        created: timestamp(zone.environment.created_at),
+        domains,
+        installation: zone.caller().require_installation().is_ok(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "console/confirm.html")]
+pub(super) struct ConfirmPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub message: String,
+    pub action: String,
+    pub live: bool,
+    pub slug: String,
+    pub notice: Option<String>,
+}
+
+impl ConfirmPage {
+    pub fn new(chrome: Chrome, environment: &Environment, title: String, action: String) -> Self {
+        let slug = environment.slug();
+        ConfirmPage {
+            chrome,
+            message: format!("{title}? This cannot be undone."),
+            title,
+            action,
+            live: environment.kind == EnvKind::Live,
+            slug,
+            notice: None,
+        }
+    }
+}
+
+/// `GET …/delete`: what deleting the zone means, and the confirmation it needs.
+pub async fn delete_page(State(state): State<AppState>, zone: ConsoleZone) -> ConsoleResult {
+    let chrome = zone_chrome(&state, &zone, "").await?;
+    let slug = zone.environment.slug();
+    let mut page = ConfirmPage::new(
+        chrome,
+        &zone.environment,
+        format!("Delete the environment {slug}"),
+        format!("/console/{slug}/delete"),
+    );
+    page.message = format!(
+        "Deleting {slug} removes its clients, users, sessions, keys, webhooks and audit log, and \
+         nothing of any other zone. This cannot be undone."
+    );
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// `POST …/delete`
+pub async fn delete(State(state): State<AppState>, form: ZoneForm) -> ConsoleResult {
+    let ZoneForm { zone, fields } = form;
+    let slug = zone.environment.slug();
+    if !confirmed(&zone, &fields) {
+        let chrome = zone_chrome(&state, &zone, "").await?;
+        let mut page = ConfirmPage::new(
+            chrome,
+            &zone.environment,
+            format!("Delete the environment {slug}"),
+            format!("/console/{slug}/delete"),
+        );
+        page.notice = Some(confirm_notice(&zone));
+        return Ok(render(StatusCode::BAD_REQUEST, &page));
+    }
+    state
+        .environments()
+        .delete(&zone.environment, Some(&slug), zone.caller(), zone.now)
+        .await?;
+    Ok(Redirect::to("/console").into_response())
+}
+
+/// Service errors a handler turns into its own page keep their message.
+pub(super) fn message_of(error: &Error) -> String {
+    crate::http::error::describe(error).1
+}

@@ -1,0 +1,78 @@
+//! Console sign-in with an admin token: the browser gets a session of its own instead of the token,
+//! with a CSRF token bound to that session. Every request reads the token again, so what it may do
+//! (reach, read-only, revocation, expiry) is always the token's own.
+
+use crate::crypto::secrets;
+use crate::model::audit::Origin;
+use crate::service::{Caller, Error};
+use crate::store::{Db, NewConsoleSession};
+
+use super::token_caller;
+
+/// How long a console sign-in lasts, whatever is done with it.
+pub const SESSION_SECONDS: i64 = 8 * 3600;
+
+/// A signed-in console browser: who it acts as, and the CSRF token its forms must carry.
+#[derive(Debug, Clone)]
+pub struct ConsoleSession {
+    pub caller: Caller,
+    pub csrf: String,
+}
+
+pub struct ConsoleSessions<'a> {
+    pub(in crate::service) db: &'a Db,
+}
+
+impl ConsoleSessions<'_> {
+    /// Opens a session for the admin token `token`: the session cookie's value, or `None` when no
+    /// such token is in force.
+    pub async fn sign_in(&self, token: &str, now: i64) -> Result<Option<String>, Error> {
+        let Some(record) = self
+            .db
+            .find_admin_token(&secrets::digest(token), now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let session = secrets::random_token();
+        let csrf = secrets::random_token();
+        let expires_at = match record.expires_at {
+            Some(token_end) => token_end.min(now + SESSION_SECONDS),
+            None => now + SESSION_SECONDS,
+        };
+        self.db
+            .insert_console_session(&NewConsoleSession {
+                session_digest: &secrets::digest(&session),
+                token_id: &record.token_id,
+                csrf: &csrf,
+                created_at: now,
+                expires_at,
+            })
+            .await?;
+        Ok(Some(session))
+    }
+
+    /// The session behind a cookie value, if it and its token are in force.
+    pub async fn find(
+        &self,
+        session: &str,
+        origin: Origin,
+        now: i64,
+    ) -> Result<Option<ConsoleSession>, Error> {
+        let found = self
+            .db
+            .find_console_session(&secrets::digest(session), now)
+            .await?;
+        Ok(found.map(|(record, csrf)| ConsoleSession {
+            caller: token_caller(record, origin),
+            csrf,
+        }))
+    }
+
+    pub async fn sign_out(&self, session: &str) -> Result<(), Error> {
+        Ok(self
+            .db
+            .delete_console_session(&secrets::digest(session))
+            .await?)
+    }
+}

@@ -1,0 +1,81 @@
+//! Console sign-ins. A session stands for the admin token it was opened with, and is read through
+//! that token, so a revoked or expired token ends its sessions at once.
+
+use sqlx::Row;
+
+use super::installation::{ADMIN_TOKEN_COLUMNS, AdminTokenRecord, admin_token_from_row};
+use super::{Db, StoreError};
+
+/// A console session as stored: its cookie is known only by digest.
+pub struct NewConsoleSession<'a> {
+    pub session_digest: &'a str,
+    pub token_id: &'a str,
+    pub csrf: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl Db {
+    /// Stores a new session, and drops the expired ones of every operator.
+    pub async fn insert_console_session(
+        &self,
+        session: &NewConsoleSession<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        self.query(
+            "DELETE FROM console_sessions WHERE expires_at <= $1",
+            (session.created_at,),
+        )
+        .execute(&mut *tx)
+        .await?;
+        let values = (
+            session.session_digest,
+            session.token_id,
+            session.csrf,
+            session.created_at,
+            session.expires_at,
+        );
+        self.query(
+            "INSERT INTO console_sessions (session_digest, token_id, csrf, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            values,
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The admin token behind the session with this digest and the session's CSRF token, if both
+    /// are in force at `now`.
+    pub async fn find_console_session(
+        &self,
+        session_digest: &str,
+        now: i64,
+    ) -> Result<Option<(AdminTokenRecord, String)>, StoreError> {
+        let sql = format!(
+            "SELECT {ADMIN_TOKEN_COLUMNS}, csrf FROM admin_tokens JOIN \
+             (SELECT token_id AS session_token, csrf, expires_at AS session_expires \
+              FROM console_sessions WHERE session_digest = $1) opened \
+             ON opened.session_token = admin_tokens.token_id \
+             WHERE session_expires > $2 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)"
+        );
+        let row = self
+            .query(&sql, (session_digest, now))
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| Ok((admin_token_from_row(&row)?, row.try_get("csrf")?)))
+            .transpose()
+    }
+
+    pub async fn delete_console_session(&self, session_digest: &str) -> Result<(), StoreError> {
+        self.query(
+            "DELETE FROM console_sessions WHERE session_digest = $1",
+            (session_digest,),
+        )
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,289 @@
+//! The console's server side, without a browser: sign-in and sign-out, the session cookie, CSRF
+//! on every form, zones an environment-bound operator cannot see, read-only tokens, revocation
+//! at once, and the typed name a live zone's deletion needs.
+
+use airlock::model::EnvKind;
+use airlock::service::Caller;
+use airlock::service::admin::admin_tokens::TokenOptions;
+use reqwest::StatusCode;
+
+use crate::backend_test;
+use crate::harness::TestServer;
+use crate::harness::console::{ConsoleClient, csrf_of, text_of};
+use crate::harness::flow::client_post;
+
+backend_test!(console_sessions_and_forms);
+backend_test!(console_zones_and_dangerous_actions);
+
+async fn read_only_token(server: &TestServer) -> String {
+    let options = TokenOptions {
+        read_only: true,
+        expires_in: None,
+    };
+    server
+        .airlock
+        .admin_tokens()
+        .create_with(None, "auditor", options, &Caller::cli(), server.now())
+        .await
+        .expect("token")
+        .admin_token
+        .expose()
+        .to_string()
+}
+
+async fn client_names(server: &TestServer, slug: &str) -> Vec<String> {
+    let environment = server.environment(slug).await;
+    let clients = server.airlock.clients().list(&environment).await;
+    clients
+        .expect("clients")
+        .into_iter()
+        .map(|client| client.name)
+        .collect()
+}
+
+async fn console_sessions_and_forms(server: &TestServer) {
+    let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let token = server.installation_admin_token().await;
+
+    // Signed out: every page sends to the sign-in form; a bad token or a form without its own
+    // CSRF token is refused.
+    let anonymous = ConsoleClient::new(server);
+    let page = anonymous.get("/console/acme/sandbox/clients").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location, "/console/signin");
+    let refused = anonymous.sign_in("aat_all_not-a-token").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let forged = anonymous
+        .post("/console/signin", &[("csrf", "guessed"), ("token", &token)])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // The session cookie: HttpOnly, SameSite=Strict, scoped to /console; pages framed nowhere.
+    let fresh = ConsoleClient::new(server);
+    let signed = fresh.sign_in(&token).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+    let cookie = signed
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("airlock_console="))
+        .expect("session cookie")
+        .to_string();
+    for attribute in ["Path=/console", "HttpOnly", "SameSite=Strict"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let operator = ConsoleClient::signed_in(server, &token).await;
+    let home = operator.get("/console").await;
+    let csp = home.headers["content-security-policy"]
+        .to_str()
+        .expect("csp");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(home.html.contains("/console/acme/sandbox"));
+
+    // CSRF: missing, or another session's, is refused and writes nothing.
+    let other = ConsoleClient::signed_in(server, &token).await;
+    assert_ne!(other.csrf, operator.csrf);
+    let fields = [
+        ("name", "Forged"),
+        ("redirect_uris", "https://rp.example/forged"),
+        ("type", "confidential"),
+    ];
+    let missing = operator
+        .post("/console/acme/sandbox/clients", &fields)
+        .await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    let mut replayed = vec![("csrf", other.csrf.as_str())];
+    replayed.extend_from_slice(&fields);
+    let replayed = operator
+        .post("/console/acme/sandbox/clients", &replayed)
+        .await;
+    assert_eq!(replayed.status, StatusCode::FORBIDDEN);
+    assert!(
+        !client_names(server, "acme/sandbox")
+            .await
+            .contains(&"Forged".to_string())
+    );
+
+    // With its own token the form works: the secret is shown once, and it opens the zone.
+    let fields = [
+        ("name", "Console App"),
+        ("redirect_uris", "https://rp.example/console\n\n"),
+        ("type", "confidential"),
+        ("token_endpoint_auth_method", "client_secret_basic"),
+    ];
+    let created = operator
+        .submit("/console/acme/sandbox/clients", &fields)
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.html);
+    let client_id = text_of(&created.html, "client-id").expect("client id");
+    let secret = text_of(&created.html, "client-secret").expect("secret");
+    assert!(secret.starts_with("acs_test_"), "{secret}");
+    let (status, _) = client_post(
+        &format!("{}/token", sandbox.issuer),
+        &client_id,
+        &secret,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let shown = operator
+        .get(&format!("/console/acme/sandbox/clients/{client_id}"))
+        .await;
+    assert!(!shown.html.contains(&secret), "a secret is shown once");
+
+    // A bad registration comes back as the form with the reason, and nothing is written.
+    let invalid = [("name", "Bad"), ("redirect_uris", "not a uri")];
+    let refused = operator
+        .submit("/console/acme/sandbox/clients", &invalid)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.html.contains("role=\"alert\""));
+    assert!(
+        !client_names(server, "acme/sandbox")
+            .await
+            .contains(&"Bad".to_string())
+    );
+
+    // A read-only token can look, never change.
+    let auditor = ConsoleClient::signed_in(server, &read_only_token(server).await).await;
+    let keys = auditor.get("/console/acme/sandbox/keys").await;
+    assert_eq!(keys.status, StatusCode::OK);
+    assert!(
+        !keys.html.contains("rotate-key"),
+        "no rotate form for a reader"
+    );
+    let rotate = auditor
+        .submit("/console/acme/sandbox/keys/rotate", &[("alg", "ES256")])
+        .await;
+    assert_eq!(rotate.status, StatusCode::FORBIDDEN);
+
+    // Signing out ends the session; revoking the token ends every session of it at once.
+    let signed_out = other.submit("/console/signout", &[]).await;
+    assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
+    assert_eq!(other.get("/console").await.status, StatusCode::SEE_OTHER);
+    let token_id = server
+        .airlock
+        .admin_tokens()
+        .list(&Caller::cli())
+        .await
+        .expect("tokens")
+        .into_iter()
+        .find(|record| record.name == "operator")
+        .expect("operator token")
+        .token_id;
+    assert_eq!(operator.get("/console").await.status, StatusCode::OK);
+    server
+        .airlock
+        .admin_tokens()
+        .revoke(&token_id, &Caller::cli(), server.now())
+        .await
+        .expect("revoke");
+    let after = operator.get("/console/acme/sandbox").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "revoked at once");
+}
+
+async fn console_zones_and_dangerous_actions(server: &TestServer) {
+    let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
+    server.seed("acme", "production", EnvKind::Live).await;
+    server.seed("acme", "staging", EnvKind::Test).await;
+
+    // An operator bound to the sandbox sees only it: everything else is the 404 of a missing zone.
+    let bound = server.admin_token(&sandbox.environment).await;
+    let tester = ConsoleClient::signed_in(server, &bound).await;
+    let home = tester.get("/console").await;
+    assert!(home.html.contains("/console/acme/sandbox"));
+    assert!(!home.html.contains("production"), "{}", home.html);
+    let sandbox_page = tester.get("/console/acme/sandbox/clients").await;
+    assert_eq!(sandbox_page.status, StatusCode::OK);
+    assert!(sandbox_page.html.contains("id=\"zone-banner\""));
+    assert!(!sandbox_page.html.contains("/console/acme/production"));
+    let missing = tester.get("/console/acme/nowhere").await;
+    for path in [
+        "/console/acme/production",
+        "/console/acme/production/clients",
+        "/console/acme/production/audit",
+        "/console/acme/production/keys",
+    ] {
+        let page = tester.get(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            page.html, missing.html,
+            "{path}: the same page as a missing zone"
+        );
+    }
+    let across = tester
+        .submit("/console/acme/production/keys/rotate", &[("alg", "ES256")])
+        .await;
+    assert_eq!(across.status, StatusCode::NOT_FOUND);
+    let refused = tester
+        .submit("/console/acme/sandbox/delete", &[("confirm", "yes")])
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "only the operator deletes zones"
+    );
+
+    // The operator sees every zone, a LIVE badge and no sandbox banner in production.
+    let operator = ConsoleClient::signed_in(server, &server.installation_admin_token().await).await;
+    let live = operator.get("/console/acme/production").await;
+    assert_eq!(text_of(&live.html, "zone-badge").as_deref(), Some("LIVE"));
+    assert!(!live.html.contains("id=\"zone-banner\""));
+    let test = operator.get("/console/acme/staging").await;
+    assert_eq!(
+        text_of(&test.html, "zone-badge").as_deref(),
+        Some("SANDBOX")
+    );
+
+    // Deleting a live zone needs its full name typed; a test zone, a ticked confirmation.
+    let unconfirmed = operator
+        .submit("/console/acme/production/delete", &[("confirm", "yes")])
+        .await;
+    assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unconfirmed.html.contains("type acme/production"),
+        "{}",
+        unconfirmed.html
+    );
+    assert_eq!(
+        operator.get("/console/acme/production").await.status,
+        StatusCode::OK
+    );
+    let confirmed = operator
+        .submit(
+            "/console/acme/production/delete",
+            &[("confirm", "acme/production")],
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        operator.get("/console/acme/production").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let staging = operator.submit("/console/acme/staging/delete", &[]).await;
+    assert_eq!(staging.status, StatusCode::BAD_REQUEST);
+    let staging = operator
+        .submit("/console/acme/staging/delete", &[("confirm", "yes")])
+        .await;
+    assert_eq!(staging.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        operator.get("/console/acme/sandbox").await.status,
+        StatusCode::OK,
+        "nothing of another zone"
+    );
+
+    // Hostile input: a malformed body, an unknown page, a bad filter: 4xx pages, never a 500.
+    let garbage = operator
+        .post("/console/acme/sandbox/clients", &[("csrf", "%%%")])
+        .await;
+    assert_eq!(garbage.status, StatusCode::FORBIDDEN);
+    let bad_time = operator
+        .get("/console/acme/sandbox/audit?since=yesterday")
+        .await;
+    assert_eq!(bad_time.status, StatusCode::BAD_REQUEST);
+    let bad_page = operator.get("/console/acme/sandbox/users?page=-1").await;
+    assert_eq!(bad_page.status, StatusCode::BAD_REQUEST);
+    assert!(csrf_of(&operator.get("/console/acme/sandbox/users").await.html).is_some());
+}
