@@ -7,13 +7,15 @@ use airlock::service::Caller;
 use airlock::service::admin::admin_tokens::TokenOptions;
 use reqwest::StatusCode;
 
+use crate::accounts::reset::ask_for_reset;
 use crate::backend_test;
-use crate::harness::TestServer;
 use crate::harness::console::{ConsoleClient, csrf_of, text_of};
 use crate::harness::flow::client_post;
+use crate::harness::{Browser, Receiver, TestServer};
 
 backend_test!(console_sessions_and_forms);
 backend_test!(console_zones_and_dangerous_actions);
+backend_test!(console_webhooks_inbox_and_releases);
 
 async fn read_only_token(server: &TestServer) -> String {
     let options = TokenOptions {
@@ -286,4 +288,143 @@ async fn console_zones_and_dangerous_actions(server: &TestServer) {
     let bad_page = operator.get("/console/acme/sandbox/users?page=-1").await;
     assert_eq!(bad_page.status, StatusCode::BAD_REQUEST);
     assert!(csrf_of(&operator.get("/console/acme/sandbox/users").await.html).is_some());
+}
+
+/// The first `{prefix}{id}` link target's id in `html`.
+fn id_after(html: &str, prefix: &str) -> String {
+    let at = html.find(prefix).expect(prefix) + prefix.len();
+    html[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+async fn console_webhooks_inbox_and_releases(server: &TestServer) {
+    let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
+    server.seed("acme", "production", EnvKind::Live).await;
+    let operator = ConsoleClient::signed_in(server, &server.installation_admin_token().await).await;
+    let webhooks = "/console/acme/sandbox/webhooks";
+
+    // An endpoint added here gets its secret once; its test event arrives signed with it.
+    let receiver = Receiver::start().await;
+    let added = operator
+        .submit(webhooks, &[("url", &receiver.url), ("events", "")])
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.html);
+    let secret = text_of(&added.html, "webhook-secret").expect("signing secret");
+    let endpoint = id_after(&added.html, "webhooks/endpoints/");
+    let tested = operator
+        .submit(&format!("{webhooks}/endpoints/{endpoint}/test"), &[])
+        .await;
+    assert_eq!(tested.status, StatusCode::SEE_OTHER);
+    let received = receiver
+        .wait_for(10, |got| Receiver::of_type(got, "webhook.test") == 1)
+        .await;
+    assert!(
+        received[0].verifies_with(&secret),
+        "signed with the secret shown"
+    );
+    let shown = operator.get(webhooks).await;
+    assert!(!shown.html.contains(&secret), "shown once");
+
+    // The delivery log: the delivery with its payload and the receiver's answer; replayed, the same
+    // webhook-id arrives again.
+    let delivery = id_after(&shown.html, "webhooks/deliveries/");
+    let mut page = operator
+        .get(&format!("{webhooks}/deliveries/{delivery}"))
+        .await;
+    for _ in 0..50 {
+        if text_of(&page.html, "delivery-state").as_deref() == Some("succeeded") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = operator
+            .get(&format!("{webhooks}/deliveries/{delivery}"))
+            .await;
+    }
+    assert_eq!(
+        text_of(&page.html, "delivery-state").as_deref(),
+        Some("succeeded")
+    );
+    assert!(
+        page.html.contains("webhook.test") && page.html.contains("<td>200"),
+        "{}",
+        page.html
+    );
+    let failed_only = operator.get(&format!("{webhooks}?state=failed")).await;
+    assert!(!failed_only.html.contains(&delivery), "filtered by state");
+    let replayed = operator
+        .submit(&format!("{webhooks}/deliveries/{delivery}/replay"), &[])
+        .await;
+    assert_eq!(replayed.status, StatusCode::SEE_OTHER);
+    let both = receiver
+        .wait_for(10, |got| Receiver::of_type(got, "webhook.test") == 2)
+        .await;
+    assert_eq!(both[0].webhook_id(), both[1].webhook_id());
+
+    // Removing an endpoint is a dangerous action: confirmed, it goes.
+    let remove = format!("{webhooks}/endpoints/{endpoint}/remove");
+    assert_eq!(
+        operator.submit(&remove, &[]).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        operator.submit(&remove, &[("confirm", "yes")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(!operator.get(webhooks).await.html.contains(&endpoint));
+
+    // The sandbox's captured inbox shows a reset mail whole, with its link.
+    ask_for_reset(&sandbox, &Browser::new(), &sandbox.email).await;
+    let inbox = operator.get("/console/acme/sandbox/inbox").await;
+    assert!(inbox.html.contains("Captured inbox"));
+    let message = id_after(&inbox.html, "/console/acme/sandbox/inbox/");
+    let mail = operator
+        .get(&format!("/console/acme/sandbox/inbox/{message}"))
+        .await;
+    assert_eq!(mail.status, StatusCode::OK);
+    assert!(mail.html.contains(&sandbox.email));
+    assert!(mail.html.contains("/password/reset"), "{}", mail.html);
+
+    // Releases: a promotion plan with its go-live check, then the release it made and its
+    // rollback plan. Only the operator sees them.
+    let plan = operator
+        .get("/console/acme/production/releases/promote?from=sandbox")
+        .await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.html);
+    assert!(plan.html.contains("signin-limits"), "{}", plan.html);
+    assert!(
+        plan.html
+            .contains("airlock promote acme/sandbox acme/production")
+    );
+    let (ok, _, err) = server.cli(&[
+        "promote",
+        "acme/sandbox",
+        "acme/production",
+        "--map",
+        "https://rp.example=https://app.acme.com",
+        "--apply",
+        "--accept",
+        "webhooks",
+    ]);
+    assert!(ok, "{err}");
+    let releases = operator.get("/console/acme/production/releases").await;
+    assert!(
+        releases.html.contains("releases/1/rollback"),
+        "{}",
+        releases.html
+    );
+    let rollback = operator
+        .get("/console/acme/production/releases/1/rollback")
+        .await;
+    assert_eq!(rollback.status, StatusCode::OK);
+    assert!(
+        rollback
+            .html
+            .contains("airlock env rollback acme/production --to 1")
+    );
+    let bound =
+        ConsoleClient::signed_in(server, &server.admin_token(&sandbox.environment).await).await;
+    let refused = bound.get("/console/acme/sandbox/releases").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }

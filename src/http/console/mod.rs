@@ -7,10 +7,13 @@
 mod assets;
 mod audit;
 mod clients;
+mod inbox;
 mod keys;
 mod pages;
+mod releases;
 mod session;
 mod users;
+mod webhooks;
 mod zones;
 
 use axum::Router;
@@ -59,6 +62,27 @@ pub fn routes() -> Router<AppState> {
         .route(&zone("/keys/rotate"), post(keys::rotate))
         .route(&zone("/audit"), get(audit::list))
         .route(&zone("/audit/verify"), get(audit::verify))
+        .route(&zone("/webhooks"), get(webhooks::list).post(webhooks::add))
+        .route(
+            &zone("/webhooks/endpoints/{endpoint_id}/{action}"),
+            post(webhooks::endpoint_action),
+        )
+        .route(
+            &zone("/webhooks/deliveries/{delivery_id}"),
+            get(webhooks::delivery),
+        )
+        .route(
+            &zone("/webhooks/deliveries/{delivery_id}/replay"),
+            post(webhooks::replay),
+        )
+        .route(&zone("/inbox"), get(inbox::list))
+        .route(&zone("/inbox/{message_id}"), get(inbox::show))
+        .route(&zone("/releases"), get(releases::list))
+        .route(&zone("/releases/promote"), get(releases::promotion_plan))
+        .route(
+            &zone("/releases/{number}/rollback"),
+            get(releases::rollback_plan),
+        )
 }
 
 /// The frame of a page in `zone`, showing `section`.
@@ -76,6 +100,7 @@ async fn zone_chrome(
         zone: Some(ZoneChrome::new(&zone.environment, section, &zones)),
         read_only: zone.caller().read_only,
         signed_in: true,
+        operator: zone.caller().require_installation().is_ok(),
     })
 }
 

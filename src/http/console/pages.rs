@@ -30,6 +30,8 @@ pub struct Chrome {
     pub read_only: bool,
     /// An operator is signed in: the page offers signing out.
     pub signed_in: bool,
+    /// The token reaches the whole installation: releases, promotions and zone deletion.
+    pub operator: bool,
 }
 
 /// The zone a page is in, always on screen, and the operator's other zones of that project.
@@ -198,6 +200,7 @@ impl IntoResponse for ConsoleError {
                 zone: None,
                 read_only: true,
                 signed_in: false,
+                operator: false,
             },
             status: self.status.as_u16(),
             message: self.message,

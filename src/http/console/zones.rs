@@ -44,6 +44,7 @@ fn sign_in_form(state: &AppState, status: StatusCode, notice: Option<&'static st
             zone: None,
             read_only: true,
             signed_in: false,
+            operator: false,
         },
         notice,
     };
@@ -166,6 +167,7 @@ pub async fn home(State(state): State<AppState>, operator: Operator) -> ConsoleR
             zone: None,
             read_only: caller.read_only,
             signed_in: true,
+            operator: caller.require_installation().is_ok(),
         },
         projects,
     };
@@ -186,7 +188,6 @@ struct OverviewPage {
     view: EnvironmentView,
     created: String,
     domains: Vec<DomainRow>,
-    installation: bool,
 }
 
 /// `GET /console/{project}/{environment}`: issuer, discovery, domains, policy and limits.
@@ -209,7 +210,6 @@ pub async fn overview(State(state): State<AppState>, zone: ConsoleZone) -> Conso
         view: state.environments().view(&zone.environment),
         created: timestamp(zone.environment.created_at),
         domains,
-        installation: zone.caller().require_installation().is_ok(),
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -2,7 +2,7 @@
 //! test zones (a real SMTP sink sees nothing) and sent over SMTP in live ones.
 
 mod fixtures;
-mod reset;
+pub(crate) mod reset;
 mod signup;
 
 use airlock::config::Config;

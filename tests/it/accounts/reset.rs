@@ -15,7 +15,7 @@ use crate::harness::smtp::SmtpSink;
 use crate::harness::{Browser, Step, TestServer, flow, rp};
 
 /// Asks for a reset link for `email` from `zone`'s login page, as a person would.
-async fn ask_for_reset(zone: &Seeded, browser: &Browser, email: &str) -> Step {
+pub(crate) async fn ask_for_reset(zone: &Seeded, browser: &Browser, email: &str) -> Step {
     let login = browser.get(&flow::authorize_url(zone, &[])).await;
     let forgot = link(login.html(), "Forgot your password?").expect("a forgot-password link");
     let form = browser.get(&forgot).await;
