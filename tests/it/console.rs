@@ -239,6 +239,94 @@ async fn console_zones_and_dangerous_actions(server: &TestServer) {
         Some("SANDBOX")
     );
 
+    // Policy, limits and domains from the overview; a bad value is refused with its reason and
+    // changes nothing.
+    let policy = [
+        ("access_token_ttl", "300"),
+        ("session_ttl", "3600"),
+        ("signup", "on"),
+        ("password_min_length", "14"),
+    ];
+    let saved = operator
+        .submit("/console/acme/staging/policy", &policy)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let staging = server.environment("acme/staging").await;
+    assert_eq!(staging.policy.access_token_ttl, 300);
+    assert_eq!(staging.policy.session_ttl, 3600);
+    assert!(staging.accounts.signup);
+    assert_eq!(staging.accounts.password_min_length, 14);
+    let bad = operator
+        .submit(
+            "/console/acme/staging/policy",
+            &[("access_token_ttl", "ten"), ("signup", "on")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.html.contains("access_token_ttl is a whole number"),
+        "{}",
+        bad.html
+    );
+    let limits = [
+        ("token_requests_per_minute", "120"),
+        ("lockout_threshold", "7"),
+    ];
+    let saved = operator
+        .submit("/console/acme/staging/limits", &limits)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let staging = server.environment("acme/staging").await;
+    assert_eq!(
+        staging.policy.access_token_ttl, 300,
+        "the refused form changed nothing"
+    );
+    assert_eq!(staging.limits.token_requests_per_minute, 120);
+    assert_eq!(staging.limits.lockout_threshold, 7);
+    let added = operator
+        .submit(
+            "/console/acme/staging/domains",
+            &[("host", "login.staging.example")],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    let overview = operator.get("/console/acme/staging").await;
+    assert!(
+        overview
+            .html
+            .contains("_airlock-challenge.login.staging.example")
+    );
+    let unproven = operator
+        .submit(
+            "/console/acme/staging/domains/login.staging.example/verify",
+            &[],
+        )
+        .await;
+    assert_eq!(
+        unproven.status,
+        StatusCode::BAD_REQUEST,
+        "no TXT record published"
+    );
+    let removed = operator
+        .submit(
+            "/console/acme/staging/domains/login.staging.example/remove",
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert!(
+        !operator
+            .get("/console/acme/staging")
+            .await
+            .html
+            .contains("login.staging.example")
+    );
+
+    // The projects page searches zones by name.
+    let found = operator.get("/console?q=stag").await;
+    assert!(found.html.contains("/console/acme/staging"));
+    assert!(!found.html.contains("/console/acme/sandbox"));
+
     // Deleting a live zone needs its full name typed; a test zone, a ticked confirmation.
     let unconfirmed = operator
         .submit("/console/acme/production/delete", &[("confirm", "yes")])

@@ -63,6 +63,41 @@ async fn console_in_a_browser(server: &TestServer) {
     let banner = chrome.screenshot("sandbox-banner").await;
     keep_for_readme(&banner, "sandbox-banner");
 
+    // Readable at 360 px: nothing wider than the screen.
+    chrome
+        .client
+        .set_window_size(360, 740)
+        .await
+        .expect("narrow window");
+    chrome
+        .goto(&format!("{base}/console/acme/sandbox/audit"))
+        .await;
+    let widest = chrome
+        .client
+        .execute("return document.documentElement.scrollWidth;", Vec::new())
+        .await
+        .expect("scroll width");
+    let viewport = chrome
+        .client
+        .execute("return window.innerWidth;", Vec::new())
+        .await
+        .expect("inner width");
+    assert!(
+        viewport.as_i64().is_some_and(|width| width <= 360),
+        "{viewport}"
+    );
+    assert!(
+        widest.as_i64() <= viewport.as_i64(),
+        "{widest} > {viewport}"
+    );
+    chrome.screenshot("audit-360px").await;
+    chrome
+        .client
+        .set_window_size(1280, 900)
+        .await
+        .expect("wide window");
+    chrome.goto(&format!("{base}/console/acme/sandbox")).await;
+
     // The switcher keeps the section and changes the zone: production has no banner, a LIVE badge.
     chrome
         .click("nav.sections a[href='/console/acme/sandbox/clients']")

@@ -12,6 +12,7 @@ mod keys;
 mod pages;
 mod releases;
 mod session;
+mod settings;
 mod users;
 mod webhooks;
 mod zones;
@@ -40,6 +41,13 @@ pub fn routes() -> Router<AppState> {
         .route(
             &zone("/delete"),
             get(zones::delete_page).post(zones::delete),
+        )
+        .route(&zone("/policy"), post(settings::policy))
+        .route(&zone("/limits"), post(settings::limits))
+        .route(&zone("/domains"), post(settings::add_domain))
+        .route(
+            &zone("/domains/{host}/{action}"),
+            post(settings::domain_action),
         )
         .route(&zone("/clients"), get(clients::list).post(clients::create))
         .route(&zone("/clients/new"), get(clients::new_page))

@@ -1,17 +1,19 @@
 //! Signing in and out, the operator's projects and zones, one zone's overview, and deleting a zone.
 
 use askama::Template;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::pages::{Chrome, ConsoleResult, SIGN_IN_PATH, render, timestamp};
+use super::clients::{ListQuery, list_query};
+use super::pages::{Chrome, ConsoleResult, Paging, SIGN_IN_PATH, render, timestamp};
 use super::session::{ConsoleZone, Operator, OperatorForm, ZoneForm, csrf_matches, form_fields};
 use super::{confirm_notice, confirmed, zone_chrome};
 use crate::crypto::secrets;
 use crate::http::AppState;
 use crate::http::cookies::{self, Cookie};
-use crate::model::{EnvKind, Environment};
+use crate::model::{AccountPolicy, EnvKind, Environment};
 use crate::service::Error;
 use crate::service::admin::environments::EnvironmentView;
 
@@ -131,12 +133,20 @@ struct ProjectRow {
 struct HomePage {
     chrome: Chrome,
     projects: Vec<ProjectRow>,
+    paging: Paging,
 }
 
-/// `GET /console`: the projects and zones the operator reaches.
-pub async fn home(State(state): State<AppState>, operator: Operator) -> ConsoleResult {
+/// `GET /console?q=&page=`: the projects and zones the operator reaches.
+pub async fn home(
+    State(state): State<AppState>,
+    operator: Operator,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> ConsoleResult {
+    let (q, page) = list_query(query)?;
     let caller = operator.caller();
     let zones = state.environments().list(None, caller).await?;
+    let matches = |zone: &Environment, needle: &str| zone.slug().contains(needle);
+    let (zones, paging) = Paging::of(zones, &q, matches, page, "/console");
     let now = crate::clock::now();
     let mut projects: Vec<ProjectRow> = Vec::new();
     for environment in zones {
@@ -170,6 +180,7 @@ pub async fn home(State(state): State<AppState>, operator: Operator) -> ConsoleR
             operator: caller.require_installation().is_ok(),
         },
         projects,
+        paging,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -179,6 +190,7 @@ struct DomainRow {
     state: String,
     record: String,
     challenge: String,
+    href: String,
 }
 
 #[derive(Template)]
@@ -186,13 +198,23 @@ struct DomainRow {
 struct OverviewPage {
     chrome: Chrome,
     view: EnvironmentView,
+    accounts: AccountPolicy,
     created: String,
     domains: Vec<DomainRow>,
+    base: String,
+    live: bool,
+    slug: String,
+    notice: Option<String>,
 }
 
-/// `GET /console/{project}/{environment}`: issuer, discovery, domains, policy and limits.
-pub async fn overview(State(state): State<AppState>, zone: ConsoleZone) -> ConsoleResult {
-    let chrome = zone_chrome(&state, &zone, "").await?;
+/// The overview, with a refused change's reason when there is one.
+pub(super) async fn overview_page(
+    state: &AppState,
+    zone: &ConsoleZone,
+    notice: Option<String>,
+) -> ConsoleResult {
+    let chrome = zone_chrome(state, zone, "").await?;
+    let base = format!("/console/{}", zone.environment.slug());
     let domains = state
         .domains()
         .list(Some(&zone.environment), zone.now)
@@ -202,16 +224,31 @@ pub async fn overview(State(state): State<AppState>, zone: ConsoleZone) -> Conso
             record: bound.domain.challenge_name(),
             challenge: bound.domain.challenge_value(),
             state: bound.domain.state.as_str().to_string(),
+            href: format!("{base}/domains/{}", bound.domain.host),
             host: bound.domain.host,
         })
         .collect();
+    let status = match notice {
+        Some(_) => StatusCode::BAD_REQUEST,
+        None => StatusCode::OK,
+    };
     let page = OverviewPage {
         chrome,
         view: state.environments().view(&zone.environment),
+        accounts: zone.environment.accounts.clone(),
         created: timestamp(zone.environment.created_at),
         domains,
+        base,
+        live: zone.environment.kind == EnvKind::Live,
+        slug: zone.environment.slug(),
+        notice,
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(status, &page))
+}
+
+/// `GET /console/{project}/{environment}`: issuer, discovery, policy, limits and domains.
+pub async fn overview(State(state): State<AppState>, zone: ConsoleZone) -> ConsoleResult {
+    overview_page(&state, &zone, None).await
 }
 
 #[derive(Template)]
