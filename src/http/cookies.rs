@@ -47,7 +47,24 @@ pub fn is_host_only(issuer: &Issuer) -> bool {
 
 /// The value of `cookie`, if the request carries exactly one cookie of that name, with a sane value.
 pub fn read(headers: &HeaderMap, cookie: Cookie, host_only: bool) -> Option<String> {
-    let name = cookie.name(host_only);
+    read_named(headers, &cookie.name(host_only))
+}
+
+/// A console cookie's value, read like `read`, under its name for an https or http public URL.
+pub fn read_console(headers: &HeaderMap, cookie: Cookie, secure: bool) -> Option<String> {
+    read_named(headers, &console_name(cookie, secure))
+}
+
+/// On an https public URL console cookies carry the `__Secure-` prefix, so a sibling subdomain
+/// cannot toss one in (`__Host-` would forbid their `Path=/console`).
+fn console_name(cookie: Cookie, secure: bool) -> String {
+    match secure {
+        true => format!("__Secure-{}", cookie.name(false)),
+        false => cookie.name(false).into_owned(),
+    }
+}
+
+fn read_named(headers: &HeaderMap, name: &str) -> Option<String> {
     let mut found = None;
     let mut seen = 0;
     for value in headers.get_all(header::COOKIE) {
@@ -77,11 +94,11 @@ pub fn set(issuer: &Issuer, cookie: Cookie, value: &str) -> String {
 /// A console cookie: sent only to `/console`, never with a request another site starts
 /// (`SameSite=Strict`), `Secure` when the public URL is https. An empty value deletes it.
 pub fn set_console(cookie: Cookie, value: &str, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
     let expiry = if value.is_empty() { "; Max-Age=0" } else { "" };
+    let flag = if secure { "; Secure" } else { "" };
     format!(
-        "{}={value}; Path=/console{expiry}; HttpOnly; SameSite=Strict{secure}",
-        cookie.name(false)
+        "{}={value}; Path=/console{expiry}; HttpOnly; SameSite=Strict{flag}",
+        console_name(cookie, secure)
     )
 }
 
@@ -120,5 +137,26 @@ mod tests {
             read(&jar, Cookie::Session, false).as_deref(),
             Some("tossed")
         );
+    }
+
+    #[test]
+    fn console_cookies_are_secure_prefixed_on_https() {
+        let set = set_console(Cookie::Console, "v", true);
+        assert!(
+            set.starts_with("__Secure-airlock_console=v; Path=/console;"),
+            "{set}"
+        );
+        assert!(set.ends_with("; Secure"), "{set}");
+        let plain = set_console(Cookie::Console, "v", false);
+        assert!(plain.starts_with("airlock_console=v;") && !plain.contains("Secure"));
+        // On https a tossed cookie without the prefix is not read.
+        let jar = headers(&["airlock_console=tossed"]);
+        assert_eq!(read_console(&jar, Cookie::Console, true), None);
+        let jar = headers(&["__Secure-airlock_console=v"]);
+        assert_eq!(
+            read_console(&jar, Cookie::Console, true).as_deref(),
+            Some("v")
+        );
+        assert!(set_console(Cookie::Console, "", true).contains("Max-Age=0"));
     }
 }

@@ -124,6 +124,8 @@ pub struct Airlock {
     mailer: Mailer,
     /// This node's usage counts since its last flush.
     usage: Arc<usage::UsageMeter>,
+    /// The zones each console session was recorded in (its admin token's use), on this node.
+    console_zones_seen: admin::console::ZonesSeen,
 }
 
 impl Airlock {
@@ -164,6 +166,7 @@ impl Airlock {
             signin_gate: SigninGate::default(),
             refusals: RefusalTally::default(),
             verified_tokens: tokens::verified_token_cache(cache_seconds),
+            console_zones_seen: admin::console::zones_seen(),
             db,
             config,
         }))
@@ -290,7 +293,11 @@ impl Airlock {
 
     /// Console sign-ins, opened with an admin token.
     pub fn console_sessions(&self) -> ConsoleSessions<'_> {
-        ConsoleSessions { db: &self.db }
+        ConsoleSessions {
+            db: &self.db,
+            access: self.admin_access(),
+            zones_seen: &self.console_zones_seen,
+        }
     }
 
     pub fn projects(&self) -> ProjectAdmin<'_> {

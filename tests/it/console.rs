@@ -5,6 +5,7 @@
 use airlock::model::EnvKind;
 use airlock::service::Caller;
 use airlock::service::admin::admin_tokens::TokenOptions;
+use airlock::service::admin::audit::AuditFilter;
 use reqwest::StatusCode;
 
 use crate::accounts::reset::ask_for_reset;
@@ -161,10 +162,30 @@ async fn console_sessions_and_forms(server: &TestServer) {
         .await;
     assert_eq!(rotate.status, StatusCode::FORBIDDEN);
 
-    // Signing out ends the session; revoking the token ends every session of it at once.
-    let signed_out = other.submit("/console/signout", &[]).await;
+    // Signing out ends the session on the server, not only in this browser: the old cookie,
+    // presented again, opens nothing. A read-only token may sign out too.
+    let old_cookie = cookie.split(';').next().expect("name=value").to_string();
+    let with_old_cookie = || async {
+        crate::harness::server::http()
+            .get(format!("{}/console", server.base))
+            .header("cookie", &old_cookie)
+            .send()
+            .await
+            .expect("GET")
+            .status()
+    };
+    assert_eq!(with_old_cookie().await, StatusCode::OK);
+    let home = fresh.get("/console").await;
+    let fresh_csrf = csrf_of(&home.html).expect("csrf");
+    let signed_out = fresh
+        .post("/console/signout", &[("csrf", &fresh_csrf)])
+        .await;
     assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
-    assert_eq!(other.get("/console").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(with_old_cookie().await, StatusCode::SEE_OTHER);
+    let auditor_out = auditor.submit("/console/signout", &[]).await;
+    assert_eq!(auditor_out.status, StatusCode::SEE_OTHER);
+
+    // Revoking the token ends every session of it at once.
     let token_id = server
         .airlock
         .admin_tokens()
@@ -175,6 +196,24 @@ async fn console_sessions_and_forms(server: &TestServer) {
         .find(|record| record.name == "operator")
         .expect("operator token")
         .token_id;
+    // A console session's token use is recorded once per zone, not at every page: two sessions
+    // of this token opened sandbox pages (one of them many), so two entries.
+    for _ in 0..3 {
+        let page = other.get("/console/acme/sandbox/audit").await;
+        assert_eq!(page.status, StatusCode::OK);
+    }
+    let used = AuditFilter {
+        event: Some("admin_token.used".into()),
+        actor: Some(token_id.clone()),
+        ..AuditFilter::default()
+    };
+    let entries = server
+        .airlock
+        .audit_trail()
+        .list(&sandbox.environment, used)
+        .await
+        .expect("audit");
+    assert_eq!(entries.len(), 2, "{entries:?}");
     assert_eq!(operator.get("/console").await.status, StatusCode::OK);
     server
         .airlock
@@ -227,6 +266,10 @@ async fn console_zones_and_dangerous_actions(server: &TestServer) {
         StatusCode::FORBIDDEN,
         "only the operator deletes zones"
     );
+
+    // The console's own paths cannot be taken by a project's path issuer.
+    let (ok, _, err) = server.cli(&["project", "create", "console"]);
+    assert!(!ok && err.contains("taken"), "{err}");
 
     // The operator sees every zone, a LIVE badge and no sandbox banner in production.
     let operator = ConsoleClient::signed_in(server, &server.installation_admin_token().await).await;
@@ -364,11 +407,24 @@ async fn console_zones_and_dangerous_actions(server: &TestServer) {
         "nothing of another zone"
     );
 
-    // Hostile input: a malformed body, an unknown page, a bad filter: 4xx pages, never a 500.
-    let garbage = operator
-        .post("/console/acme/sandbox/clients", &[("csrf", "%%%")])
+    // Hostile input: a body that is no form, one too large, a bad filter: 4xx pages, never a 500.
+    let not_a_form = operator
+        .send_raw(
+            "/console/acme/sandbox/clients",
+            "application/json",
+            format!("{{\"csrf\": \"{}\"}}", operator.csrf),
+        )
         .await;
-    assert_eq!(garbage.status, StatusCode::FORBIDDEN);
+    assert_eq!(not_a_form, StatusCode::BAD_REQUEST);
+    let huge = format!("csrf={}&name={}", operator.csrf, "a".repeat(100_000));
+    let too_large = operator
+        .send_raw(
+            "/console/acme/sandbox/clients",
+            "application/x-www-form-urlencoded",
+            huge,
+        )
+        .await;
+    assert_eq!(too_large, StatusCode::PAYLOAD_TOO_LARGE);
     let bad_time = operator
         .get("/console/acme/sandbox/audit?since=yesterday")
         .await;
@@ -440,7 +496,10 @@ async fn console_webhooks_inbox_and_releases(server: &TestServer) {
         page.html
     );
     let failed_only = operator.get(&format!("{webhooks}?state=failed")).await;
+    assert_eq!(failed_only.status, StatusCode::OK);
     assert!(!failed_only.html.contains(&delivery), "filtered by state");
+    let succeeded = operator.get(&format!("{webhooks}?state=succeeded")).await;
+    assert!(succeeded.html.contains(&delivery));
     let replayed = operator
         .submit(&format!("{webhooks}/deliveries/{delivery}/replay"), &[])
         .await;
@@ -460,11 +519,20 @@ async fn console_webhooks_inbox_and_releases(server: &TestServer) {
         operator.submit(&remove, &[("confirm", "yes")]).await.status,
         StatusCode::SEE_OTHER
     );
-    assert!(!operator.get(webhooks).await.html.contains(&endpoint));
+    let after = operator.get(webhooks).await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert!(!after.html.contains(&endpoint));
 
     // The sandbox's captured inbox shows a reset mail whole, with its link.
     ask_for_reset(&sandbox, &Browser::new(), &sandbox.email).await;
-    let inbox = operator.get("/console/acme/sandbox/inbox").await;
+    let mut inbox = operator.get("/console/acme/sandbox/inbox").await;
+    for _ in 0..50 {
+        if inbox.html.contains("/console/acme/sandbox/inbox/") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        inbox = operator.get("/console/acme/sandbox/inbox").await;
+    }
     assert!(inbox.html.contains("Captured inbox"));
     let message = id_after(&inbox.html, "/console/acme/sandbox/inbox/");
     let mail = operator

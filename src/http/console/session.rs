@@ -5,7 +5,7 @@
 use axum::RequestPartsExt;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use subtle::ConstantTimeEq;
 
@@ -17,6 +17,11 @@ use crate::model::Environment;
 use crate::oidc::params::ParamBag;
 use crate::service::admin::console::ConsoleSession;
 use crate::service::{Caller, Error};
+
+/// Console cookies are `Secure` (and `__Secure-` named) when the public URL is https.
+pub fn secure(state: &AppState) -> bool {
+    state.config.public_url.starts_with("https://")
+}
 
 /// The name of the hidden field that carries a form's CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
@@ -39,7 +44,8 @@ impl FromRequestParts<AppState> for Operator {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let to_sign_in = || Redirect::to(SIGN_IN_PATH).into_response();
-        let Some(cookie) = cookies::read(&parts.headers, Cookie::Console, false) else {
+        let Some(cookie) = cookies::read_console(&parts.headers, Cookie::Console, secure(state))
+        else {
             return Err(to_sign_in());
         };
         let Ok(RequestOrigin(origin)) = parts.extract::<RequestOrigin>().await;
@@ -87,8 +93,8 @@ impl FromRequestParts<AppState> for ConsoleZone {
         };
         let now = crate::clock::now();
         let environment = state
-            .admin_access()
-            .environment(operator.caller(), &project, &name, now)
+            .console_sessions()
+            .environment(&operator.session, (&project, &name), now)
             .await
             .map_err(|error| ConsoleError::from(error).into_response())?;
         Ok(ConsoleZone {
@@ -100,7 +106,7 @@ impl FromRequestParts<AppState> for ConsoleZone {
 }
 
 /// A form posted to a zone's page: the zone, and the fields, whose CSRF token is the session's.
-/// A read-only token is refused here, before any handler runs.
+/// Every such form changes something, so a read-only token is refused here, before any handler.
 pub struct ZoneForm {
     pub zone: ConsoleZone,
     pub fields: ParamBag,
@@ -113,11 +119,16 @@ impl FromRequest<AppState> for ZoneForm {
         let (mut parts, body) = request.into_parts();
         let zone = ConsoleZone::from_request_parts(&mut parts, state).await?;
         let fields = checked_fields(&parts, body, &zone.operator.session, state).await?;
+        if zone.caller().read_only {
+            let refused = Error::Forbidden("this admin token may only read".into());
+            return Err(ConsoleError::from(refused).into_response());
+        }
         Ok(ZoneForm { zone, fields })
     }
 }
 
-/// A form posted outside any zone (signing out), checked the same way.
+/// A form posted outside any zone (signing out, which a read-only token may do), checked the
+/// same way.
 pub struct OperatorForm {
     pub operator: Operator,
 }
@@ -147,12 +158,6 @@ async fn checked_fields(
         .ok_or_else(|| ConsoleError::status(StatusCode::BAD_REQUEST).into_response())?;
     if !csrf_matches(&fields, &session.csrf) {
         return Err(ConsoleError::forbidden_form().into_response());
-    }
-    if session.caller.read_only && parts.method != Method::GET {
-        return Err(
-            ConsoleError::from(Error::Forbidden("this admin token may only read".into()))
-                .into_response(),
-        );
     }
     Ok(fields)
 }

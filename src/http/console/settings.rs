@@ -32,7 +32,7 @@ fn overview(zone: &ConsoleZone) -> Redirect {
 /// The overview again with the refusal's reason, or the error page for anything else.
 async fn refused(state: &AppState, zone: &ConsoleZone, error: Error) -> ConsoleResult {
     match error {
-        Error::Invalid(_) | Error::Conflict | Error::Forbidden(_) => {
+        Error::Invalid(_) | Error::Conflict => {
             overview_page(state, zone, Some(message_of(&error))).await
         }
         error => Err(error.into()),

@@ -4,12 +4,11 @@
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::clients::{ListQuery, list_query};
-use super::pages::{Chrome, ConsoleResult, Paging, render, timestamp};
+use super::pages::{Chrome, ConsoleResult, Paging, refused_if, render, timestamp};
 use super::session::{ConsoleZone, ZoneForm};
 use super::zones::message_of;
 use super::{confirm_notice, confirmed, zone_chrome};
@@ -66,10 +65,7 @@ async fn users_page(
             user,
         })
         .collect();
-    let status = match notice {
-        Some(_) => StatusCode::BAD_REQUEST,
-        None => StatusCode::OK,
-    };
+    let status = refused_if(&notice);
     let page = UsersPage {
         chrome,
         rows,
@@ -115,7 +111,7 @@ pub async fn create(State(state): State<AppState>, form: ZoneForm) -> ConsoleRes
         .await
     {
         Ok(_) => Ok(Redirect::to(&users_href(&zone)).into_response()),
-        Err(error @ (Error::Invalid(_) | Error::Conflict | Error::Forbidden(_))) => {
+        Err(error @ (Error::Invalid(_) | Error::Conflict)) => {
             let query = (String::new(), 1);
             users_page(&state, &zone, query, Some(message_of(&error)), email).await
         }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::pages::{Chrome, ConsoleError, ConsoleResult, render, timestamp};
+use super::pages::{Chrome, ConsoleError, ConsoleResult, refused_if, render, timestamp};
 use super::session::{ConsoleZone, ZoneForm};
 use super::zones::message_of;
 use super::{confirm_notice, confirmed, zone_chrome};
@@ -109,10 +109,7 @@ async fn webhooks_page(
             delivery,
         })
         .collect();
-    let status = match notice {
-        Some(_) => StatusCode::BAD_REQUEST,
-        None => StatusCode::OK,
-    };
+    let status = refused_if(&notice);
     let page = WebhooksPage {
         chrome,
         base,

@@ -7,8 +7,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::clients::{ListQuery, list_query};
-use super::pages::{Chrome, ConsoleResult, Paging, SIGN_IN_PATH, render, timestamp};
-use super::session::{ConsoleZone, Operator, OperatorForm, ZoneForm, csrf_matches, form_fields};
+use super::pages::{Chrome, ConsoleResult, Paging, SIGN_IN_PATH, refused_if, render, timestamp};
+use super::session::{
+    ConsoleZone, Operator, OperatorForm, ZoneForm, csrf_matches, form_fields, secure,
+};
 use super::{confirm_notice, confirmed, zone_chrome};
 use crate::crypto::secrets;
 use crate::http::AppState;
@@ -16,10 +18,6 @@ use crate::http::cookies::{self, Cookie};
 use crate::model::{AccountPolicy, EnvKind, Environment};
 use crate::service::Error;
 use crate::service::admin::environments::EnvironmentView;
-
-fn secure(state: &AppState) -> bool {
-    state.config.public_url.starts_with("https://")
-}
 
 fn with_cookies(mut response: Response, values: &[String]) -> Response {
     for value in values {
@@ -68,7 +66,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Respons
             Some("The form is too large."),
         );
     };
-    let expected = cookies::read(&headers, Cookie::ConsoleSignIn, false);
+    let expected = cookies::read_console(&headers, Cookie::ConsoleSignIn, secure(&state));
     let fields = form_fields(&headers, &body);
     let (Some(expected), Some(fields)) = (expected, fields) else {
         return sign_in_form(&state, StatusCode::FORBIDDEN, Some(EXPIRED));
@@ -228,10 +226,7 @@ pub(super) async fn overview_page(
             host: bound.domain.host,
         })
         .collect();
-    let status = match notice {
-        Some(_) => StatusCode::BAD_REQUEST,
-        None => StatusCode::OK,
-    };
+    let status = refused_if(&notice);
     let page = OverviewPage {
         chrome,
         view: state.environments().view(&zone.environment),

@@ -2,12 +2,22 @@
 //! with a CSRF token bound to that session. Every request reads the token again, so what it may do
 //! (reach, read-only, revocation, expiry) is always the token's own.
 
+use moka::sync::Cache;
+
 use crate::crypto::secrets;
 use crate::model::audit::Origin;
+use crate::model::{Environment, EnvironmentId};
 use crate::service::{Caller, Error};
 use crate::store::{Db, NewConsoleSession};
 
-use super::token_caller;
+use super::{AdminAccess, token_caller};
+
+/// The zones each session has already been recorded in, on this node: `(session digest, zone)`.
+pub type ZonesSeen = Cache<(String, EnvironmentId), ()>;
+
+pub fn zones_seen() -> ZonesSeen {
+    crate::service::cache::expiring(SESSION_SECONDS)
+}
 
 /// How long a console sign-in lasts, whatever is done with it.
 pub const SESSION_SECONDS: i64 = 8 * 3600;
@@ -17,10 +27,14 @@ pub const SESSION_SECONDS: i64 = 8 * 3600;
 pub struct ConsoleSession {
     pub caller: Caller,
     pub csrf: String,
+    /// The digest of the session's cookie: its key, never the cookie itself.
+    digest: String,
 }
 
 pub struct ConsoleSessions<'a> {
     pub(in crate::service) db: &'a Db,
+    pub(in crate::service) access: AdminAccess<'a>,
+    pub(in crate::service) zones_seen: &'a ZonesSeen,
 }
 
 impl ConsoleSessions<'_> {
@@ -59,14 +73,36 @@ impl ConsoleSessions<'_> {
         origin: Origin,
         now: i64,
     ) -> Result<Option<ConsoleSession>, Error> {
-        let found = self
-            .db
-            .find_console_session(&secrets::digest(session), now)
-            .await?;
+        let digest = secrets::digest(session);
+        let found = self.db.find_console_session(&digest, now).await?;
         Ok(found.map(|(record, csrf)| ConsoleSession {
             caller: token_caller(record, origin),
             csrf,
+            digest,
         }))
+    }
+
+    /// The environment `project/name` as the session may see it (`NotFound` otherwise). The
+    /// token's use is recorded in the zone's log once per session and zone on this node, not at
+    /// every page the operator opens.
+    pub async fn environment(
+        &self,
+        session: &ConsoleSession,
+        (project, name): (&str, &str),
+        now: i64,
+    ) -> Result<Environment, Error> {
+        let environment = self
+            .access
+            .reachable(&session.caller, project, name)
+            .await?;
+        let key = (session.digest.clone(), environment.id.clone());
+        if !self.zones_seen.contains_key(&key) {
+            self.access
+                .record_use(&environment, &session.caller, now)
+                .await?;
+            self.zones_seen.insert(key, ());
+        }
+        Ok(environment)
     }
 
     pub async fn sign_out(&self, session: &str) -> Result<(), Error> {

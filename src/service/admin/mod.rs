@@ -69,21 +69,41 @@ impl AdminAccess<'_> {
         name: &str,
         now: i64,
     ) -> Result<Environment, Error> {
-        let environment = self
-            .db
+        let environment = self.reachable(caller, project, name).await?;
+        self.record_use(&environment, caller, now).await?;
+        Ok(environment)
+    }
+
+    /// The environment as `caller` may see it, its use not recorded.
+    pub(in crate::service) async fn reachable(
+        &self,
+        caller: &Caller,
+        project: &str,
+        name: &str,
+    ) -> Result<Environment, Error> {
+        self.db
             .find_environment(project, name)
             .await?
             .filter(|environment| caller.reaches(&environment.id))
-            .ok_or(Error::NotFound)?;
+            .ok_or(Error::NotFound)
+    }
+
+    /// Records an admin token's use on `environment` in its log.
+    pub(in crate::service) async fn record_use(
+        &self,
+        environment: &Environment,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<(), Error> {
         if let Some(token_id) = &caller.admin_token {
             let event = AuditEvent::AdminTokenUsed {
                 token_id: token_id.clone(),
             };
             self.audit
-                .record_by(&environment, caller, event, now)
+                .record_by(environment, caller, event, now)
                 .await?;
         }
-        Ok(environment)
+        Ok(())
     }
 
     /// `PROJECT/ENV` as admins write it.

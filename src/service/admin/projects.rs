@@ -9,6 +9,10 @@ pub struct ProjectAdmin<'a> {
     pub(in crate::service) db: &'a Db,
 }
 
+/// Project names that would put a path issuer (`/{project}/{environment}`) under one of the
+/// public host's own routes.
+const RESERVED: [&str; 3] = ["admin", "console", "quickstart"];
+
 impl ProjectAdmin<'_> {
     pub async fn create(&self, name: &str, caller: &Caller, now: i64) -> Result<Project, Error> {
         caller.require_installation()?;
@@ -16,6 +20,11 @@ impl ProjectAdmin<'_> {
             return Err(Error::Invalid(
                 "project names use a-z, 0-9 and -, starting with a letter".into(),
             ));
+        }
+        if RESERVED.contains(&name) {
+            return Err(Error::Invalid(format!(
+                "{name} is taken by the public host's own paths (/admin, /console, /quickstart)"
+            )));
         }
         let project = Project {
             id: secrets::random_id(),

@@ -89,6 +89,18 @@ impl ConsoleClient {
         self.post(path, &all).await
     }
 
+    /// Posts `body` as it is, with this content type; the status.
+    pub async fn send_raw(&self, path: &str, content_type: &str, body: String) -> StatusCode {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
+            .status()
+    }
+
     async fn read(response: reqwest::Response) -> Page {
         let status = response.status();
         let location = response

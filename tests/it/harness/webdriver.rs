@@ -21,6 +21,11 @@ impl Chrome {
     /// Starts ChromeDriver and a headless Chromium session; `None` when they are not installed.
     pub async fn start(shots: &Path) -> Option<Chrome> {
         if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+            // CI sets this once it has installed them: then a missing browser is a failure.
+            assert!(
+                std::env::var_os("AIRLOCK_REQUIRE_BROWSER").is_none(),
+                "AIRLOCK_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing"
+            );
             eprintln!(
                 "SKIPPED: browser test: {CHROMIUM} and {CHROMEDRIVER} are not installed \
                  (apt-get install chromium chromium-driver; .ci/run installs them)"
