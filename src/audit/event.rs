@@ -16,6 +16,8 @@ pub enum SigninFailure {
     TooManyParallelAttempts,
     WrongPassword,
     UnknownAccount,
+    /// The right password, for an account an admin disabled.
+    AccountDisabled,
 }
 
 /// Refusals of one kind for one subject that a window folded into one entry: how many, and when
@@ -194,6 +196,14 @@ pub enum AuditEvent {
     UserDeleted {
         sub: String,
     },
+    /// An admin disabled the account: its sessions ended and its grants were revoked.
+    UserDisabled {
+        sub: String,
+        revoked_grants: u64,
+    },
+    UserEnabled {
+        sub: String,
+    },
     /// The user chose a new password through a reset link; their sessions and grants ended.
     UserPasswordReset {
         sub: String,
@@ -366,6 +376,8 @@ impl AuditEvent {
             E::UserUpdated { .. } => EventType::UserUpdated,
             E::UserPasswordChanged { .. } => EventType::UserPasswordChanged,
             E::UserDeleted { .. } => EventType::UserDeleted,
+            E::UserDisabled { .. } => EventType::UserDisabled,
+            E::UserEnabled { .. } => EventType::UserEnabled,
             E::UserPasswordReset { .. } => EventType::UserPasswordReset,
             E::SignupCompleted { .. } => EventType::SignupCompleted,
             E::EmailVerificationSent { .. } => EventType::EmailVerificationSent,

@@ -76,6 +76,8 @@ event_types! {
     UserUpdated => "user.updated", Success;
     UserPasswordChanged => "user.password_changed", Success;
     UserDeleted => "user.deleted", Success;
+    UserDisabled => "user.disabled", Success;
+    UserEnabled => "user.enabled", Success;
     UserPasswordReset => "user.password_reset", Success;
     SignupCompleted => "signup.completed", Success;
     EmailVerificationSent => "email.verification_sent", Success;

@@ -39,6 +39,11 @@ pub enum UserCommand {
     },
     /// Delete a user with their sessions and grants.
     Delete { slug: String, sub: String },
+    /// Disable a user: they cannot sign in; their sessions end and their grants and tokens are
+    /// revoked.
+    Disable { slug: String, sub: String },
+    /// Let a disabled user sign in again.
+    Enable { slug: String, sub: String },
     /// Withdraw a user's consent to a client, revoking the grants (and tokens) it backed.
     RevokeConsent {
         slug: String,
@@ -104,6 +109,8 @@ impl UserCommand {
             | UserCommand::Update { slug, .. }
             | UserCommand::SetPassword { slug, .. }
             | UserCommand::Delete { slug, .. }
+            | UserCommand::Disable { slug, .. }
+            | UserCommand::Enable { slug, .. }
             | UserCommand::RevokeConsent { slug, .. } => slug,
         }
     }
@@ -114,6 +121,7 @@ pub async fn run(command: UserCommand, context: &Context) -> anyhow::Result<()> 
     let environment = context.environment(command.slug()).await?;
     let (environment, operator, now, json) =
         (&environment, &context.operator, context.now, context.json);
+    let disabled = matches!(command, UserCommand::Disable { .. });
     match command {
         UserCommand::Create(args) => {
             let new = NewUser {
@@ -193,6 +201,14 @@ pub async fn run(command: UserCommand, context: &Context) -> anyhow::Result<()> 
             print(json, &json!({ "deleted": user_id }), || {
                 format!("user {user_id} deleted")
             });
+        }
+        UserCommand::Disable { sub, .. } | UserCommand::Enable { sub, .. } => {
+            let user_id = UserId::from(sub);
+            let user = users
+                .set_disabled(environment, &user_id, disabled, operator, now)
+                .await?;
+            let state = if disabled { "disabled" } else { "enabled" };
+            print(json, &user, || format!("user {user_id} {state}"));
         }
     }
     Ok(())

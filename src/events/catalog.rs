@@ -40,6 +40,8 @@ pub fn publication(kind: EventType) -> Publication {
         | T::UserUpdated
         | T::UserPasswordChanged
         | T::UserDeleted
+        | T::UserDisabled
+        | T::UserEnabled
         | T::UserPasswordReset
         | T::SignupCompleted
         | T::EmailVerified

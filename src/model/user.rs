@@ -17,4 +17,6 @@ pub struct User {
     pub updated_at: i64,
     /// Seeded by `airlock env seed` (test environments only).
     pub fixture: bool,
+    /// When an admin disabled the account: it cannot sign in until enabled again.
+    pub disabled_at: Option<i64>,
 }

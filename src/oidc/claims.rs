@@ -109,6 +109,7 @@ mod tests {
             created_at: 1,
             updated_at: 2,
             fixture: false,
+            disabled_at: None,
         };
         let email_only = identity_claims(&user, &Scope::parse(Some("openid email")).unwrap());
         assert_eq!(email_only.get("email_verified"), Some(&json!(false)));

@@ -388,6 +388,7 @@ impl Accounts<'_> {
             created_at: call.now,
             updated_at: call.now,
             fixture: false,
+            disabled_at: None,
         };
         let client_id = checked.client.client_id.as_str();
         let created = AuditEvent::UserCreated {

@@ -311,6 +311,11 @@ impl Login<'_> {
     ) -> Result<(AuthorizeOutcome, Option<Secret>), Error> {
         let call = attempt.call;
         store.clear_signin_failures(&attempt.account).await?;
+        if user.disabled_at.is_some() {
+            let refused = attempt.failed(SigninFailure::AccountDisabled, None);
+            self.core.audit.record_call(call, refused).await?;
+            return Ok((attempt.page("This account is disabled."), None));
+        }
         if call.zone.accounts.require_verified_email && !user.email_verified {
             let resend = super::accounts::resend_fields(&attempt.checked, &user.email);
             return Ok((AuthorizeOutcome::CheckInbox(resend), None));

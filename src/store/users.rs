@@ -7,8 +7,8 @@ use super::grants::ACCESS_TOKEN_LIVE;
 use super::{EnvStore, StoreError, flag};
 use crate::model::{ClientId, GrantId, Secret, User, UserId};
 
-const USER_COLUMNS: &str =
-    "env_id, user_id, email, email_verified, name, password_hash, created_at, updated_at, fixture";
+const USER_COLUMNS: &str = "env_id, user_id, email, email_verified, name, password_hash, created_at, updated_at, fixture, \
+     disabled_at";
 
 fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
@@ -21,13 +21,14 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         fixture: row.try_get::<i64, _>("fixture")? != 0,
+        disabled_at: row.try_get("disabled_at")?,
     })
 }
 
 impl EnvStore<'_> {
     pub async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         );
         let values = (
             user.user_id.as_str(),
@@ -38,6 +39,7 @@ impl EnvStore<'_> {
             user.created_at,
             user.updated_at,
             flag(user.fixture),
+            user.disabled_at,
         );
         self.execute(&sql, values).await?;
         Ok(())
@@ -147,6 +149,46 @@ impl EnvStore<'_> {
                  WHERE env_id = $1 AND user_id = $2 AND revoked_at IS NULL";
             let done = self.query(grants, (id, user.updated_at));
             revoked = done.execute(&mut *tx).await?.rows_affected();
+        }
+        self.commit(tx).await?;
+        Ok(Some(revoked))
+    }
+
+    /// Disables the user (`disabled_at` set: their sessions end, unredeemed codes go and grants are
+    /// revoked, in one transaction) or enables them again. `None` if there is no such user;
+    /// otherwise how many grants were revoked.
+    pub async fn set_user_disabled(
+        &self,
+        user_id: &UserId,
+        disabled_at: Option<i64>,
+        now: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let id = user_id.as_str();
+        let mut tx = self.db.begin_write().await?;
+        let update = "UPDATE users SET disabled_at = $3, updated_at = $4 \
+             WHERE env_id = $1 AND user_id = $2";
+        let changed = self
+            .query(update, (id, disabled_at, now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let mut revoked = 0;
+        if disabled_at.is_some() {
+            let sessions = "DELETE FROM sessions WHERE env_id = $1 AND user_id = $2";
+            self.query(sessions, (id,)).execute(&mut *tx).await?;
+            let codes = "DELETE FROM authorization_codes WHERE env_id = $1 AND user_id = $2";
+            self.query(codes, (id,)).execute(&mut *tx).await?;
+            let grants = "UPDATE grants SET revoked_at = $3 \
+                 WHERE env_id = $1 AND user_id = $2 AND revoked_at IS NULL";
+            revoked = self
+                .query(grants, (id, now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         }
         self.commit(tx).await?;
         Ok(Some(revoked))

@@ -11,12 +11,13 @@ use reqwest::StatusCode;
 use crate::accounts::reset::ask_for_reset;
 use crate::backend_test;
 use crate::harness::console::{ConsoleClient, csrf_of, text_of};
-use crate::harness::flow::client_post;
+use crate::harness::flow::{self, client_post};
 use crate::harness::{Browser, Receiver, TestServer};
 
 backend_test!(console_sessions_and_forms);
 backend_test!(console_zones_and_dangerous_actions);
 backend_test!(console_webhooks_inbox_and_releases);
+backend_test!(console_disables_and_enables_a_user);
 
 async fn read_only_token(server: &TestServer) -> String {
     let options = TokenOptions {
@@ -583,4 +584,66 @@ async fn console_webhooks_inbox_and_releases(server: &TestServer) {
         ConsoleClient::signed_in(server, &server.admin_token(&sandbox.environment).await).await;
     let refused = bound.get("/console/acme/sandbox/releases").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+async fn console_disables_and_enables_a_user(server: &TestServer) {
+    let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let operator = ConsoleClient::signed_in(server, &server.installation_admin_token().await).await;
+    let tokens = flow::sign_in(&sandbox, &Browser::new()).await;
+    let user = format!("/console/acme/sandbox/users/{}", sandbox.sub);
+
+    // Disabled: marked in the list, their refresh token dead, and signing in refused after the
+    // right password, with the reason in the audit log.
+    let disabled = operator.submit(&format!("{user}/disable"), &[]).await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER);
+    let list = operator.get("/console/acme/sandbox/users").await;
+    assert!(list.html.contains("tag disabled"), "{}", list.html);
+    assert!(list.html.contains(&format!("{user}/enable")));
+    let (status, body) = client_post(
+        &format!("{}/token", sandbox.issuer),
+        &sandbox.client_id,
+        &sandbox.client_secret,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &tokens.refresh_token),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let browser = Browser::new();
+    let login = browser.get(&flow::authorize_url(&sandbox, &[])).await;
+    let refused = browser
+        .login(&login, &sandbox.email, &sandbox.password)
+        .await;
+    assert!(
+        refused.html().contains("This account is disabled."),
+        "{refused:?}"
+    );
+    let reasons = AuditFilter {
+        event: Some("signin.failed".into()),
+        ..AuditFilter::default()
+    };
+    let failed = server
+        .airlock
+        .audit_trail()
+        .list(&sandbox.environment, reasons)
+        .await
+        .expect("audit");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].details["reason"], "account_disabled");
+
+    // Enabled again: the user signs in.
+    let enabled = operator.submit(&format!("{user}/enable"), &[]).await;
+    assert_eq!(enabled.status, StatusCode::SEE_OTHER);
+    assert!(
+        !operator
+            .get("/console/acme/sandbox/users")
+            .await
+            .html
+            .contains("tag disabled")
+    );
+    flow::sign_in(&sandbox, &Browser::new()).await;
 }

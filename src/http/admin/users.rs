@@ -15,6 +15,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_user, list_users))
         .routes(routes!(show_user, update_user, delete_user))
         .routes(routes!(set_password))
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
         .routes(routes!(revoke_consent))
 }
 
@@ -59,6 +61,9 @@ struct UserResponse {
     updated_at: i64,
     /// Seeded by `airlock env seed`.
     fixture: bool,
+    /// When an admin disabled the account; absent while it may sign in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disabled_at: Option<i64>,
 }
 
 impl From<User> for UserResponse {
@@ -71,6 +76,7 @@ impl From<User> for UserResponse {
             created_at: user.created_at,
             updated_at: user.updated_at,
             fixture: user.fixture,
+            disabled_at: user.disabled_at,
         }
     }
 }
@@ -196,6 +202,44 @@ pub async fn set_password(
         )
         .await?;
     no_content()
+}
+
+/// `POST …/users/{user_id}/disable`: the user cannot sign in; their sessions end and their grants
+/// are revoked.
+#[utoipa::path(
+    post,
+    path = "/users/{user_id}/disable",
+    tag = "users",
+    responses((status = 200, description = "OK", body = UserResponse))
+)]
+pub async fn disable_user(zone: AdminZone, Path(path): Path<UserPath>) -> AdminResult {
+    set_disabled(zone, path, true).await
+}
+
+/// `POST …/users/{user_id}/enable`
+#[utoipa::path(
+    post,
+    path = "/users/{user_id}/enable",
+    tag = "users",
+    responses((status = 200, description = "OK", body = UserResponse))
+)]
+pub async fn enable_user(zone: AdminZone, Path(path): Path<UserPath>) -> AdminResult {
+    set_disabled(zone, path, false).await
+}
+
+async fn set_disabled(zone: AdminZone, path: UserPath, disabled: bool) -> AdminResult {
+    let user = zone
+        .airlock
+        .users()
+        .set_disabled(
+            &zone.environment,
+            &UserId::from(path.user_id),
+            disabled,
+            &zone.caller,
+            zone.now,
+        )
+        .await?;
+    ok(UserResponse::from(user))
 }
 
 #[derive(Deserialize)]

@@ -66,6 +66,8 @@ pub fn routes() -> Router<AppState> {
             post(users::set_password),
         )
         .route(&zone("/users/{user_id}/delete"), post(users::delete))
+        .route(&zone("/users/{user_id}/disable"), post(users::disable))
+        .route(&zone("/users/{user_id}/enable"), post(users::enable))
         .route(&zone("/keys"), get(keys::list))
         .route(&zone("/keys/rotate"), post(keys::rotate))
         .route(&zone("/audit"), get(audit::list))

@@ -184,3 +184,41 @@ pub async fn delete(
         .await?;
     Ok(Redirect::to(&users_href(&zone)).into_response())
 }
+
+/// `POST …/users/{user_id}/disable`: the user cannot sign in; their sessions and tokens end.
+pub async fn disable(
+    State(state): State<AppState>,
+    Path(path): Path<UserPath>,
+    form: ZoneForm,
+) -> ConsoleResult {
+    set_disabled(&state, path, form.zone, true).await
+}
+
+/// `POST …/users/{user_id}/enable`
+pub async fn enable(
+    State(state): State<AppState>,
+    Path(path): Path<UserPath>,
+    form: ZoneForm,
+) -> ConsoleResult {
+    set_disabled(&state, path, form.zone, false).await
+}
+
+async fn set_disabled(
+    state: &AppState,
+    path: UserPath,
+    zone: ConsoleZone,
+    disabled: bool,
+) -> ConsoleResult {
+    let user_id = UserId::from(path.user_id);
+    state
+        .users()
+        .set_disabled(
+            &zone.environment,
+            &user_id,
+            disabled,
+            zone.caller(),
+            zone.now,
+        )
+        .await?;
+    Ok(Redirect::to(&users_href(&zone)).into_response())
+}

@@ -66,6 +66,7 @@ impl UserAdmin<'_> {
             created_at: now,
             updated_at: now,
             fixture,
+            disabled_at: None,
         };
         let event = AuditEvent::UserCreated {
             sub: user.user_id.to_string(),
@@ -182,6 +183,46 @@ impl UserAdmin<'_> {
             .record_by(environment, caller, event, now)
             .await?;
         Ok(revoked_grants)
+    }
+
+    /// Disables a user (they cannot sign in; their sessions end and their grants are revoked with
+    /// every refresh and access token) or enables them again.
+    pub async fn set_disabled(
+        &self,
+        environment: &Environment,
+        user_id: &UserId,
+        disabled: bool,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<User, Error> {
+        let user = self.find(environment, user_id).await?;
+        if user.disabled_at.is_some() == disabled {
+            return Ok(user);
+        }
+        let store = self.store(environment);
+        let event = match disabled {
+            true => AuditEvent::UserDisabled {
+                sub: user_id.to_string(),
+                revoked_grants: store.count_live_grants(user_id, None).await?,
+            },
+            false => AuditEvent::UserEnabled {
+                sub: user_id.to_string(),
+            },
+        };
+        let (event, events) = self
+            .audit
+            .outbox_by(environment, caller, event, now)
+            .await?;
+        let disabled_at = disabled.then_some(now);
+        store
+            .emitting(&events)
+            .set_user_disabled(user_id, disabled_at, now)
+            .await?
+            .ok_or(Error::NotFound)?;
+        self.audit
+            .record_by(environment, caller, event, now)
+            .await?;
+        self.find(environment, user_id).await
     }
 
     /// Withdraws a user's consent to a client: the grants it backed are revoked (with their refresh
