@@ -17,6 +17,8 @@ pub struct User {
     pub updated_at: i64,
     /// Seeded by `airlock env seed` (test environments only).
     pub fixture: bool,
+    /// Created by the person through sign-up.
+    pub signed_up: bool,
     /// When an admin disabled the account: it cannot sign in until enabled again.
     pub disabled_at: Option<i64>,
 }

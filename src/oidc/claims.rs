@@ -110,6 +110,7 @@ mod tests {
             updated_at: 2,
             fixture: false,
             disabled_at: None,
+            signed_up: false,
         };
         let email_only = identity_claims(&user, &Scope::parse(Some("openid email")).unwrap());
         assert_eq!(email_only.get("email_verified"), Some(&json!(false)));

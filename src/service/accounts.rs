@@ -389,6 +389,7 @@ impl Accounts<'_> {
             updated_at: call.now,
             fixture: false,
             disabled_at: None,
+            signed_up: true,
         };
         let client_id = checked.client.client_id.as_str();
         let created = AuditEvent::UserCreated {

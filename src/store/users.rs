@@ -8,7 +8,7 @@ use super::{EnvStore, StoreError, flag};
 use crate::model::{ClientId, GrantId, Secret, User, UserId};
 
 const USER_COLUMNS: &str = "env_id, user_id, email, email_verified, name, password_hash, created_at, updated_at, fixture, \
-     disabled_at";
+     disabled_at, signed_up";
 
 fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
@@ -22,13 +22,14 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
         updated_at: row.try_get("updated_at")?,
         fixture: row.try_get::<i64, _>("fixture")? != 0,
         disabled_at: row.try_get("disabled_at")?,
+        signed_up: row.try_get::<i64, _>("signed_up")? != 0,
     })
 }
 
 impl EnvStore<'_> {
     pub async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         );
         let values = (
             user.user_id.as_str(),
@@ -40,6 +41,7 @@ impl EnvStore<'_> {
             user.updated_at,
             flag(user.fixture),
             user.disabled_at,
+            flag(user.signed_up),
         );
         self.execute(&sql, values).await?;
         Ok(())

@@ -646,4 +646,40 @@ async fn console_disables_and_enables_a_user(server: &TestServer) {
             .contains("tag disabled")
     );
     flow::sign_in(&sandbox, &Browser::new()).await;
+
+    // A person who signed up is marked as such; the admin-made user is not.
+    let signup_on = [("signup", "on")];
+    let saved = operator
+        .submit("/console/acme/sandbox/policy", &signup_on)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let browser = Browser::new();
+    let form = browser
+        .get(&flow::authorize_url(&sandbox, &[("prompt", "create")]))
+        .await;
+    let crate::harness::Step::Form {
+        action, mut fields, ..
+    } = form
+    else {
+        panic!("no sign-up form: {form:?}");
+    };
+    fields.push(("airlock_email".into(), "joined@sandbox.example".into()));
+    fields.push((
+        "airlock_password".into(),
+        "a long sign-up passphrase".into(),
+    ));
+    browser.post_form(&action, &fields).await;
+    let list = operator.get("/console/acme/sandbox/users?q=joined").await;
+    assert!(
+        list.html.contains("joined@sandbox.example"),
+        "{}",
+        list.html
+    );
+    assert!(list.html.contains("tag\">sign-up"), "{}", list.html);
+    let seeded = operator
+        .get(&format!("/console/acme/sandbox/users?q={}", sandbox.email))
+        .await;
+    assert!(seeded.html.contains(&sandbox.email));
+    assert!(!seeded.html.contains("tag\">sign-up"));
 }

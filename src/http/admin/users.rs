@@ -61,6 +61,8 @@ struct UserResponse {
     updated_at: i64,
     /// Seeded by `airlock env seed`.
     fixture: bool,
+    /// Created by the person through sign-up.
+    signed_up: bool,
     /// When an admin disabled the account; absent while it may sign in.
     #[serde(skip_serializing_if = "Option::is_none")]
     disabled_at: Option<i64>,
@@ -76,6 +78,7 @@ impl From<User> for UserResponse {
             created_at: user.created_at,
             updated_at: user.updated_at,
             fixture: user.fixture,
+            signed_up: user.signed_up,
             disabled_at: user.disabled_at,
         }
     }

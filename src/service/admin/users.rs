@@ -67,6 +67,7 @@ impl UserAdmin<'_> {
             updated_at: now,
             fixture,
             disabled_at: None,
+            signed_up: false,
         };
         let event = AuditEvent::UserCreated {
             sub: user.user_id.to_string(),

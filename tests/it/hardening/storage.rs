@@ -100,6 +100,7 @@ async fn a_rewritten_audit_log_does_not_verify(server: &TestServer) {
     let mut legacy = rewritten_chain(server, &production.environment, 5, legacy_entry_hash).await;
     legacy.extend([
         "ALTER TABLE users DROP COLUMN disabled_at".to_string(),
+        "ALTER TABLE users DROP COLUMN signed_up".to_string(),
         "DROP TABLE console_sessions".to_string(),
         "DROP TABLE releases".to_string(),
         "ALTER TABLE projects DROP COLUMN max_live_mau".to_string(),
