@@ -329,16 +329,21 @@ impl EnvStore<'_> {
         Ok(entries)
     }
 
-    /// The whole chain in order, with its recorded head and base, for verification.
+    /// The whole chain in order, with its recorded head and base, for verification. Entries and
+    /// head are read in one snapshot: a batch committed between two plain reads would show a head
+    /// ahead of the entries, which looks exactly like entries removed at the end.
     pub async fn audit_chain(&self) -> Result<StoredChain, StoreError> {
+        let mut tx = self.db.begin_snapshot().await?;
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE env_id = $1 ORDER BY seq");
-        let rows = self.fetch_all(&sql, ()).await?;
+        let rows = self.query(&sql, ()).fetch_all(&mut *tx).await?;
         let entries = rows
             .iter()
             .map(entry_from_row)
             .collect::<Result<Vec<_>, _>>()?;
         let head_sql = "SELECT seq, hash, base_seq, base_hash FROM audit_heads WHERE env_id = $1";
-        let (head, base) = match self.fetch_all(head_sql, ()).await?.first() {
+        let head_rows = self.query(head_sql, ()).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let (head, base) = match head_rows.first() {
             Some(row) => (
                 Some((row.try_get("seq")?, row.try_get("hash")?)),
                 Some((row.try_get("base_seq")?, row.try_get("base_hash")?)),

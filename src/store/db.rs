@@ -287,6 +287,22 @@ impl Db {
         })
     }
 
+    /// A transaction whose reads all see one snapshot: statements read together agree even while
+    /// writers commit between them (SQLite's WAL snapshot is taken at the first read and held to
+    /// the end; PostgreSQL needs `REPEATABLE READ` for that).
+    pub(super) async fn begin_snapshot(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin().await?,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        })
+    }
+
     /// The pool's connections: open, and idle among them.
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())

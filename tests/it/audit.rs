@@ -425,3 +425,44 @@ async fn concurrent_appends_across_environments_keep_every_chain(server: &TestSe
     }
 }
 backend_test!(concurrent_appends_across_environments_keep_every_chain);
+
+async fn a_chain_verified_while_it_grows_is_intact(server: &TestServer) {
+    let zone = server.seed("acme", "sandbox", EnvKind::Test).await;
+    let writing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut writers = Vec::new();
+    for _ in 0..4 {
+        let (zone, writing) = (zone.clone(), writing.clone());
+        writers.push(tokio::spawn(async move {
+            while writing.load(std::sync::atomic::Ordering::Relaxed) {
+                let (status, _) = client_post(
+                    &format!("{}/token", zone.issuer),
+                    &zone.client_id,
+                    &zone.client_secret,
+                    &[("grant_type", "client_credentials")],
+                )
+                .await;
+                assert_eq!(status, 200);
+            }
+        }));
+    }
+    // Each verification reads entries and head while batches keep committing: a head read after
+    // the entries would run ahead of them and look like entries removed at the end.
+    let mut grown = 0;
+    for _ in 0..40 {
+        let report = server
+            .airlock
+            .audit_trail()
+            .verify(&zone.environment)
+            .await
+            .expect("verify");
+        assert!(report.intact, "{report:?}");
+        grown = grown.max(report.entries);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    writing.store(false, std::sync::atomic::Ordering::Relaxed);
+    for writer in writers {
+        writer.await.expect("join");
+    }
+    assert!(grown > 40, "the chain grew while it was verified: {grown}");
+}
+backend_test!(a_chain_verified_while_it_grows_is_intact);
