@@ -10,6 +10,7 @@ mod domain;
 mod env;
 mod inbox;
 mod keys;
+mod operator;
 mod output;
 mod project;
 mod quickstart;
@@ -75,6 +76,9 @@ pub enum Command {
     User(user::UserCommand),
     #[command(subcommand, name = "admin-token")]
     AdminToken(admin_token::AdminTokenCommand),
+    /// Console operators: accounts that sign in through the installation's operators zone.
+    #[command(subcommand)]
+    Operator(operator::OperatorCommand),
     #[command(subcommand)]
     Domain(domain::DomainCommand),
     #[command(subcommand)]
@@ -163,6 +167,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Promote(args) => configuration::promote(args, &context).await,
         Command::User(command) => user::run(command, &context).await,
         Command::AdminToken(command) => admin_token::run(command, &context).await,
+        Command::Operator(command) => operator::run(command, &context).await,
         Command::Domain(command) => domain::run(command, &context).await,
         Command::Keys(command) => keys::run(command, &context).await,
         Command::Audit(command) => audit::run(command, &context).await,

@@ -88,7 +88,7 @@ impl std::fmt::Debug for PasswordSource {
 }
 
 impl PasswordSource {
-    fn read(self) -> anyhow::Result<Secret> {
+    pub(super) fn read(self) -> anyhow::Result<Secret> {
         match self.password {
             Some(password) => Ok(Secret::new(password)),
             None => {

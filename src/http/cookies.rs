@@ -19,6 +19,8 @@ pub enum Cookie {
     /// The console's sign-in, and the CSRF token of its sign-in form (before there is a session).
     Console,
     ConsoleSignIn,
+    /// An operator's sign-in under way: its state, nonce and PKCE verifier.
+    ConsoleOperator,
 }
 
 impl Cookie {
@@ -30,6 +32,7 @@ impl Cookie {
             Cookie::Csrf => "airlock_csrf",
             Cookie::Console => "airlock_console",
             Cookie::ConsoleSignIn => "airlock_console_signin",
+            Cookie::ConsoleOperator => "airlock_console_operator",
         };
         if host_only {
             Cow::Owned(format!("__Host-{base}"))

@@ -52,8 +52,15 @@ pub fn verify(challenge: &str, verifier: &str) -> bool {
     if !(43..=128).contains(&verifier.len()) || !is_unreserved(verifier) {
         return false;
     }
-    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    computed.as_bytes().ct_eq(challenge.as_bytes()).into()
+    s256_challenge(verifier)
+        .as_bytes()
+        .ct_eq(challenge.as_bytes())
+        .into()
+}
+
+/// The S256 `code_challenge` of a verifier, as a client computes it.
+pub fn s256_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ pub mod consent;
 pub mod introspect;
 pub mod login;
 pub mod logout;
+pub mod operators;
 pub mod quickstart;
 pub mod registration;
 pub use purge::Purged;

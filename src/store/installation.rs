@@ -325,7 +325,7 @@ impl Db {
     ) -> Result<Option<AdminTokenRecord>, StoreError> {
         let sql = format!(
             "SELECT {ADMIN_TOKEN_COLUMNS} FROM admin_tokens WHERE token_digest = $1 \
-             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+             AND operator_sub IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
         );
         let row = self
             .query(&sql, (digest, now))
@@ -335,13 +335,14 @@ impl Db {
     }
 
     /// Every admin token, revoked and expired ones included; bound to `env_id` only, if given.
+    /// Operators' authorities are not tokens anyone holds: they are listed with the operators.
     pub async fn list_admin_tokens(
         &self,
         env_id: Option<&EnvironmentId>,
     ) -> Result<Vec<AdminTokenRecord>, StoreError> {
         let sql = format!(
             "SELECT {ADMIN_TOKEN_COLUMNS} FROM admin_tokens \
-             WHERE ($1 = '' OR env_id = $1) ORDER BY created_at, token_id"
+             WHERE ($1 = '' OR env_id = $1) AND operator_sub IS NULL ORDER BY created_at, token_id"
         );
         let env = env_id.map_or("", EnvironmentId::as_str);
         let rows = self.query(&sql, (env,)).fetch_all(self.pool()).await?;

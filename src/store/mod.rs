@@ -16,6 +16,7 @@ mod grants;
 mod installation;
 mod keys;
 mod mail;
+mod operators;
 mod purge;
 mod registration;
 mod releases;

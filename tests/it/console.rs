@@ -18,6 +18,7 @@ backend_test!(console_sessions_and_forms);
 backend_test!(console_zones_and_dangerous_actions);
 backend_test!(console_webhooks_inbox_and_releases);
 backend_test!(console_disables_and_enables_a_user);
+backend_test!(operators_sign_in_through_the_operators_zone);
 
 async fn read_only_token(server: &TestServer) -> String {
     let options = TokenOptions {
@@ -682,4 +683,164 @@ async fn console_disables_and_enables_a_user(server: &TestServer) {
         .await;
     assert!(seeded.html.contains(&sandbox.email));
     assert!(!seeded.html.contains("tag\">sign-up"));
+}
+
+const OPERATOR_PASSWORD: &str = "a long operator passphrase";
+
+/// The operator's id, from `airlock operator list --json`.
+fn operator_id(server: &TestServer, email: &str) -> String {
+    let (ok, stdout, stderr) = server.cli(&["--json", "operator", "list"]);
+    assert!(ok, "{stderr}");
+    let listed: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|operator| operator["email"] == email)
+        .and_then(|operator| operator["operator_id"].as_str())
+        .expect("the operator")
+        .to_string()
+}
+
+async fn operators_sign_in_through_the_operators_zone(server: &TestServer) {
+    let sandbox = server.seed("acme", "sandbox", EnvKind::Test).await;
+    server.seed("acme", "production", EnvKind::Live).await;
+
+    // No operators zone yet: the console says how to make one.
+    let early = ConsoleClient::new(server)
+        .get("/console/signin?with=operator")
+        .await;
+    assert_eq!(early.status, StatusCode::NOT_FOUND);
+    assert!(
+        early.html.contains("airlock operator add"),
+        "{}",
+        early.html
+    );
+
+    let add = |email: &str, extra: &[&str]| {
+        let mut args = vec!["operator", "add", email, "--password", OPERATOR_PASSWORD];
+        args.extend_from_slice(extra);
+        let (ok, _, stderr) = server.cli(&args);
+        assert!(ok, "{stderr}");
+    };
+    add("ops@example.com", &[]);
+    add(
+        "auditor@example.com",
+        &["--env", "acme/sandbox", "--read-only"],
+    );
+    let (again, _, stderr) = server.cli(&[
+        "operator",
+        "add",
+        "ops@example.com",
+        "--password",
+        OPERATOR_PASSWORD,
+    ]);
+    assert!(!again && stderr.contains("already an operator"), "{stderr}");
+    // Operators are not admin tokens anyone holds.
+    let (ok, tokens, _) = server.cli(&["admin-token", "list"]);
+    assert!(ok && !tokens.contains("ops@example.com"), "{tokens}");
+
+    // The installation-wide operator signs in through the operators zone and reaches every zone;
+    // what they do is audited with them as the actor.
+    let ops = ConsoleClient::operator_signed_in(server, "ops@example.com", OPERATOR_PASSWORD).await;
+    let home = ops.get("/console").await;
+    assert!(
+        home.html.contains("/console/acme/production"),
+        "{}",
+        home.html
+    );
+    let disabled = ops
+        .submit(
+            &format!("/console/acme/sandbox/users/{}/disable", sandbox.sub),
+            &[],
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER, "{}", disabled.html);
+    let by_operator = AuditFilter {
+        event: Some("user.disabled".into()),
+        actor: Some(operator_id(server, "ops@example.com")),
+        ..AuditFilter::default()
+    };
+    let entries = server
+        .airlock
+        .audit_trail()
+        .list(&sandbox.environment, by_operator)
+        .await
+        .expect("audit");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+
+    // The bound, read-only operator sees only their zone, and cannot change it.
+    let auditor =
+        ConsoleClient::operator_signed_in(server, "auditor@example.com", OPERATOR_PASSWORD).await;
+    assert_eq!(
+        auditor.get("/console/acme/production").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        auditor.get("/console/acme/sandbox").await.status,
+        StatusCode::OK
+    );
+    let refused = auditor
+        .submit(
+            &format!("/console/acme/sandbox/users/{}/enable", sandbox.sub),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // Signed out, signing in again asks for the password again (the helper fails without the
+    // login form), though the operators zone saw this browser sign in a moment ago.
+    let signed_out = auditor.submit("/console/signout", &[]).await;
+    assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
+    let back = auditor
+        .operator_callback("auditor@example.com", OPERATOR_PASSWORD)
+        .await;
+    assert_eq!(auditor.get_url(&back).await.status, StatusCode::SEE_OTHER);
+
+    // The way back must carry the state this browser started with, and only this browser's
+    // cookie holds it: another browser, or a changed state, gets no session.
+    let started = ConsoleClient::new(server);
+    let callback = started
+        .operator_callback("ops@example.com", OPERATOR_PASSWORD)
+        .await;
+    let elsewhere = ConsoleClient::new(server).get_url(&callback).await;
+    assert_eq!(elsewhere.status, StatusCode::FORBIDDEN);
+    let tampered = callback.replace("state=", "state=x");
+    let refused = started.get_url(&tampered).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.html);
+    assert_eq!(started.get("/console").await.status, StatusCode::SEE_OTHER);
+
+    // An account of the operators zone without an operator's authority gets no session.
+    let (ok, _, stderr) = server.cli(&[
+        "user",
+        "create",
+        "admin/operators",
+        "--email",
+        "visitor@example.com",
+        "--password",
+        OPERATOR_PASSWORD,
+    ]);
+    assert!(ok, "{stderr}");
+    let visitor = ConsoleClient::new(server);
+    let callback = visitor
+        .operator_callback("visitor@example.com", OPERATOR_PASSWORD)
+        .await;
+    let turned_away = visitor.get_url(&callback).await;
+    assert_eq!(turned_away.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        turned_away.html.contains("not an operator"),
+        "{}",
+        turned_away.html
+    );
+
+    // Removing an operator ends their session at once.
+    let (ok, _, stderr) = server.cli(&["operator", "remove", "ops@example.com"]);
+    assert!(ok, "{stderr}");
+    let after = ops.get("/console").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location, "/console/signin");
+    let (ok, listed, _) = server.cli(&["operator", "list"]);
+    assert!(
+        ok && listed.contains("ops@example.com") && listed.contains("removed"),
+        "{listed}"
+    );
 }

@@ -13,6 +13,7 @@ mod pages;
 mod releases;
 mod session;
 mod settings;
+mod signin;
 mod users;
 mod webhooks;
 mod zones;
@@ -33,9 +34,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console", get(zones::home))
         .route(
             pages::SIGN_IN_PATH,
-            get(zones::sign_in_page).post(zones::sign_in),
+            get(signin::sign_in_page).post(signin::sign_in),
         )
-        .route("/console/signout", post(zones::sign_out))
+        .route("/console/signout", post(signin::sign_out))
         .route("/console/_assets/{file}", get(assets::serve))
         .route(ZONE, get(zones::overview))
         .route(

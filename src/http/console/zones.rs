@@ -1,117 +1,19 @@
-//! Signing in and out, the operator's projects and zones, one zone's overview, and deleting a zone.
+//! The operator's projects and zones, one zone's overview, and deleting a zone.
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequest, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 
 use super::clients::{ListQuery, list_query};
-use super::pages::{Chrome, ConsoleResult, Paging, SIGN_IN_PATH, refused_if, render, timestamp};
-use super::session::{
-    ConsoleZone, Operator, OperatorForm, ZoneForm, csrf_matches, form_fields, secure,
-};
+use super::pages::{Chrome, ConsoleResult, Paging, refused_if, render, timestamp};
+use super::session::{ConsoleZone, Operator, ZoneForm};
 use super::{confirm_notice, confirmed, zone_chrome};
-use crate::crypto::secrets;
 use crate::http::AppState;
-use crate::http::cookies::{self, Cookie};
 use crate::model::{AccountPolicy, EnvKind, Environment};
 use crate::service::Error;
 use crate::service::admin::environments::EnvironmentView;
-
-fn with_cookies(mut response: Response, values: &[String]) -> Response {
-    for value in values {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
-    response
-}
-
-#[derive(Template)]
-#[template(path = "console/signin.html")]
-struct SignInPage {
-    chrome: Chrome,
-    notice: Option<&'static str>,
-}
-
-/// The sign-in form, with a CSRF token of its own in a cookie (there is no session yet).
-fn sign_in_form(state: &AppState, status: StatusCode, notice: Option<&'static str>) -> Response {
-    let csrf = secrets::random_token();
-    let page = SignInPage {
-        chrome: Chrome {
-            csrf: csrf.clone(),
-            zone: None,
-            read_only: true,
-            signed_in: false,
-            operator: false,
-        },
-        notice,
-    };
-    let cookie = cookies::set_console(Cookie::ConsoleSignIn, &csrf, secure(state));
-    with_cookies(render(status, &page), &[cookie])
-}
-
-pub async fn sign_in_page(State(state): State<AppState>) -> Response {
-    sign_in_form(&state, StatusCode::OK, None)
-}
-
-/// `POST /console/signin`: an admin token for a console session.
-pub async fn sign_in(State(state): State<AppState>, request: Request) -> Response {
-    let headers: HeaderMap = request.headers().clone();
-    let Ok(body) = axum::body::Bytes::from_request(request, &state).await else {
-        return sign_in_form(
-            &state,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Some("The form is too large."),
-        );
-    };
-    let expected = cookies::read_console(&headers, Cookie::ConsoleSignIn, secure(&state));
-    let fields = form_fields(&headers, &body);
-    let (Some(expected), Some(fields)) = (expected, fields) else {
-        return sign_in_form(&state, StatusCode::FORBIDDEN, Some(EXPIRED));
-    };
-    if !csrf_matches(&fields, &expected) {
-        return sign_in_form(&state, StatusCode::FORBIDDEN, Some(EXPIRED));
-    }
-    let token = fields.get("token").ok().flatten().unwrap_or("").trim();
-    match state
-        .console_sessions()
-        .sign_in(token, crate::clock::now())
-        .await
-    {
-        Ok(Some(session)) => with_cookies(
-            Redirect::to("/console").into_response(),
-            &[
-                cookies::set_console(Cookie::Console, &session, secure(&state)),
-                cookies::set_console(Cookie::ConsoleSignIn, "", secure(&state)),
-            ],
-        ),
-        Ok(None) => sign_in_form(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            Some("That admin token is unknown, revoked or expired."),
-        ),
-        Err(error) => super::pages::ConsoleError::from(error).into_response(),
-    }
-}
-
-const EXPIRED: &str = "The sign-in form expired. Try again.";
-
-/// `POST /console/signout`: the session ends here and on every node.
-pub async fn sign_out(State(state): State<AppState>, form: OperatorForm) -> Response {
-    let ended = state
-        .console_sessions()
-        .sign_out(&form.operator.cookie)
-        .await;
-    if let Err(error) = ended {
-        return super::pages::ConsoleError::from(error).into_response();
-    }
-    with_cookies(
-        Redirect::to(SIGN_IN_PATH).into_response(),
-        &[cookies::set_console(Cookie::Console, "", secure(&state))],
-    )
-}
 
 /// A zone as the projects page lists it.
 struct ZoneRow {

@@ -1,6 +1,7 @@
-//! Console sign-in with an admin token: the browser gets a session of its own instead of the token,
-//! with a CSRF token bound to that session. Every request reads the token again, so what it may do
-//! (reach, read-only, revocation, expiry) is always the token's own.
+//! Console sign-in with an admin token, or as an operator (see `service::operators`): the browser
+//! gets a session of its own, with a CSRF token bound to it. Every request reads the token (or the
+//! operator's authority) again, so what it may do (reach, read-only, revocation, expiry) is always
+//! its own.
 
 use moka::sync::Cache;
 
@@ -8,7 +9,7 @@ use crate::crypto::secrets;
 use crate::model::audit::Origin;
 use crate::model::{Environment, EnvironmentId};
 use crate::service::{Caller, Error};
-use crate::store::{Db, NewConsoleSession};
+use crate::store::{AdminTokenRecord, Db, NewConsoleSession};
 
 use super::{AdminAccess, token_caller};
 
@@ -48,6 +49,12 @@ impl ConsoleSessions<'_> {
         else {
             return Ok(None);
         };
+        Ok(Some(self.open(&record, now).await?))
+    }
+
+    /// Opens a session standing for `record` (an admin token, or an operator's authority): the
+    /// session cookie's value.
+    pub async fn open(&self, record: &AdminTokenRecord, now: i64) -> Result<String, Error> {
         let session = secrets::random_token();
         let csrf = secrets::random_token();
         let expires_at = match record.expires_at {
@@ -63,7 +70,7 @@ impl ConsoleSessions<'_> {
                 expires_at,
             })
             .await?;
-        Ok(Some(session))
+        Ok(session)
     }
 
     /// The session behind a cookie value, if it and its token are in force.

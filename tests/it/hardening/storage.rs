@@ -99,6 +99,8 @@ async fn a_rewritten_audit_log_does_not_verify(server: &TestServer) {
     // retention (and later) migrations not applied yet. The node that applies them relinks it.
     let mut legacy = rewritten_chain(server, &production.environment, 5, legacy_entry_hash).await;
     legacy.extend([
+        "DROP INDEX admin_tokens_operator".to_string(),
+        "ALTER TABLE admin_tokens DROP COLUMN operator_sub".to_string(),
         "ALTER TABLE users DROP COLUMN disabled_at".to_string(),
         "ALTER TABLE users DROP COLUMN signed_up".to_string(),
         "DROP TABLE console_sessions".to_string(),

@@ -4,6 +4,7 @@
 use reqwest::StatusCode;
 
 use super::TestServer;
+use super::browser::parse_form;
 
 pub struct ConsoleClient {
     http: reqwest::Client,
@@ -61,13 +62,52 @@ impl ConsoleClient {
     }
 
     pub async fn get(&self, path: &str) -> Page {
+        self.get_url(&format!("{}{path}", self.base)).await
+    }
+
+    pub async fn get_url(&self, url: &str) -> Page {
+        let response = self.http.get(url).send().await.expect("GET");
+        Self::read(response).await
+    }
+
+    /// An operator's sign-in up to the redirect back to the console: starts it, signs in at the
+    /// operators zone's login page, and returns the redirect's URL (not followed).
+    pub async fn operator_callback(&self, email: &str, password: &str) -> String {
+        let started = self.get("/console/signin?with=operator").await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.html);
+        let login = self.get_url(&started.location).await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.html);
+        let (action, mut fields) = parse_form(&login.html).expect("the login form");
+        fields.push(("airlock_email".into(), email.into()));
+        fields.push(("airlock_password".into(), password.into()));
         let response = self
             .http
-            .get(format!("{}{path}", self.base))
+            .post(&action)
+            .form(&fields)
             .send()
             .await
-            .expect("GET");
-        Self::read(response).await
+            .expect("POST");
+        let signed = Self::read(response).await;
+        assert!(
+            signed.status.is_redirection(),
+            "{}: {}",
+            signed.status,
+            signed.html
+        );
+        signed.location
+    }
+
+    /// Signs in as an operator; panics unless the console lets them in.
+    pub async fn operator_signed_in(server: &TestServer, email: &str, password: &str) -> Self {
+        let mut console = Self::new(server);
+        let callback = console.operator_callback(email, password).await;
+        let landed = console.get_url(&callback).await;
+        assert_eq!(landed.status, StatusCode::SEE_OTHER, "{}", landed.html);
+        assert_eq!(landed.location, "/console");
+        let home = console.get("/console").await;
+        assert_eq!(home.status, StatusCode::OK);
+        console.csrf = csrf_of(&home.html).expect("the sign-out form's CSRF token");
+        console
     }
 
     /// Posts `fields` as they are (no CSRF token added).
