@@ -2,7 +2,8 @@
 //! sign in, the zone banner and switcher, a client created and its secret copied then used by an
 //! `openidconnect` relying party, a key rotation seen in the JWKS, the audit log filtered and its
 //! chain verified, another zone's pages as a sandbox-bound operator, a CSRF token from another
-//! session, and a live zone deleted only with its name typed. Screenshots of the main pages go
+//! session, a live zone deleted only with its name typed, and an operator signed in through the
+//! operators zone. Screenshots of the main pages go
 //! to the test's temporary directory (and, with `AIRLOCK_WRITE_SCREENSHOTS=1`, to
 //! `tests/screenshots/` for the README).
 
@@ -268,6 +269,35 @@ async fn console_in_a_browser(server: &TestServer) {
         .await
         .expect("discovery");
     assert_eq!(gone.status().as_u16(), 404);
+
+    // An operator signs in through the operators zone's own login page and lands in the console,
+    // reaching only the zone they were given.
+    let (added, _, stderr) = server.cli(&[
+        "operator",
+        "add",
+        "ops@example.com",
+        "--password",
+        "a long operator passphrase",
+        "--env",
+        "acme/sandbox",
+    ]);
+    assert!(added, "{stderr}");
+    chrome.client.delete_all_cookies().await.expect("cookies");
+    chrome.goto(&format!("{base}/console")).await;
+    chrome.at("/console/signin").await;
+    chrome.click("#operator-sign-in").await;
+    chrome.url_has("/admin/operators/authorize").await;
+    chrome
+        .fill("input[name=airlock_email]", "ops@example.com")
+        .await;
+    chrome
+        .fill("input[name=airlock_password]", "a long operator passphrase")
+        .await;
+    chrome.click("button[type=submit]").await;
+    chrome.at("/console").await;
+    assert!(chrome.exists("a[href='/console/acme/sandbox']").await);
+    assert!(!chrome.exists("a[href='/console/admin/operators']").await);
+    chrome.screenshot("operator-home").await;
 
     chrome.finish().await;
 }
