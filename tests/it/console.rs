@@ -511,6 +511,48 @@ async fn console_webhooks_inbox_and_releases(server: &TestServer) {
         .await;
     assert_eq!(both[0].webhook_id(), both[1].webhook_id());
 
+    // Rotated: the new secret is shown once, and the old one keeps signing beside it.
+    let rotated = operator
+        .submit(&format!("{webhooks}/endpoints/{endpoint}/rotate"), &[])
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.html);
+    let new_secret = text_of(&rotated.html, "webhook-secret").expect("the new secret");
+    assert_ne!(new_secret, secret);
+    assert!(rotated.html.contains("previous secret keeps signing"));
+
+    // Edited: a value that is no URL is refused and changes nothing; another URL and a
+    // description are kept, and the next event goes there, signed with both secrets.
+    let edit = format!("{webhooks}/endpoints/{endpoint}/edit");
+    let bad = operator
+        .submit(
+            &edit,
+            &[("url", "not a url"), ("events", ""), ("description", "")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.html);
+    assert!(bad.html.contains(&receiver.url));
+    let moved = Receiver::start().await;
+    let edited = operator
+        .submit(
+            &edit,
+            &[
+                ("url", &moved.url),
+                ("events", ""),
+                ("description", "billing hooks"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.html);
+    let listed = operator.get(webhooks).await;
+    assert!(listed.html.contains("billing hooks") && listed.html.contains(&moved.url));
+    operator
+        .submit(&format!("{webhooks}/endpoints/{endpoint}/test"), &[])
+        .await;
+    let arrived = moved
+        .wait_for(10, |got| Receiver::of_type(got, "webhook.test") == 1)
+        .await;
+    assert!(arrived[0].verifies_with(&new_secret) && arrived[0].verifies_with(&secret));
+
     // Removing an endpoint is a dangerous action: confirmed, it goes.
     let remove = format!("{webhooks}/endpoints/{endpoint}/remove");
     assert_eq!(

@@ -1,4 +1,5 @@
-//! A zone's webhooks: endpoints with their health (add, test, disable or enable, remove), the
+//! A zone's webhooks: endpoints with their health (add, edit, rotate the signing secret, test,
+//! disable or enable, remove), the
 //! delivery log filtered by state and endpoint, and one delivery whole (the payload as sent, each
 //! attempt's status and response) with its replay button.
 
@@ -15,6 +16,7 @@ use super::zones::message_of;
 use super::{confirm_notice, confirmed, zone_chrome};
 use crate::http::AppState;
 use crate::model::{Delivery, DeliveryAttempt, DeliveryQuery, DeliveryState, EnvKind};
+use crate::oidc::params::ParamBag;
 use crate::service::Error;
 use crate::service::admin::webhooks::{EndpointSettings, EndpointView};
 
@@ -23,6 +25,8 @@ const SHOWN: i64 = 100;
 
 struct EndpointRow {
     endpoint: EndpointView,
+    /// Its event patterns as the edit form shows them.
+    events: String,
     href: String,
     last_success: String,
     last_failure: String,
@@ -58,6 +62,8 @@ struct WebhooksPage {
 struct NewSecret {
     endpoint_id: String,
     secret: String,
+    /// Until when the previous secret keeps signing beside it, after a rotation.
+    previous_signs_until: Option<String>,
 }
 
 fn base(zone: &ConsoleZone) -> String {
@@ -83,6 +89,7 @@ async fn webhooks_page(
             href: format!("{base}/endpoints/{}", endpoint.endpoint_id),
             last_success: optional(endpoint.health.last_success_at),
             last_failure: optional(endpoint.health.last_failure_at),
+            events: endpoint.events.join(", "),
             endpoint,
         })
         .collect();
@@ -137,18 +144,7 @@ pub async fn list(
 /// `POST …/webhooks`: a new endpoint; its signing secret is shown once.
 pub async fn add(State(state): State<AppState>, form: ZoneForm) -> ConsoleResult {
     let ZoneForm { zone, fields } = form;
-    let text = |name: &str| {
-        fields
-            .get(name)
-            .ok()
-            .flatten()
-            .map(|value| value.trim().to_string())
-    };
-    let settings = EndpointSettings {
-        url: text("url"),
-        events: text("events"),
-        description: text("description"),
-    };
+    let settings = endpoint_settings(&fields);
     match state
         .webhooks()
         .add(&zone.environment, settings, zone.caller(), zone.now)
@@ -158,6 +154,7 @@ pub async fn add(State(state): State<AppState>, form: ZoneForm) -> ConsoleResult
             let shown = NewSecret {
                 endpoint_id: created.endpoint.endpoint_id.clone(),
                 secret: created.secret.expose().to_string(),
+                previous_signs_until: None,
             };
             webhooks_page(&state, &zone, DeliveryFilter::default(), None, Some(shown)).await
         }
@@ -169,13 +166,29 @@ pub async fn add(State(state): State<AppState>, form: ZoneForm) -> ConsoleResult
     }
 }
 
+/// An endpoint's URL, events and description as a form sent them.
+fn endpoint_settings(fields: &ParamBag) -> EndpointSettings {
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .ok()
+            .flatten()
+            .map(|value| value.trim().to_string())
+    };
+    EndpointSettings {
+        url: text("url"),
+        events: text("events"),
+        description: text("description"),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct EndpointAction {
     endpoint_id: String,
     action: String,
 }
 
-/// `POST …/webhooks/endpoints/{id}/{enable|disable|test|remove}`
+/// `POST …/webhooks/endpoints/{id}/{enable|disable|test|edit|rotate|remove}`
 pub async fn endpoint_action(
     State(state): State<AppState>,
     Path(EndpointAction {
@@ -188,7 +201,20 @@ pub async fn endpoint_action(
     let (environment, caller, now) = (&zone.environment, zone.caller(), zone.now);
     let id = endpoint_id.as_str();
     let webhooks = state.webhooks();
+    if action == "rotate" {
+        let rotated = webhooks.rotate_secret(environment, id, caller, now).await?;
+        let shown = NewSecret {
+            endpoint_id: rotated.endpoint.endpoint_id.clone(),
+            secret: rotated.secret.expose().to_string(),
+            previous_signs_until: rotated.endpoint.previous_secret_signs_until.map(timestamp),
+        };
+        return webhooks_page(&state, &zone, DeliveryFilter::default(), None, Some(shown)).await;
+    }
     let done = match action.as_str() {
+        "edit" => webhooks
+            .update(environment, id, endpoint_settings(&fields), caller, now)
+            .await
+            .map(drop),
         "enable" => webhooks
             .set_enabled(environment, id, true, caller, now)
             .await
@@ -204,7 +230,7 @@ pub async fn endpoint_action(
     };
     match done {
         Ok(()) => Ok(Redirect::to(&base(&zone)).into_response()),
-        Err(error @ Error::Invalid(_)) => {
+        Err(error @ (Error::Invalid(_) | Error::Conflict)) => {
             let notice = Some(message_of(&error));
             webhooks_page(&state, &zone, DeliveryFilter::default(), notice, None).await
         }
