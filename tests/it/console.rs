@@ -436,6 +436,26 @@ async fn console_zones_and_dangerous_actions(server: &TestServer) {
     assert!(csrf_of(&operator.get("/console/acme/sandbox/users").await.html).is_some());
 }
 
+/// The promotion of acme/sandbox into acme/production applied from the console with `fields`.
+async fn apply_promotion(
+    operator: &ConsoleClient,
+    map: &str,
+    fields: &[(&str, &str)],
+) -> crate::harness::console::Page {
+    let mut all = vec![("from", "sandbox"), ("map", map)];
+    all.extend_from_slice(fields);
+    operator
+        .submit("/console/acme/production/releases/promote", &all)
+        .await
+}
+
+/// The value of the hidden field `name` in `html`.
+fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html.find(&marker)? + marker.len();
+    Some(html[at..][..html[at..].find('"')?].to_string())
+}
+
 /// The first `{prefix}{id}` link target's id in `html`.
 fn id_after(html: &str, prefix: &str) -> String {
     let at = html.find(prefix).expect(prefix) + prefix.len();
@@ -594,35 +614,147 @@ async fn console_webhooks_inbox_and_releases(server: &TestServer) {
     assert_eq!(plan.status, StatusCode::OK, "{}", plan.html);
     assert!(plan.html.contains("signin-limits"), "{}", plan.html);
     assert!(
+        plan.html.contains("already has this configuration"),
+        "{}",
         plan.html
-            .contains("airlock promote acme/sandbox acme/production")
     );
+
+    // Applied from the console: the form names the plan shown, asks for the live zone's name and
+    // for each failing check to be accepted; the client it creates gets credentials minted in
+    // production, shown once, that work there.
     let (ok, _, err) = server.cli(&[
-        "promote",
+        "client",
+        "create",
         "acme/sandbox",
-        "acme/production",
-        "--map",
-        "https://rp.example=https://app.acme.com",
-        "--apply",
-        "--accept",
-        "webhooks",
+        "--name",
+        "promoted-app",
+        "--redirect-uri",
+        "https://rp.example/promoted",
     ]);
     assert!(ok, "{err}");
+    let map = "https://rp.example=https://app.acme.com";
+    let plan = operator
+        .get(&format!(
+            "/console/acme/production/releases/promote?from=sandbox&map={}",
+            flow::urlencode(map)
+        ))
+        .await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.html);
+    assert!(plan.html.contains("+ client promoted-app"), "{}", plan.html);
+    assert!(plan.html.contains(
+        "airlock promote acme/sandbox acme/production --map https://rp.example=https://app.acme.com --apply"
+    ));
+    let digest = hidden_value(&plan.html, "plan").expect("the plan's digest");
+    let confirm = ("confirm", "acme/production");
+    let stale = apply_promotion(&operator, map, &[("plan", &"0".repeat(64)), confirm]).await;
+    assert_eq!(stale.status, StatusCode::BAD_REQUEST);
+    assert!(stale.html.contains("plan changed"), "{}", stale.html);
+    let unconfirmed = apply_promotion(
+        &operator,
+        map,
+        &[("plan", &digest), ("confirm", "production")],
+    )
+    .await;
+    assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
+    assert!(unconfirmed.html.contains("type acme/production"));
+    let blocked = apply_promotion(&operator, map, &[("plan", &digest), confirm]).await;
+    assert_eq!(blocked.status, StatusCode::BAD_REQUEST);
+    assert!(
+        blocked.html.contains("go-live check failed"),
+        "{}",
+        blocked.html
+    );
+    let failing: Vec<String> = [
+        "webhooks",
+        "signin-limits",
+        "redirect-uris",
+        "smtp",
+        "domains",
+        "fixtures",
+    ]
+    .iter()
+    .map(|check| format!("accept_{check}"))
+    .filter(|field| blocked.html.contains(&format!("name=\"{field}\"")))
+    .collect();
+    assert!(!failing.is_empty());
+    let mut accepted = vec![("plan", digest.as_str()), confirm];
+    accepted.extend(failing.iter().map(|field| (field.as_str(), "yes")));
+    let applied = apply_promotion(&operator, map, &accepted).await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.html);
+    assert_eq!(
+        text_of(&applied.html, "applied").as_deref(),
+        Some("Release 1 applied")
+    );
+    let secret = text_of(&applied.html, "credential-0").expect("a minted secret");
+    assert!(secret.starts_with("acs_live_"), "{secret}");
+    let production = server.environment("acme/production").await;
+    let promoted = client_names(server, "acme/production").await;
+    assert!(
+        promoted.contains(&"promoted-app".to_string()),
+        "{promoted:?}"
+    );
+    let client_id = server
+        .airlock
+        .clients()
+        .list(&production)
+        .await
+        .expect("clients")
+        .into_iter()
+        .find(|client| client.name == "promoted-app")
+        .expect("promoted")
+        .client_id;
+    let (status, _) = client_post(
+        &format!("{}/acme/production/token", server.base),
+        client_id.as_str(),
+        &secret,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The same form again: release 1 moved the zone, so the digest no longer names its plan.
+    let replayed = apply_promotion(&operator, map, &[("plan", &digest), confirm]).await;
+    assert_eq!(replayed.status, StatusCode::BAD_REQUEST);
     let releases = operator.get("/console/acme/production/releases").await;
     assert!(
         releases.html.contains("releases/1/rollback"),
         "{}",
         releases.html
     );
-    let rollback = operator
-        .get("/console/acme/production/releases/1/rollback")
-        .await;
+    // Rolled back from the console: the client deleted since release 1 comes back as release 2,
+    // with a new secret shown once.
+    server
+        .airlock
+        .clients()
+        .delete(&production, &client_id, &Caller::cli(), server.now())
+        .await
+        .expect("delete");
+    let rollback_path = "/console/acme/production/releases/1/rollback";
+    let rollback = operator.get(rollback_path).await;
     assert_eq!(rollback.status, StatusCode::OK);
     assert!(
         rollback
             .html
             .contains("airlock env rollback acme/production --to 1")
     );
+    assert!(
+        rollback.html.contains("+ client promoted-app"),
+        "{}",
+        rollback.html
+    );
+    let digest = hidden_value(&rollback.html, "plan").expect("the plan's digest");
+    let rolled = operator
+        .submit(
+            rollback_path,
+            &[("plan", &digest), confirm, ("accept_webhooks", "yes")],
+        )
+        .await;
+    assert_eq!(rolled.status, StatusCode::OK, "{}", rolled.html);
+    assert_eq!(
+        text_of(&rolled.html, "applied").as_deref(),
+        Some("Release 2 applied")
+    );
+    let again = text_of(&rolled.html, "credential-0").expect("a new secret");
+    assert!(again.starts_with("acs_live_") && again != secret);
     let bound =
         ConsoleClient::signed_in(server, &server.admin_token(&sandbox.environment).await).await;
     let refused = bound.get("/console/acme/sandbox/releases").await;

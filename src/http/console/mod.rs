@@ -89,10 +89,13 @@ pub fn routes() -> Router<AppState> {
         .route(&zone("/inbox"), get(inbox::list))
         .route(&zone("/inbox/{message_id}"), get(inbox::show))
         .route(&zone("/releases"), get(releases::list))
-        .route(&zone("/releases/promote"), get(releases::promotion_plan))
+        .route(
+            &zone("/releases/promote"),
+            get(releases::promotion_plan).post(releases::promote),
+        )
         .route(
             &zone("/releases/{number}/rollback"),
-            get(releases::rollback_plan),
+            get(releases::rollback_plan).post(releases::rollback),
         )
 }
 
