@@ -91,6 +91,10 @@ impl Default for RateLimits {
     }
 }
 
+/// The installation's own zone, `(project, environment)`: its users are the console's operators.
+/// The project name is reserved, so no project of users can take it.
+pub const OPERATORS_ZONE: (&str, &str) = ("admin", "operators");
+
 /// One trust zone: its own issuer, keys, clients, users and sessions.
 #[derive(Debug, Clone, Serialize)]
 pub struct Environment {

@@ -17,7 +17,8 @@ pub use api::{Api, ApiGrant, GrantedApi};
 pub use client::{Client, RegistrationToken, SigningAlg, TokenAuthMethod};
 pub use domain::{Domain, DomainState, host_of_authority, normalize_host};
 pub use environment::{
-    EnvKind, EnvPolicy, Environment, Issuer, Project, ProjectLimits, PublicUrl, RateLimits, Zone,
+    EnvKind, EnvPolicy, Environment, Issuer, OPERATORS_ZONE, Project, ProjectLimits, PublicUrl,
+    RateLimits, Zone,
 };
 pub use ids::{ApiId, ClientId, EnvironmentId, GrantId, Kid, UserId};
 pub use secret::Secret;

@@ -13,16 +13,15 @@ use super::{Airlock, Call, Caller, Error};
 use crate::audit::AuditEvent;
 use crate::crypto::secrets;
 use crate::model::audit::Origin;
-use crate::model::{ClientId, EnvKind, Environment, Project, Secret, SigningAlg};
+use crate::model::{ClientId, EnvKind, Environment, OPERATORS_ZONE, Project, Secret, SigningAlg};
 use crate::oidc::client_auth::{AuthMethod, PresentedClient};
 use crate::oidc::endpoints::Endpoint;
 use crate::oidc::token_request::{GrantRequest, TokenRequest};
 use crate::oidc::{pkce, redirect};
-use crate::store::AdminTokenRecord;
+use crate::store::{AdminTokenRecord, EnvStore};
 
-/// The operators zone: under the reserved project name, so no project of users can take it.
-pub const PROJECT: &str = "admin";
-pub const ENVIRONMENT: &str = "operators";
+pub const PROJECT: &str = OPERATORS_ZONE.0;
+pub const ENVIRONMENT: &str = OPERATORS_ZONE.1;
 /// The console's client in the operators zone.
 const CONSOLE_CLIENT: &str = "console";
 /// Where the operators zone sends the browser back to: the console's sign-in page.
@@ -58,14 +57,18 @@ pub async fn add(
     now: i64,
 ) -> Result<OperatorView, Error> {
     caller.require_installation()?;
+    let email = normalised(&new.email);
+    if new.reach.as_ref().is_some_and(is_operators_zone) {
+        return Err(Error::Invalid(OWN_ZONE.into()));
+    }
     let zone = ensure_zone(airlock, now).await?;
-    console_client(airlock, &zone, now).await?;
+    register_console(airlock, &zone, now).await?;
     let users = airlock.users();
     let existing = users
         .list(&zone)
         .await?
         .into_iter()
-        .find(|user| user.email.eq_ignore_ascii_case(&new.email));
+        .find(|user| user.email == email);
     let user_id = match existing {
         Some(user) => {
             if airlock
@@ -75,8 +78,7 @@ pub async fn add(
                 .is_some()
             {
                 return Err(Error::Invalid(format!(
-                    "{} is already an operator: remove them first to change what they reach",
-                    new.email
+                    "{email} is already an operator: remove them first to change what they reach"
                 )));
             }
             users
@@ -86,7 +88,7 @@ pub async fn add(
         }
         None => {
             let user = NewUser {
-                email: new.email.clone(),
+                email: email.clone(),
                 password: new.password,
                 name: None,
             };
@@ -96,7 +98,7 @@ pub async fn add(
     let record = AdminTokenRecord {
         token_id: format!("op_{}", secrets::random_id()),
         env_id: new.reach.as_ref().map(|environment| environment.id.clone()),
-        name: new.email.clone(),
+        name: email,
         read_only: new.read_only,
         created_at: now,
         expires_at: None,
@@ -134,7 +136,7 @@ pub async fn list(airlock: &Airlock, caller: &Caller) -> Result<Vec<OperatorView
 }
 
 /// Ends an operator: their authority is revoked (their console sessions end at once, on every
-/// node) and their account in the operators zone is deleted.
+/// node) and their account in the operators zone, if it is still there, is deleted.
 pub async fn remove(
     airlock: &Airlock,
     email: &str,
@@ -142,28 +144,47 @@ pub async fn remove(
     now: i64,
 ) -> Result<(), Error> {
     caller.require_installation()?;
-    let zone = airlock
+    let email = normalised(email);
+    let zone = airlock.db.find_environment(PROJECT, ENVIRONMENT).await?;
+    let mut account = None;
+    if let Some(zone) = &zone {
+        account = airlock
+            .users()
+            .list(zone)
+            .await?
+            .into_iter()
+            .find(|user| user.email == email);
+    }
+    let sub = account.as_ref().map(|user| user.user_id.to_string());
+    // By subject, or by the address it was added with (the account may be gone already).
+    let held: Vec<AdminTokenRecord> = airlock
         .db
-        .find_environment(PROJECT, ENVIRONMENT)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let user = airlock
-        .users()
-        .list(&zone)
+        .list_operators()
         .await?
         .into_iter()
-        .find(|user| user.email.eq_ignore_ascii_case(email))
-        .ok_or(Error::NotFound)?;
-    if let Some(record) = airlock.db.find_operator(user.user_id.as_str(), now).await? {
+        .filter(|(record, held_by)| {
+            record.revoked_at.is_none() && (Some(held_by) == sub.as_ref() || record.name == email)
+        })
+        .map(|(record, _)| record)
+        .collect();
+    if held.is_empty() && account.is_none() {
+        return Err(Error::NotFound);
+    }
+    for record in held {
         airlock
             .admin_tokens()
             .revoke(&record.token_id, caller, now)
             .await?;
     }
-    airlock
-        .users()
-        .delete(&zone, &user.user_id, caller, now)
-        .await
+    match (zone, account) {
+        (Some(zone), Some(user)) => {
+            airlock
+                .users()
+                .delete(&zone, &user.user_id, caller, now)
+                .await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Where an operator's sign-in goes, and what the browser keeps until it comes back.
@@ -173,12 +194,15 @@ pub struct OperatorSignIn {
     pub flow: String,
 }
 
-/// Starts an operator's sign-in; `None` when the installation has no operators zone yet.
-pub async fn start_sign_in(airlock: &Airlock, now: i64) -> Result<Option<OperatorSignIn>, Error> {
+/// Starts an operator's sign-in; `None` when there is no operators zone yet, or its console client
+/// does not know this public URL's callback.
+pub async fn start_sign_in(airlock: &Airlock) -> Result<Option<OperatorSignIn>, Error> {
     let Some(zone) = airlock.zones().path_zone(PROJECT, ENVIRONMENT).await? else {
         return Ok(None);
     };
-    let client_id = console_client(airlock, &zone, now).await?;
+    let Some(client_id) = console_client(airlock, &zone).await? else {
+        return Ok(None);
+    };
     let (state, nonce, verifier) = (
         secrets::random_token(),
         secrets::random_token(),
@@ -236,7 +260,9 @@ pub async fn finish_sign_in(
     let Some(zone) = airlock.zones().path_zone(PROJECT, ENVIRONMENT).await? else {
         return Ok(SignInOutcome::Refused(FAILED));
     };
-    let client_id = console_client(airlock, &zone, now).await?;
+    let Some(client_id) = console_client(airlock, &zone).await? else {
+        return Ok(SignInOutcome::Refused(FAILED));
+    };
     let presented = PresentedClient {
         client_id: client_id.to_string(),
         secret: None,
@@ -276,6 +302,7 @@ pub async fn finish_sign_in(
             claims.aud == client_id.as_str()
                 && claims.exp > now
                 && claims.nonce.as_deref() == Some(nonce)
+                && claims.auth_time >= now - FRESH_SIGN_IN_SECONDS
         });
     let Some(claims) = claims else {
         return Ok(SignInOutcome::Refused(FAILED));
@@ -285,9 +312,32 @@ pub async fn finish_sign_in(
             "That account is not an operator of this installation (any more).",
         ));
     };
+    // The operators zone keeps no session of its own: signing out of the console leaves nothing
+    // there that would let the next person at this browser back in without the password.
+    EnvStore::new(&airlock.db, &zone.id)
+        .delete_user_sessions(&claims.sub)
+        .await?;
     let session = airlock.console_sessions().open(&record, now).await?;
     Ok(SignInOutcome::Session(session))
 }
+
+/// Whether `environment` is the operators zone: no token or operator may be bound to it, and its
+/// captured mail (reset links of operators) is not shown to them.
+pub fn is_operators_zone(environment: &Environment) -> bool {
+    environment.project == PROJECT && environment.name == ENVIRONMENT
+}
+
+pub const OWN_ZONE: &str =
+    "admin/operators is the installation's own zone: nothing may be bound to it alone";
+
+/// How an address is kept: trimmed, lower case (as the users of every zone are).
+fn normalised(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
+/// An ID token older than this was not signed in for this sign-in (`prompt=login` is only asked
+/// for; a browser may drop it and ride a session of the operators zone).
+const FRESH_SIGN_IN_SECONDS: i64 = 120;
 
 fn callback(airlock: &Airlock) -> String {
     format!("{}{CALLBACK_PATH}", airlock.public_url())
@@ -317,13 +367,22 @@ async fn ensure_zone(airlock: &Airlock, now: i64) -> Result<Environment, Error> 
         .await
 }
 
-/// The console's client in the operators zone, registered (or its redirect URI brought up to
-/// date with the public URL) when needed.
-async fn console_client(
-    airlock: &Airlock,
-    zone: &Environment,
-    now: i64,
-) -> Result<ClientId, Error> {
+/// The console's client in the operators zone, if it knows this node's callback. Read only: the
+/// sign-in pages anyone may open write nothing.
+async fn console_client(airlock: &Airlock, zone: &Environment) -> Result<Option<ClientId>, Error> {
+    let callback = callback(airlock);
+    Ok(airlock
+        .clients()
+        .list(zone)
+        .await?
+        .into_iter()
+        .find(|client| client.name == CONSOLE_CLIENT && client.redirect_uris.contains(&callback))
+        .map(|client| client.client_id))
+}
+
+/// Registers the console's client in the operators zone, or adds this public URL's callback to
+/// its redirect URIs (nodes moving to a new URL keep the old one working meanwhile).
+async fn register_console(airlock: &Airlock, zone: &Environment, now: i64) -> Result<(), Error> {
     let callback = callback(airlock);
     let clients = airlock.clients();
     let existing = clients
@@ -332,16 +391,18 @@ async fn console_client(
         .into_iter()
         .find(|client| client.name == CONSOLE_CLIENT);
     match existing {
-        Some(client) if client.redirect_uris.contains(&callback) => Ok(client.client_id),
+        Some(client) if client.redirect_uris.contains(&callback) => Ok(()),
         Some(client) => {
+            let mut redirect_uris = client.redirect_uris.clone();
+            redirect_uris.push(callback);
             let changes = ClientChanges {
-                redirect_uris: Some(vec![callback]),
+                redirect_uris: Some(redirect_uris),
                 ..ClientChanges::default()
             };
             clients
                 .update(zone, &client.client_id, changes, &Caller::cli(), now)
                 .await?;
-            Ok(client.client_id)
+            Ok(())
         }
         None => {
             let request = NewClient {
@@ -355,8 +416,8 @@ async fn console_client(
                 jwks: None,
                 jwks_uri: None,
             };
-            let issued = clients.create(zone, request, &Caller::cli(), now).await?;
-            Ok(issued.client.client_id)
+            clients.create(zone, request, &Caller::cli(), now).await?;
+            Ok(())
         }
     }
 }

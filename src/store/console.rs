@@ -1,10 +1,11 @@
-//! Console sign-ins. A session stands for the admin token it was opened with, and is read through
-//! that token, so a revoked or expired token ends its sessions at once.
+//! Console sign-ins. A session stands for the admin token (or operator's authority) it was opened
+//! with, and is read through it, so a revoked or expired token ends its sessions at once.
 
 use sqlx::Row;
 
 use super::installation::{ADMIN_TOKEN_COLUMNS, AdminTokenRecord, admin_token_from_row};
 use super::{Db, StoreError};
+use crate::model::OPERATORS_ZONE;
 
 /// A console session as stored: its cookie is known only by digest.
 pub struct NewConsoleSession<'a> {
@@ -14,6 +15,14 @@ pub struct NewConsoleSession<'a> {
     pub created_at: i64,
     pub expires_at: i64,
 }
+
+/// Ends the console sessions of the operator whose account is user `$2` of zone `$1`, when that
+/// zone is the operators zone (`$3`, `$4`: `OPERATORS_ZONE`): a statement for the transaction
+/// that gives the account a new password.
+pub(super) const END_OPERATOR_SESSIONS: &str = "DELETE FROM console_sessions WHERE token_id IN \
+     (SELECT token_id FROM admin_tokens WHERE operator_sub = $2) AND EXISTS (SELECT 1 \
+     FROM environments e JOIN projects p ON p.id = e.project_id \
+     WHERE e.id = $1 AND p.name = $3 AND e.name = $4)";
 
 impl Db {
     /// Stores a new session, and drops the expired ones of every operator.
@@ -46,25 +55,35 @@ impl Db {
         Ok(())
     }
 
-    /// The admin token behind the session with this digest and the session's CSRF token, if both
-    /// are in force at `now`.
+    /// The admin token (or operator's authority) behind the session with this digest and the
+    /// session's CSRF token, if both are in force at `now`. An operator's session also needs their
+    /// account in the operators zone, still there and not disabled (a new password ends their
+    /// sessions outright: `END_OPERATOR_SESSIONS`).
     pub async fn find_console_session(
         &self,
         session_digest: &str,
         now: i64,
     ) -> Result<Option<(AdminTokenRecord, String)>, StoreError> {
+        let (operators_project, operators_environment) = OPERATORS_ZONE;
         let sql = format!(
             "SELECT {ADMIN_TOKEN_COLUMNS}, csrf FROM admin_tokens JOIN \
              (SELECT token_id AS session_token, csrf, expires_at AS session_expires \
               FROM console_sessions WHERE session_digest = $1) opened \
              ON opened.session_token = admin_tokens.token_id \
              WHERE session_expires > $2 AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $2)"
+             AND (expires_at IS NULL OR expires_at > $2) \
+             AND (operator_sub IS NULL OR EXISTS (SELECT 1 FROM users u \
+              JOIN environments e ON e.id = u.env_id JOIN projects p ON p.id = e.project_id \
+              WHERE p.name = $3 AND e.name = $4 AND u.user_id = admin_tokens.operator_sub \
+              AND u.disabled_at IS NULL))"
         );
-        let row = self
-            .query(&sql, (session_digest, now))
-            .fetch_optional(self.pool())
-            .await?;
+        let values = (
+            session_digest,
+            now,
+            operators_project,
+            operators_environment,
+        );
+        let row = self.query(&sql, values).fetch_optional(self.pool()).await?;
         row.map(|row| Ok((admin_token_from_row(&row)?, row.try_get("csrf")?)))
             .transpose()
     }

@@ -43,6 +43,12 @@ impl EnvStore<'_> {
         Ok(self.execute(sql, (digest,)).await? == 1)
     }
 
+    /// Ends every session of `user_id`.
+    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM sessions WHERE env_id = $1 AND user_id = $2";
+        self.execute(sql, (user_id,)).await
+    }
+
     /// The scope `user_id` granted `client_id`, if any.
     pub async fn find_consent(
         &self,

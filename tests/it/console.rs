@@ -861,8 +861,8 @@ async fn console_disables_and_enables_a_user(server: &TestServer) {
 
 const OPERATOR_PASSWORD: &str = "a long operator passphrase";
 
-/// The operator's id, from `airlock operator list --json`.
-fn operator_id(server: &TestServer, email: &str) -> String {
+/// The field `field` of the operator `email`, from `airlock operator list --json`.
+fn operator_field(server: &TestServer, email: &str, field: &str) -> String {
     let (ok, stdout, stderr) = server.cli(&["--json", "operator", "list"]);
     assert!(ok, "{stderr}");
     let listed: serde_json::Value = serde_json::from_str(&stdout).expect("json");
@@ -870,10 +870,21 @@ fn operator_id(server: &TestServer, email: &str) -> String {
         .as_array()
         .expect("a list")
         .iter()
-        .find(|operator| operator["email"] == email)
-        .and_then(|operator| operator["operator_id"].as_str())
+        .find(|operator| operator["email"] == email && operator["revoked_at"].is_null())
+        .and_then(|operator| operator[field].as_str())
         .expect("the operator")
         .to_string()
+}
+
+/// Whether `console`'s session still opens the console.
+async fn signed_in(console: &ConsoleClient) -> bool {
+    let home = console.get("/console").await;
+    assert!(
+        home.status == StatusCode::OK || home.location == "/console/signin",
+        "{}",
+        home.status
+    );
+    home.status == StatusCode::OK
 }
 
 async fn operators_sign_in_through_the_operators_zone(server: &TestServer) {
@@ -897,11 +908,30 @@ async fn operators_sign_in_through_the_operators_zone(server: &TestServer) {
         let (ok, _, stderr) = server.cli(&args);
         assert!(ok, "{stderr}");
     };
-    add("ops@example.com", &[]);
+    add(" Ops@Example.com", &[]);
     add(
         "auditor@example.com",
         &["--env", "acme/sandbox", "--read-only"],
     );
+    // Nothing may be bound to the operators zone alone: it holds every operator's account.
+    for command in [
+        &[
+            "operator",
+            "add",
+            "x@example.com",
+            "--password",
+            OPERATOR_PASSWORD,
+            "--env",
+            "admin/operators",
+        ][..],
+        &["admin-token", "create", "--env", "admin/operators"][..],
+    ] {
+        let (ok, _, stderr) = server.cli(command);
+        assert!(
+            !ok && stderr.contains("installation's own zone"),
+            "{stderr}"
+        );
+    }
     let (again, _, stderr) = server.cli(&[
         "operator",
         "add",
@@ -932,7 +962,7 @@ async fn operators_sign_in_through_the_operators_zone(server: &TestServer) {
     assert_eq!(disabled.status, StatusCode::SEE_OTHER, "{}", disabled.html);
     let by_operator = AuditFilter {
         event: Some("user.disabled".into()),
-        actor: Some(operator_id(server, "ops@example.com")),
+        actor: Some(operator_field(server, "ops@example.com", "operator_id")),
         ..AuditFilter::default()
     };
     let entries = server
@@ -969,6 +999,48 @@ async fn operators_sign_in_through_the_operators_zone(server: &TestServer) {
         .operator_callback("auditor@example.com", OPERATOR_PASSWORD)
         .await;
     assert_eq!(auditor.get_url(&back).await.status, StatusCode::SEE_OTHER);
+
+    // The operators zone keeps no session once the console has one: a flow that drops
+    // prompt=login still meets the login form.
+    let started = auditor.get("/console/signin?with=operator").await;
+    let without_prompt = started.location.replace("&prompt=login", "");
+    assert_ne!(without_prompt, started.location);
+    let asked = auditor.get_url(&without_prompt).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.location);
+    assert!(asked.html.contains("airlock_password"));
+
+    // The operator's account decides too: disabled, or given a new password, their console
+    // sessions end; enabled again, the old session stays ended.
+    let auditor_sub = operator_field(server, "auditor@example.com", "sub");
+    let user_command = |args: &[&str]| {
+        let (ok, _, stderr) = server.cli(args);
+        assert!(ok, "{stderr}");
+    };
+    user_command(&["user", "disable", "admin/operators", &auditor_sub]);
+    assert!(!signed_in(&auditor).await);
+    user_command(&["user", "enable", "admin/operators", &auditor_sub]);
+    assert!(!signed_in(&auditor).await);
+    let auditor =
+        ConsoleClient::operator_signed_in(server, "auditor@example.com", OPERATOR_PASSWORD).await;
+    user_command(&[
+        "user",
+        "set-password",
+        "admin/operators",
+        &auditor_sub,
+        "--password",
+        "another long passphrase",
+    ]);
+    assert!(!signed_in(&auditor).await);
+    let auditor =
+        ConsoleClient::operator_signed_in(server, "auditor@example.com", "another long passphrase")
+            .await;
+    // Deleted with the zone's own tools, the account takes the session with it; the authority
+    // left behind is still removed by address.
+    user_command(&["user", "delete", "admin/operators", &auditor_sub]);
+    assert!(!signed_in(&auditor).await);
+    user_command(&["operator", "remove", "auditor@example.com"]);
+    let (removed_twice, _, _) = server.cli(&["operator", "remove", "auditor@example.com"]);
+    assert!(!removed_twice);
 
     // The way back must carry the state this browser started with, and only this browser's
     // cookie holds it: another browser, or a changed state, gets no session.

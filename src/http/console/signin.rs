@@ -73,7 +73,7 @@ pub async fn sign_in_page(
     let now = crate::clock::now();
     let end_flow = cookies::set_console(Cookie::ConsoleOperator, "", secure(&state));
     if query.with.as_deref() == Some("operator") {
-        return match operators::start_sign_in(&state, now).await {
+        return match operators::start_sign_in(&state).await {
             Ok(Some(started)) => with_cookies(
                 Redirect::to(&started.authorization_url).into_response(),
                 &[cookies::set_console(
@@ -114,8 +114,8 @@ pub async fn sign_in_page(
     }
 }
 
-const NO_OPERATORS: &str =
-    "There are no operator accounts yet: add one with `airlock operator add EMAIL`.";
+const NO_OPERATORS: &str = "There is no operator sign-in at this address yet: add an operator with \
+     `airlock operator add EMAIL` (run with this server's public URL).";
 const CANCELLED: &str = "The operator sign-in was cancelled or refused.";
 
 /// `POST /console/signin`: an admin token for a console session.

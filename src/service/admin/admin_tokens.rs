@@ -4,7 +4,7 @@ use crate::audit::AuditEvent;
 use crate::crypto::secrets;
 use crate::model::{Environment, Secret, is_clean_text};
 use crate::service::audit_log::AuditLog;
-use crate::service::{Caller, Error};
+use crate::service::{Caller, Error, operators};
 use crate::store::{AdminTokenRecord, Db};
 
 #[derive(Debug, Clone)]
@@ -50,6 +50,9 @@ impl AdminTokenAdmin<'_> {
         now: i64,
     ) -> Result<IssuedAdminToken, Error> {
         caller.require_installation()?;
+        if environment.is_some_and(operators::is_operators_zone) {
+            return Err(Error::Invalid(operators::OWN_ZONE.into()));
+        }
         if options.expires_in.is_some_and(|seconds| seconds <= 0) {
             return Err(Error::Invalid(
                 "an expiry is a positive number of seconds".into(),
