@@ -1078,6 +1078,64 @@ async fn operators_sign_in_through_the_operators_zone(server: &TestServer) {
         turned_away.html
     );
 
+    // The admin API does the same, for installation tokens only.
+    let api = format!("{}/admin/v1/operators", server.base);
+    let body = serde_json::json!({
+        "email": "api-ops@example.com",
+        "password": OPERATOR_PASSWORD,
+        "environment": "acme/production",
+        "read_only": true,
+    });
+    let bound = server.admin_token(&sandbox.environment).await;
+    let installation = server.installation_admin_token().await;
+    let send = |request: reqwest::RequestBuilder, token: &str| {
+        let request = request.bearer_auth(token);
+        async move { request.send().await.expect("admin API").status() }
+    };
+    let http = crate::harness::server::http();
+    assert_eq!(
+        send(http.post(&api).json(&body), &bound).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(http.post(&api).json(&body), &installation).await,
+        StatusCode::CREATED
+    );
+    let listed: serde_json::Value = http
+        .get(&api)
+        .bearer_auth(&installation)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let entry = listed["operators"]
+        .as_array()
+        .expect("operators")
+        .iter()
+        .find(|operator| operator["email"] == "api-ops@example.com")
+        .expect("listed")
+        .clone();
+    assert_eq!(entry["environment"], "acme/production");
+    assert_eq!(entry["read_only"], true);
+    let api_ops =
+        ConsoleClient::operator_signed_in(server, "api-ops@example.com", OPERATOR_PASSWORD).await;
+    assert_eq!(
+        api_ops.get("/console/acme/sandbox").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let one = format!("{api}/api-ops@example.com");
+    assert_eq!(
+        send(http.delete(&one), &installation).await,
+        StatusCode::NO_CONTENT
+    );
+    assert!(!signed_in(&api_ops).await);
+    assert_eq!(
+        send(http.delete(&one), &installation).await,
+        StatusCode::NOT_FOUND
+    );
+
     // Removing an operator ends their session at once.
     let (ok, _, stderr) = server.cli(&["operator", "remove", "ops@example.com"]);
     assert!(ok, "{stderr}");

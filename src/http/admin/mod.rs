@@ -11,6 +11,7 @@ mod extract;
 mod inbox;
 mod keys;
 mod lifecycle;
+mod operators;
 mod registration;
 mod users;
 mod webhooks;
@@ -45,6 +46,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut document) = OpenApiRouter::new()
         .merge(environments::routes())
         .merge(lifecycle::routes())
+        .merge(operators::routes())
         .merge(domains::installation_routes())
         .nest(ZONE, zone)
         .split_for_parts();
