@@ -242,6 +242,84 @@ async fn console_zones_and_dangerous_actions(server: &TestServer) {
     assert_eq!(sandbox_page.status, StatusCode::OK);
     assert!(sandbox_page.html.contains("id=\"zone-banner\""));
     assert!(!sandbox_page.html.contains("/console/acme/production"));
+    // Creating an environment is for installation-wide writers: a bound operator has no form
+    // and is refused; an installation operator creates one, its project with it.
+    assert!(!home.html.contains("new-environment"));
+    let new_zone = [("project", "beta"), ("name", "sandbox"), ("kind", "test")];
+    assert_eq!(
+        tester
+            .submit("/console/environments", &new_zone)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let reader = ConsoleClient::signed_in(server, &read_only_token(server).await).await;
+    assert!(
+        !reader
+            .get("/console")
+            .await
+            .html
+            .contains("new-environment")
+    );
+    assert_eq!(
+        reader
+            .submit("/console/environments", &new_zone)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let installer =
+        ConsoleClient::signed_in(server, &server.installation_admin_token().await).await;
+    assert!(
+        installer
+            .get("/console")
+            .await
+            .html
+            .contains("new-environment")
+    );
+    assert_eq!(
+        installer
+            .post("/console/environments", &new_zone)
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "no CSRF token"
+    );
+    let made = installer.submit("/console/environments", &new_zone).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+    assert_eq!(made.location, "/console/beta/sandbox");
+    let made_page = installer.get("/console/beta/sandbox").await;
+    assert!(made_page.html.contains("id=\"zone-banner\""));
+    let discovery = crate::harness::server::http()
+        .get(format!(
+            "{}/beta/sandbox/.well-known/openid-configuration",
+            server.base
+        ))
+        .send()
+        .await
+        .expect("discovery");
+    assert_eq!(discovery.status().as_u16(), 200);
+    for (refused, fields) in [
+        (
+            "taken",
+            [("project", "beta"), ("name", "sandbox"), ("kind", "test")],
+        ),
+        (
+            "reserved",
+            [("project", "admin"), ("name", "x"), ("kind", "test")],
+        ),
+        (
+            "no kind",
+            [("project", "beta"), ("name", "prod"), ("kind", "staging")],
+        ),
+        (
+            "bad name",
+            [("project", "beta"), ("name", "Prod!"), ("kind", "live")],
+        ),
+    ] {
+        let page = installer.submit("/console/environments", &fields).await;
+        assert!(page.status.is_client_error(), "{refused}: {}", page.status);
+    }
     let missing = tester.get("/console/acme/nowhere").await;
     for path in [
         "/console/acme/production",

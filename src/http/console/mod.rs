@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
             get(signin::sign_in_page).post(signin::sign_in),
         )
         .route("/console/signout", post(signin::sign_out))
+        .route("/console/environments", post(zones::create))
         .route("/console/_assets/{file}", get(assets::serve))
         .route(ZONE, get(zones::overview))
         .route(

@@ -127,10 +127,11 @@ impl FromRequest<AppState> for ZoneForm {
     }
 }
 
-/// A form posted outside any zone (signing out, which a read-only token may do), checked the
-/// same way.
+/// A form posted outside any zone (signing out, which a read-only token may do; creating an
+/// environment, which it may not), checked the same way.
 pub struct OperatorForm {
     pub operator: Operator,
+    pub fields: ParamBag,
 }
 
 impl FromRequest<AppState> for OperatorForm {
@@ -139,8 +140,8 @@ impl FromRequest<AppState> for OperatorForm {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
         let operator = Operator::from_request_parts(&mut parts, state).await?;
-        checked_fields(&parts, body, &operator.session, state).await?;
-        Ok(OperatorForm { operator })
+        let fields = checked_fields(&parts, body, &operator.session, state).await?;
+        Ok(OperatorForm { operator, fields })
     }
 }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect};
 
 use super::clients::{ListQuery, list_query};
 use super::pages::{Chrome, ConsoleResult, Paging, refused_if, render, timestamp};
-use super::session::{ConsoleZone, Operator, ZoneForm};
+use super::session::{ConsoleZone, Operator, OperatorForm, ZoneForm};
 use super::{confirm_notice, confirmed, zone_chrome};
 use crate::http::AppState;
 use crate::model::{AccountPolicy, EnvKind, Environment};
@@ -83,6 +83,36 @@ pub async fn home(
         paging,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// `POST /console/environments` (`project`, `name`, `kind`): a new zone, in a project created
+/// with it when missing; then its overview.
+pub async fn create(State(state): State<AppState>, form: OperatorForm) -> ConsoleResult {
+    let OperatorForm { operator, fields } = form;
+    let caller = operator.caller();
+    if caller.read_only {
+        return Err(Error::Forbidden("this admin token may only read".into()).into());
+    }
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .ok()
+            .flatten()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let Some(kind) = EnvKind::parse(&text("kind")) else {
+        return Err(Error::Invalid("choose the kind: test or live".into()).into());
+    };
+    let (project, name) = (text("project"), text("name"));
+    let now = crate::clock::now();
+    state.projects().ensure(&project, caller, now).await?;
+    let environment = state
+        .environments()
+        .create(&project, &name, kind, caller, now)
+        .await?;
+    Ok(Redirect::to(&format!("/console/{}", environment.slug())).into_response())
 }
 
 struct DomainRow {
