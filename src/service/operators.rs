@@ -64,11 +64,9 @@ pub async fn add(
     let zone = ensure_zone(airlock, now).await?;
     register_console(airlock, &zone, now).await?;
     let users = airlock.users();
-    let existing = users
-        .list(&zone)
-        .await?
-        .into_iter()
-        .find(|user| user.email == email);
+    let existing = EnvStore::new(&airlock.db, &zone.id)
+        .find_user_by_email(&email)
+        .await?;
     let user_id = match existing {
         Some(user) => {
             if airlock
@@ -146,15 +144,14 @@ pub async fn remove(
     caller.require_installation()?;
     let email = normalised(email);
     let zone = airlock.db.find_environment(PROJECT, ENVIRONMENT).await?;
-    let mut account = None;
-    if let Some(zone) = &zone {
-        account = airlock
-            .users()
-            .list(zone)
-            .await?
-            .into_iter()
-            .find(|user| user.email == email);
-    }
+    let account = match &zone {
+        Some(zone) => {
+            EnvStore::new(&airlock.db, &zone.id)
+                .find_user_by_email(&email)
+                .await?
+        }
+        None => None,
+    };
     let sub = account.as_ref().map(|user| user.user_id.to_string());
     // By subject, or by the address it was added with (the account may be gone already).
     let held: Vec<AdminTokenRecord> = airlock

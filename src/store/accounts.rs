@@ -3,9 +3,8 @@
 
 use sqlx::{Any, Transaction};
 
-use super::console::END_OPERATOR_SESSIONS;
 use super::{EnvStore, StoreError};
-use crate::model::{LinkPurpose, MailMessage, OPERATORS_ZONE, UserId};
+use crate::model::{LinkPurpose, MailMessage, UserId};
 
 /// A link as stored: the digest of its secret, what it is for, whose it is, until when.
 #[derive(Debug, Clone)]
@@ -113,10 +112,7 @@ impl EnvStore<'_> {
         ] {
             self.query(sql, (id,)).execute(&mut *tx).await?;
         }
-        let (project, environment) = OPERATORS_ZONE;
-        self.query(END_OPERATOR_SESSIONS, (id, project, environment))
-            .execute(&mut *tx)
-            .await?;
+        self.end_operator_sessions(&mut tx, id).await?;
         for sql in [
             "UPDATE grants SET revoked_at = $3 WHERE env_id = $1 AND user_id = $2 \
              AND revoked_at IS NULL",

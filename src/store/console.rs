@@ -1,10 +1,10 @@
 //! Console sign-ins. A session stands for the admin token (or operator's authority) it was opened
 //! with, and is read through it, so a revoked or expired token ends its sessions at once.
 
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 use super::installation::{ADMIN_TOKEN_COLUMNS, AdminTokenRecord, admin_token_from_row};
-use super::{Db, StoreError};
+use super::{Db, EnvStore, StoreError};
 use crate::model::OPERATORS_ZONE;
 
 /// A console session as stored: its cookie is known only by digest.
@@ -16,13 +16,26 @@ pub struct NewConsoleSession<'a> {
     pub expires_at: i64,
 }
 
-/// Ends the console sessions of the operator whose account is user `$2` of zone `$1`, when that
-/// zone is the operators zone (`$3`, `$4`: `OPERATORS_ZONE`): a statement for the transaction
-/// that gives the account a new password.
-pub(super) const END_OPERATOR_SESSIONS: &str = "DELETE FROM console_sessions WHERE token_id IN \
-     (SELECT token_id FROM admin_tokens WHERE operator_sub = $2) AND EXISTS (SELECT 1 \
-     FROM environments e JOIN projects p ON p.id = e.project_id \
-     WHERE e.id = $1 AND p.name = $3 AND e.name = $4)";
+impl EnvStore<'_> {
+    /// Ends the console sessions of the operator whose account is `user_id`, when this zone is
+    /// the operators zone: part of the transaction that gives the account a new password or
+    /// disables it.
+    pub(super) async fn end_operator_sessions(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        user_id: &str,
+    ) -> Result<(), StoreError> {
+        let sql = "DELETE FROM console_sessions WHERE token_id IN \
+             (SELECT token_id FROM admin_tokens WHERE operator_sub = $2) AND EXISTS (SELECT 1 \
+             FROM environments e JOIN projects p ON p.id = e.project_id \
+             WHERE e.id = $1 AND p.name = $3 AND e.name = $4)";
+        let (project, environment) = OPERATORS_ZONE;
+        self.query(sql, (user_id, project, environment))
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
 
 impl Db {
     /// Stores a new session, and drops the expired ones of every operator.
@@ -58,7 +71,7 @@ impl Db {
     /// The admin token (or operator's authority) behind the session with this digest and the
     /// session's CSRF token, if both are in force at `now`. An operator's session also needs their
     /// account in the operators zone, still there and not disabled (a new password ends their
-    /// sessions outright: `END_OPERATOR_SESSIONS`).
+    /// sessions outright: `end_operator_sessions`).
     pub async fn find_console_session(
         &self,
         session_digest: &str,

@@ -3,10 +3,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::console::END_OPERATOR_SESSIONS;
 use super::grants::ACCESS_TOKEN_LIVE;
 use super::{EnvStore, StoreError, flag};
-use crate::model::{ClientId, GrantId, OPERATORS_ZONE, Secret, User, UserId};
+use crate::model::{ClientId, GrantId, Secret, User, UserId};
 
 const USER_COLUMNS: &str = "env_id, user_id, email, email_verified, name, password_hash, created_at, updated_at, fixture, \
      disabled_at, signed_up";
@@ -144,10 +143,7 @@ impl EnvStore<'_> {
         }
         let sessions = "DELETE FROM sessions WHERE env_id = $1 AND user_id = $2";
         self.query(sessions, (id,)).execute(&mut *tx).await?;
-        let (project, environment) = OPERATORS_ZONE;
-        self.query(END_OPERATOR_SESSIONS, (id, project, environment))
-            .execute(&mut *tx)
-            .await?;
+        self.end_operator_sessions(&mut tx, id).await?;
         let mut revoked = 0;
         if !keep_grants {
             let codes = "DELETE FROM authorization_codes WHERE env_id = $1 AND user_id = $2";
@@ -189,10 +185,7 @@ impl EnvStore<'_> {
             self.query(sessions, (id,)).execute(&mut *tx).await?;
             let codes = "DELETE FROM authorization_codes WHERE env_id = $1 AND user_id = $2";
             self.query(codes, (id,)).execute(&mut *tx).await?;
-            let (project, environment) = OPERATORS_ZONE;
-            self.query(END_OPERATOR_SESSIONS, (id, project, environment))
-                .execute(&mut *tx)
-                .await?;
+            self.end_operator_sessions(&mut tx, id).await?;
             let grants = "UPDATE grants SET revoked_at = $3 \
                  WHERE env_id = $1 AND user_id = $2 AND revoked_at IS NULL";
             revoked = self
